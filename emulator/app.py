@@ -1,0 +1,375 @@
+"""The emulator's HTTP surface: the data plane under /openai, ARM deployments, and /_emulator controls.
+
+Handlers only translate HTTP to the domain modules (files, jobs, deployments, inference) and back;
+`ServiceError`s become the error body of the plane that was called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import re
+import secrets
+from typing import Any, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from emulator import deployments, files, inference, jobs
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid
+from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
+from emulator.resources import new_id
+from emulator.service import Emulator
+from emulator.store import paginate
+
+API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+ARM_PREFIX = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments"
+
+Handler = Callable[[Request, Emulator], Awaitable[Response]]
+
+
+def build_app(emu: Emulator) -> Starlette:
+    """The ASGI app serving both planes for one emulator."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        emu.runner.resume_after_restart()
+        task = asyncio.create_task(emu.runner.run_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def data(handler: Handler, preview_only: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        return functools.partial(_data_plane, handler, emu, preview_only)
+
+    def arm(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        return functools.partial(_management_plane, handler, emu)
+
+    routes = [
+        Route("/openai/files", data(upload_file), methods=["POST"]),
+        Route("/openai/files", data(list_files), methods=["GET"]),
+        Route("/openai/files/import", data(import_file), methods=["POST"]),
+        Route("/openai/files/{file_id}", data(get_file), methods=["GET"]),
+        Route("/openai/files/{file_id}", data(delete_file), methods=["DELETE"]),
+        Route("/openai/files/{file_id}/content", data(file_content), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs", data(create_job), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs", data(list_jobs), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}", data(get_job), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}", data(delete_job), methods=["DELETE"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/cancel", data(cancel_job), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/pause", data(pause_job, preview_only=True), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/resume", data(resume_job, preview_only=True), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/events", data(list_events), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/checkpoints", data(list_checkpoints), methods=["GET"]),
+        Route("/openai/models", data(list_models), methods=["GET"]),
+        Route("/openai/models/{model_id:path}", data(get_model), methods=["GET"]),
+        Route("/openai/models/{model_id:path}", data(delete_model), methods=["DELETE"]),
+        Route("/openai/deployments/{name}/chat/completions", data(chat_completions), methods=["POST"]),
+        Route("/openai/deployments/{name}/completions", data(completions), methods=["POST"]),
+        Route(ARM_PREFIX, arm(list_deployments), methods=["GET"]),
+        Route(ARM_PREFIX + "/{name}", arm(put_deployment), methods=["PUT"]),
+        Route(ARM_PREFIX + "/{name}", arm(get_deployment), methods=["GET"]),
+        Route(ARM_PREFIX + "/{name}", arm(delete_deployment), methods=["DELETE"]),
+        Route(
+            "/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{location}/operationResults/{op}",
+            arm(get_operation),
+            methods=["GET"],
+        ),
+        Route("/_emulator/clock", functools.partial(_controls, advance_clock, emu), methods=["POST", "GET"]),
+        Route("/_emulator/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+# ---------------------------------------------------------------- plane wrappers
+
+
+async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, request: Request) -> Response:
+    headers = {"apim-request-id": new_id(""), "x-request-id": new_id(""), "x-ms-region": "Emulator"}
+    try:
+        fault = emu.settings.faults.pick()
+        if fault == "slow":
+            await asyncio.sleep(SLOW_SECONDS)
+        elif fault == "429":
+            raise ServiceError(
+                429,
+                "429",
+                "Requests to the Azure OpenAI API have exceeded the call rate limit of your current pricing tier. "
+                f"Please retry after {RETRY_AFTER_SECONDS} second.",
+                headers={"retry-after": str(RETRY_AFTER_SECONDS), "retry-after-ms": str(RETRY_AFTER_SECONDS * 1000)},
+            )
+        elif fault == "500":
+            raise ServiceError(500, "InternalServerError", "The server had an error while processing your request.")
+        elif fault == "reset":
+            _drop_connection(request)
+            return Response(status_code=500)
+        if emu.settings.api_key is not None and not _has_key(request, emu.settings.api_key):
+            raise DATA_PLANE_UNAUTHORIZED
+        version = request.query_params.get("api-version")
+        if version is None:
+            raise MISSING_API_VERSION
+        if not API_VERSION.match(version):
+            raise ServiceError(400, "BadRequest", f"API version '{version}' is not supported; use YYYY-MM-DD or YYYY-MM-DD-preview.")
+        if preview_only and not version.endswith("-preview"):
+            raise MISSING_API_VERSION
+        response = await handler(request, emu)
+    except ServiceError as error:
+        response = error.data_plane_response()
+    response.headers.update(headers)
+    return response
+
+
+async def _management_plane(handler: Handler, emu: Emulator, request: Request) -> Response:
+    try:
+        key = emu.settings.api_key
+        auth = request.headers.get("authorization")
+        if key is not None and auth is None:
+            raise ServiceError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        if key is not None and not secrets.compare_digest(auth or "", f"Bearer {key}"):
+            raise ServiceError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        if "api-version" not in request.query_params:
+            raise ServiceError(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        emu.sweep()
+        return await handler(request, emu)
+    except ServiceError as error:
+        return error.management_response()
+
+
+async def _controls(handler: Handler, emu: Emulator, request: Request) -> Response:
+    if emu.settings.api_key is not None and not _has_key(request, emu.settings.api_key):
+        return DATA_PLANE_UNAUTHORIZED.data_plane_response()
+    try:
+        return await handler(request, emu)
+    except ServiceError as error:
+        return error.data_plane_response()
+
+
+def _has_key(request: Request, key: str) -> bool:
+    given = request.headers.get("api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+    return secrets.compare_digest(given, key)
+
+
+def _drop_connection(request: Request) -> None:
+    """Close the socket without an answer, as a network fault would (uvicorn keeps it on `receive`)."""
+    cycle = getattr(request.receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is not None:
+        transport.abort()
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise invalid("The request body is not valid JSON.") from None
+
+
+def _limit(request: Request, default: int, most: int = 10_000) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise invalid(f"limit must be a whole number from 1 to {most}.", "limit")
+    return int(raw)
+
+
+def _page(items: list[dict], request: Request, default_limit: int) -> JSONResponse:
+    page, has_more = paginate(items, request.query_params.get("after"), _limit(request, default_limit))
+    return JSONResponse({"object": "list", "data": page, "has_more": has_more})
+
+
+# ---------------------------------------------------------------- files
+
+
+async def upload_file(request: Request, emu: Emulator) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    purpose = form.get("purpose")
+    if upload is None or isinstance(upload, str):
+        raise invalid("A 'file' part is required (multipart/form-data).", "file")
+    if not isinstance(purpose, str):
+        raise invalid("A 'purpose' field is required, e.g. 'fine-tune'.", "purpose")
+    body = files.create(emu, upload.filename or "upload.jsonl", purpose, await upload.read())
+    return JSONResponse(body, status_code=201, headers={"Location": f"/openai/files/{body['id']}"})
+
+
+async def import_file(request: Request, emu: Emulator) -> Response:
+    data = await _json(request)
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("purpose", "filename", "content_url")):
+        raise invalid("The body needs 'purpose', 'filename' and 'content_url' strings.")
+    body = await files.import_from_url(emu, data["filename"], data["purpose"], data["content_url"])
+    return JSONResponse(body, status_code=201, headers={"Location": f"/openai/files/{body['id']}"})
+
+
+async def list_files(request: Request, emu: Emulator) -> Response:
+    order = request.query_params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise invalid("order must be 'asc' or 'desc'.", "order")
+    listed = emu.store.list_files(request.query_params.get("purpose"), newest_first=order == "desc")
+    return _page([files.view(emu, f) for f in listed], request, 10_000)
+
+
+async def get_file(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(files.view(emu, files.get(emu, request.path_params["file_id"])))
+
+
+async def delete_file(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(files.delete(emu, request.path_params["file_id"]))
+
+
+async def file_content(request: Request, emu: Emulator) -> Response:
+    file_id = request.path_params["file_id"]
+    files.get(emu, file_id)
+    return Response(emu.store.file_content(file_id), media_type="application/octet-stream")
+
+
+# ---------------------------------------------------------------- jobs
+
+
+async def create_job(request: Request, emu: Emulator) -> Response:
+    data = await _json(request)
+    if not isinstance(data, dict):
+        raise invalid("The body must be a JSON object with at least 'model' and 'training_file'.")
+    preview = request.query_params["api-version"].endswith("-preview")
+    return JSONResponse(jobs.create(emu, data, preview=preview), status_code=201)
+
+
+async def list_jobs(request: Request, emu: Emulator) -> Response:
+    return _page(emu.store.list_jobs(), request, 20)
+
+
+async def get_job(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(jobs.get(emu, request.path_params["job_id"]))
+
+
+async def cancel_job(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(jobs.cancel(emu, request.path_params["job_id"]))
+
+
+async def pause_job(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(jobs.pause(emu, request.path_params["job_id"]))
+
+
+async def resume_job(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(jobs.resume(emu, request.path_params["job_id"]))
+
+
+async def delete_job(request: Request, emu: Emulator) -> Response:
+    jobs.delete(emu, request.path_params["job_id"])
+    return Response(status_code=204)
+
+
+async def list_events(request: Request, emu: Emulator) -> Response:
+    job_id = request.path_params["job_id"]
+    jobs.get(emu, job_id)
+    page, has_more = emu.store.list_events(job_id, request.query_params.get("after"), _limit(request, 20))
+    return JSONResponse({"object": "list", "data": page, "has_more": has_more})
+
+
+async def list_checkpoints(request: Request, emu: Emulator) -> Response:
+    job_id = request.path_params["job_id"]
+    jobs.get(emu, job_id)
+    return _page(emu.store.list_checkpoints(job_id), request, 10)
+
+
+# ---------------------------------------------------------------- models and inference
+
+
+async def list_models(request: Request, emu: Emulator) -> Response:
+    return JSONResponse({"object": "list", "data": emu.list_models()})
+
+
+async def get_model(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(emu.get_model(request.path_params["model_id"]))
+
+
+async def delete_model(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(emu.delete_model(request.path_params["model_id"]))
+
+
+async def chat_completions(request: Request, emu: Emulator) -> Response:
+    data = await _json(request)
+    model_name, generation, data = inference.generate(emu, request.path_params["name"], data, chat=True)
+    if data.get("stream"):
+        include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
+        frames = inference.stream_chat(emu, model_name, generation, include_usage)
+        return StreamingResponse(frames, media_type="text/event-stream")
+    return JSONResponse(inference.chat_completion(model_name, generation))
+
+
+async def completions(request: Request, emu: Emulator) -> Response:
+    data = await _json(request)
+    model_name, generation, _ = inference.generate(emu, request.path_params["name"], data, chat=False)
+    return JSONResponse(inference.completion(model_name, generation))
+
+
+# ---------------------------------------------------------------- management plane
+
+
+async def list_deployments(request: Request, emu: Emulator) -> Response:
+    return JSONResponse({"value": [deployments.view(emu, body) for body, _ in emu.store.list_deployments()]})
+
+
+async def put_deployment(request: Request, emu: Emulator) -> Response:
+    try:
+        data = json.loads(await request.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise deployments.bad_request("The request body is not valid JSON.", "body") from None
+    name = request.path_params["name"]
+    body, created = deployments.put(emu, request.url.path, name, data)
+    operation = _operation(request, emu, body["name"], ready_at=emu.clock.now() + deployments.PROVISION_SECONDS)
+    return JSONResponse(body, status_code=201 if created else 200, headers={"Azure-AsyncOperation": operation})
+
+
+async def get_deployment(request: Request, emu: Emulator) -> Response:
+    return JSONResponse(deployments.view(emu, deployments.get(emu, request.path_params["name"])))
+
+
+async def delete_deployment(request: Request, emu: Emulator) -> Response:
+    if not deployments.delete(emu, request.path_params["name"]):
+        return Response(status_code=204)
+    operation = _operation(request, emu, request.path_params["name"], ready_at=emu.clock.now())
+    return Response(status_code=202, headers={"Azure-AsyncOperation": operation, "Location": operation})
+
+
+def _operation(request: Request, emu: Emulator, name: str, ready_at: float) -> str:
+    op_id = new_id("")
+    emu.store.put_operation(op_id, {"name": name, "ready_at": ready_at})
+    sub = request.path_params["sub"]
+    path = f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/emulator/operationResults/{op_id}"
+    return str(request.base_url).rstrip("/") + path + f"?api-version={request.query_params['api-version']}"
+
+
+async def get_operation(request: Request, emu: Emulator) -> Response:
+    op = emu.store.get_operation(request.path_params["op"])
+    if op is None:
+        raise ServiceError(404, "NotFound", f"Operation '{request.path_params['op']}' not found.")
+    status = "Succeeded" if emu.clock.now() >= op["ready_at"] else "InProgress"
+    return JSONResponse({"id": request.path_params["op"], "name": op["name"], "status": status})
+
+
+# ---------------------------------------------------------------- emulator controls
+
+
+async def advance_clock(request: Request, emu: Emulator) -> Response:
+    """`POST /_emulator/clock {"advance_days": 16}` (or `advance_seconds`); GET reads the clock."""
+    if request.method == "POST":
+        data = await _json(request)
+        if not isinstance(data, dict):
+            raise invalid("Send {\"advance_days\": N} or {\"advance_seconds\": N}.")
+        seconds = float(data.get("advance_seconds", 0)) + float(data.get("advance_days", 0)) * 86400
+        if seconds < 0:
+            raise invalid("The emulator clock only moves forward.")
+        emu.advance_clock(seconds)
+    return JSONResponse({"now": emu.clock.now(), "speed": emu.clock.speed})

@@ -1,0 +1,36 @@
+"""The emulator's clock: real time scaled by `--speed`, plus whatever tests advanced it by.
+
+Everything the emulator stamps (created_at, events, deployments' last use) reads this clock, so
+`--speed 100` makes a job finish a hundred times sooner and `POST /_emulator/clock` can jump days
+ahead to reach the 15-day inactivity rule. The clock never runs backwards across restarts: it
+starts at the later of the real time and the last time it showed.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class Clock:
+    def __init__(self, speed: float = 1.0, floor: float = 0.0, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._origin = start if start is not None else max(time.time(), floor)
+        self._started = time.monotonic()
+        self._advanced = 0.0
+
+    def now(self) -> float:
+        """Emulator time, in unix seconds."""
+        return self._origin + (time.monotonic() - self._started) * self.speed + self._advanced
+
+    def advance(self, seconds: float) -> float:
+        """Jump ahead (never back); returns the new time."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._advanced += seconds
+        return self.now()
+
+    def real_seconds(self, emulated_seconds: float) -> float:
+        """How long to really wait for `emulated_seconds` to pass on this clock."""
+        return max(0.0, emulated_seconds / self.speed)

@@ -1,0 +1,53 @@
+"""Error answers in the shapes Azure uses (spec section 9 for the data plane, 7 for ARM)."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse
+
+
+class ServiceError(Exception):
+    """Raised by handlers; the app turns it into the plane's error body."""
+
+    def __init__(self, status: int, code: str, message: str, param: str | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.param = param
+        self.headers = headers or {}
+
+    def data_plane_response(self) -> JSONResponse:
+        error: dict = {"code": self.code, "message": self.message}
+        if self.param:
+            error["param"] = self.param
+        return JSONResponse({"error": error}, status_code=self.status, headers=self.headers)
+
+    def management_response(self) -> JSONResponse:
+        error = {"code": self.code, "message": self.message, "target": self.param, "details": []}
+        return JSONResponse({"error": error}, status_code=self.status, headers=self.headers)
+
+
+def invalid(message: str, param: str | None = None) -> ServiceError:
+    return ServiceError(400, "invalidPayload", message, param)
+
+
+def not_found(kind: str, resource_id: str) -> ServiceError:
+    return ServiceError(404, "notFound", f"{kind} with id '{resource_id}' not found.")
+
+
+def wrong_state(message: str) -> ServiceError:
+    return ServiceError(409, "unexpectedEntityState", message)
+
+
+# Azure's exact texts, so clients can be tested against what users really see.
+DATA_PLANE_UNAUTHORIZED = ServiceError(
+    401,
+    "401",
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+    "for an active subscription and use a correct regional API endpoint for your resource.",
+)
+MISSING_API_VERSION = ServiceError(404, "404", "Resource not found")
+DEPLOYMENT_NOT_FOUND_MESSAGE = (
+    "The API deployment for this resource does not exist. If you created the deployment within the last "
+    "5 minutes, please wait a moment and try again."
+)

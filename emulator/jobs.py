@@ -1,0 +1,511 @@
+"""Fine-tuning jobs: creation rules, the state machine, and the runner that trains them.
+
+A job's public body is what the API returns; its `progress` (steps done, when the next thing
+happens, the fine-tuned model's future id) is the runner's private state. Both are saved in one
+transaction per step, so a killed emulator resumes every running job at the step it had reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import re
+import traceback
+from typing import TYPE_CHECKING
+
+from emulator import catalog, files
+from emulator.errors import invalid, not_found, wrong_state
+from emulator.language_model import NGramModel
+from emulator.resources import new_id
+from emulator.training import TrainingRun, auto_hyperparameters, examples_from_records
+from emulator.training_data import check_training_file
+
+if TYPE_CHECKING:
+    from emulator.service import Emulator
+
+VALIDATION_SECONDS = 4.0  # pending: validating the files before queueing
+STEP_SECONDS = 1.5  # one training step on the emulator clock
+QUEUE_POLL_SECONDS = 1.0
+PAUSE_SECONDS = 2.0
+MIN_EXAMPLES = 10
+ACTIVE = ("pending", "running", "pausing", "resuming")
+FINISHED = ("succeeded", "failed", "cancelled")
+SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+TRAINING_TYPES = {"standard", "globalstandard", "developertier"}
+RESULT_COLUMNS = [
+    "step", "train_loss", "train_mean_token_accuracy", "valid_loss",
+    "validation_mean_token_accuracy", "full_valid_loss", "full_valid_mean_token_accuracy",
+]
+
+
+# ---------------------------------------------------------------- creation
+
+
+def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
+    """Check a create request the way Azure does and enqueue the job."""
+    model = _required_string(request, "model")
+    start_from, base = _resolve_model(emu, model)
+    training = files.ready_for_training(emu, _required_string(request, "training_file"), "training_file")
+    validation_id = request.get("validation_file")
+    validation = files.ready_for_training(emu, validation_id, "validation_file") if validation_id else None
+
+    method = request.get("method") or {"type": "supervised"}
+    method_type = method.get("type", "supervised") if isinstance(method, dict) else None
+    if method_type not in ("supervised", "dpo"):
+        raise invalid("method.type must be 'supervised' or 'dpo'.", "method")
+    method_hp = (method.get(method_type) or {}).get("hyperparameters") or {}
+    hyperparameters = {**(request.get("hyperparameters") or {}), **method_hp}
+    requested = _check_hyperparameters(hyperparameters, dpo=method_type == "dpo")
+
+    expected = catalog.PREFERENCE if method_type == "dpo" else base.data_format
+    if method_type == "dpo" and not base.dpo:
+        raise invalid(f"The model '{base.id}' does not support DPO fine-tuning.", "method")
+    for body, param in ((training, "training_file"), (validation, "validation_file")):
+        if body and body.get("_format") != expected:
+            raise invalid(
+                f"The {param.replace('_', ' ')} '{body['id']}' is in {body.get('_format')} format, but "
+                f"{method_type} fine-tuning of '{base.id}' needs {expected} format.",
+                param,
+            )
+
+    suffix = request.get("suffix")
+    if suffix is not None and not (isinstance(suffix, str) and SUFFIX.match(suffix)):
+        raise invalid("suffix must be 1 to 40 characters of a-z, A-Z, 0-9, '-' and '_'.", "suffix")
+    seed = request.get("seed")
+    if seed is None:
+        seed = random.randrange(2**31)
+    elif not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**31):
+        raise invalid("seed must be an integer from 0 to 2147483647.", "seed")
+    training_type = request.get("trainingType")
+    if training_type is not None and str(training_type).lower() not in TRAINING_TYPES:
+        raise invalid("trainingType must be one of standard, globalstandard, developerTier.", "trainingType")
+
+    now = emu.clock.now()
+    job_id = new_id("ftjob-")
+    shown_hp = {name: -1 if value is None else value for name, value in requested.items()}
+    body = {
+        "id": job_id,
+        "object": "fine_tuning.job",
+        "created_at": int(now),
+        "finished_at": None,
+        "estimated_finish": None,
+        "model": model,
+        "fine_tuned_model": None,
+        "training_file": training["id"],
+        "validation_file": validation["id"] if validation else None,
+        "result_files": None,
+        "hyperparameters": {k: v for k, v in shown_hp.items() if k != "beta"},
+        "seed": seed,
+        "suffix": suffix,
+        "trained_tokens": None,
+        "status": "pending",
+        "error": None,
+        "organization_id": None,
+        "integrations": None,
+    }
+    if preview:
+        body["method"] = {"type": method_type, method_type: {"hyperparameters": shown_hp}}
+    ft_model = f"{base.id}.ft-{new_id('')}" + (f"-{suffix}" if suffix else "")
+    progress = {
+        "phase": "validating",
+        "next_at": now + VALIDATION_SECONDS,
+        "steps_done": 0,
+        "base": base.id,
+        "start_from": start_from,
+        "method": method_type,
+        "requested": requested,
+        "fine_tuned_model": ft_model,
+        "jobs_ahead": None,
+    }
+    with emu.store.transaction():
+        emu.store.add_job(body, progress)
+        _event(emu, job_id, "Job enqueued. Waiting for jobs ahead to complete.")
+    emu.runner.wake()
+    return body
+
+
+def _required_string(request: dict, key: str) -> str:
+    value = request.get(key)
+    if not isinstance(value, str) or not value:
+        raise invalid(f"'{key}' is required and must be a string.", key)
+    return value
+
+
+def _resolve_model(emu: Emulator, model: str) -> tuple[str | None, catalog.BaseModel]:
+    """(the fine-tuned model or checkpoint to continue from, or None; its base model)."""
+    if model in catalog.BASE_MODELS:
+        base = catalog.BASE_MODELS[model]
+        if not base.fine_tunable:
+            raise invalid("The specified base model does not support fine-tuning.", "model")
+        return None, base
+    if emu.store.get_model(model) or emu.store.checkpoint_weights(model):
+        base_id = catalog.base_model_of(model)
+        if base_id.startswith("ftchkpt-"):
+            checkpoint, _ = emu.store.checkpoint_weights(model)  # type: ignore[misc]
+            base_id = catalog.base_model_of(checkpoint["fine_tuned_model_checkpoint"])
+        return model, catalog.BASE_MODELS[base_id]
+    raise invalid(
+        f"The model '{model}' was not found. Use a base model that supports fine-tuning, "
+        "a fine-tuned model or a checkpoint of this resource (GET /openai/models).",
+        "model",
+    )
+
+
+def _check_hyperparameters(hp: dict, *, dpo: bool) -> dict:
+    """Each value is "auto"/absent (None here) or a number in range; anything else is refused."""
+    rules = {"n_epochs": (int, 1, 50), "batch_size": (int, 1, 256), "learning_rate_multiplier": (float, 0.0, 10.0)}
+    if dpo:
+        rules["beta"] = (float, 0.0, 2.0)
+    unknown = set(hp) - set(rules)
+    if unknown:
+        raise invalid(f"Unknown hyperparameter '{sorted(unknown)[0]}'.", "hyperparameters")
+    checked: dict = {}
+    for name, (kind, low, high) in rules.items():
+        value = hp.get(name, "auto")
+        if value == "auto" or value is None or value == -1:
+            checked[name] = None
+            continue
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or (kind is int and value != int(value)) or not (low < value <= high if kind is float else low <= value <= high):
+            bounds = f"an integer from {low} to {high}" if kind is int else f"a number above {low} and at most {high}"
+            raise invalid(f"hyperparameters.{name} must be 'auto' or {bounds}; got {value!r}.", f"hyperparameters.{name}")
+        checked[name] = kind(value)
+    return checked
+
+
+# ---------------------------------------------------------------- state changes
+
+
+def get(emu: Emulator, job_id: str) -> dict:
+    body = emu.store.get_job(job_id)
+    if body is None:
+        raise not_found("Fine-tuning job", job_id)
+    return body
+
+
+def cancel(emu: Emulator, job_id: str) -> dict:
+    body = get(emu, job_id)
+    if body["status"] in FINISHED:
+        raise wrong_state(f"The job '{job_id}' cannot be cancelled because it is {body['status']}.")
+    body.update(status="cancelled", finished_at=int(emu.clock.now()), estimated_finish=None)
+    with emu.store.transaction():
+        emu.store.save_job(body)
+        _event(emu, job_id, "Job cancelled.")
+    emu.runner.forget(job_id)
+    return body
+
+
+def pause(emu: Emulator, job_id: str) -> dict:
+    body = get(emu, job_id)
+    progress = emu.store.job_progress(job_id)
+    if body["status"] != "running" or progress["steps_done"] < 1:
+        raise wrong_state(
+            f"The job '{job_id}' cannot be paused because it is {body['status']}; "
+            "only a running job that has completed at least one step can be paused."
+        )
+    body["status"] = "pausing"
+    progress["next_at"] = emu.clock.now() + PAUSE_SECONDS
+    with emu.store.transaction():
+        emu.store.save_job(body, progress)
+        _event(emu, job_id, "Job pausing.")
+    emu.runner.wake()
+    return body
+
+
+def resume(emu: Emulator, job_id: str) -> dict:
+    body = get(emu, job_id)
+    if body["status"] != "paused":
+        raise wrong_state(f"The job '{job_id}' cannot be resumed because it is {body['status']}; only a paused job can.")
+    body["status"] = "resuming"
+    progress = emu.store.job_progress(job_id)
+    progress["next_at"] = emu.clock.now() + PAUSE_SECONDS
+    with emu.store.transaction():
+        emu.store.save_job(body, progress)
+        _event(emu, job_id, "Job resuming.")
+    emu.runner.wake()
+    return body
+
+
+def delete(emu: Emulator, job_id: str) -> None:
+    body = get(emu, job_id)
+    if body["status"] not in FINISHED + ("paused",):
+        raise wrong_state(f"The job '{job_id}' is {body['status']}; cancel it before deleting it.")
+    with emu.store.transaction():
+        emu.store.delete_job(job_id)
+    emu.runner.forget(job_id)
+
+
+def _event(emu: Emulator, job_id: str, message: str, *, level: str = "info", metrics: dict | None = None) -> None:
+    emu.store.add_event(
+        job_id,
+        {
+            "id": new_id("ftevent-"),
+            "object": "fine_tuning.job.event",
+            "created_at": int(emu.clock.now()),
+            "level": level,
+            "message": message,
+            "type": "metrics" if metrics else "message",
+            "data": metrics,
+        },
+    )
+
+
+# ---------------------------------------------------------------- the runner
+
+
+class JobRunner:
+    """Moves every active job forward on the emulator clock: validate, queue, train, finish."""
+
+    def __init__(self, emu: Emulator, jobs_at_once: int) -> None:
+        self.emu = emu
+        self.jobs_at_once = jobs_at_once
+        self._runs: dict[str, TrainingRun] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def forget(self, job_id: str) -> None:
+        self._runs.pop(job_id, None)
+
+    def resume_after_restart(self) -> None:
+        """Carry on where the last process stopped, rather than replaying the time it was down."""
+        now = self.emu.clock.now()
+        for body in self.emu.store.jobs_with_status(*ACTIVE):
+            progress = self.emu.store.job_progress(body["id"])
+            progress["next_at"] = min(progress["next_at"], now)
+            self.emu.store.save_job(body, progress)
+
+    async def run_forever(self) -> None:
+        while True:
+            wait = self.tick()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+
+    def tick(self) -> float:
+        """Do everything that is due; return how many real seconds until something else is."""
+        self.emu.sweep()
+        next_due = 1.0
+        for body in self.emu.store.jobs_with_status(*ACTIVE):
+            progress = self.emu.store.job_progress(body["id"])
+            # A burst of due steps is capped per tick so requests keep being answered.
+            for _ in range(50):
+                if progress["next_at"] > self.emu.clock.now() or body["status"] not in ACTIVE:
+                    break
+                self._advance(body, progress)
+            if body["status"] in ACTIVE:
+                next_due = min(next_due, self.emu.clock.real_seconds(progress["next_at"] - self.emu.clock.now()))
+        return max(next_due, 0.0)
+
+    def _advance(self, body: dict, progress: dict) -> None:
+        try:
+            self._advance_or_raise(body, progress)
+        except JobFailure as failure:
+            self._fail(body, progress, failure)
+        except Exception as exc:  # a bug must fail one job, not stop the runner for all
+            traceback.print_exc()
+            self._fail(body, progress, JobFailure("internalError", f"The emulator failed while running the job: {exc!r}"))
+
+    def _advance_or_raise(self, body: dict, progress: dict) -> None:
+        if body["status"] == "pending":
+            self._validate_or_queue(body, progress)
+        elif body["status"] == "running":
+            self._train_one_step(body, progress)
+        elif body["status"] == "pausing":
+            self._save(body, progress, "paused", "Job paused.", next_at=float("inf"))
+        elif body["status"] == "resuming":
+            self._save(body, progress, "running", "Job resumed.", next_at=self.emu.clock.now() + STEP_SECONDS)
+
+    def _validate_or_queue(self, body: dict, progress: dict) -> None:
+        if progress["phase"] == "validating":
+            examples = self._examples(body["training_file"], progress)
+            if len(examples) < MIN_EXAMPLES:
+                raise JobFailure(
+                    "invalidTrainingFile",
+                    f"The training file '{body['training_file']}' has {len(examples)} example(s), but at least "
+                    f"{MIN_EXAMPLES} are required. Add examples (50 or more is a good start) and upload it again.",
+                    "training_file",
+                )
+            progress["phase"] = "queued"
+        running = len(self.emu.store.jobs_with_status("running", "pausing", "resuming"))
+        pending = [j["id"] for j in self.emu.store.jobs_with_status("pending")]  # oldest first
+        queued_before = [j for j in pending[: pending.index(body["id"])] if self.emu.store.job_progress(j).get("phase") == "queued"]
+        ahead = len(queued_before) + max(0, running - self.jobs_at_once + 1)
+        if ahead == 0:
+            self._start(body, progress)
+            return
+        progress["next_at"] = self.emu.clock.now() + QUEUE_POLL_SECONDS
+        if ahead != progress["jobs_ahead"]:
+            progress["jobs_ahead"] = ahead
+            with self.emu.store.transaction():
+                self.emu.store.save_job(body, progress)
+                _event(self.emu, body["id"], f"Jobs ahead in queue: {ahead}")
+        else:
+            self.emu.store.save_job(body, progress)
+
+    def _start(self, body: dict, progress: dict) -> None:
+        run = self._training_run(body, progress)
+        now = self.emu.clock.now()
+        body["estimated_finish"] = int(now + run.total_steps * STEP_SECONDS)
+        progress.update(phase="training", started_at=now, total_steps=run.total_steps)
+        self._save(body, progress, "running", "Job started.", next_at=now + STEP_SECONDS)
+
+    def _train_one_step(self, body: dict, progress: dict) -> None:
+        run = self._training_run(body, progress)
+        m = run.step()
+        progress["steps_done"] = m.step
+        metrics = {
+            "step": m.step,
+            "train_loss": m.train_loss,
+            "train_mean_token_accuracy": m.train_mean_token_accuracy,
+            "valid_loss": m.valid_loss,
+            "valid_mean_token_accuracy": m.valid_mean_token_accuracy,
+            "full_valid_loss": m.full_valid_loss,
+            "full_valid_mean_token_accuracy": m.full_valid_mean_token_accuracy,
+        }
+        body["trained_tokens"] = m.trained_tokens
+        message = f"Step {m.step}/{run.total_steps}: training loss={m.train_loss:.4f}"
+        if m.valid_loss is not None:
+            message += f", validation loss={m.valid_loss:.4f}"
+        with self.emu.store.transaction():
+            _event(self.emu, body["id"], message, metrics=metrics)
+            if m.epoch_end:
+                self._checkpoint(body, progress, run, metrics)
+            if run.done:
+                self._succeed(body, progress, run)
+            else:
+                progress["next_at"] = self.emu.clock.now() + STEP_SECONDS
+            self.emu.store.save_job(body, progress)
+
+    def _checkpoint(self, body: dict, progress: dict, run: TrainingRun, metrics: dict) -> None:
+        name = f"{progress['fine_tuned_model']}:ckpt-step-{metrics['step']}"
+        checkpoint = {
+            "id": new_id("ftchkpt-"),
+            "object": "fine_tuning.job.checkpoint",
+            "created_at": int(self.emu.clock.now()),
+            "fine_tuned_model_checkpoint": name,
+            "fine_tuning_job_id": body["id"],
+            "step_number": metrics["step"],
+            "metrics": metrics,
+        }
+        self.emu.store.add_checkpoint(checkpoint, run.model.to_bytes())
+        # Only the last three epochs stay deployable.
+        for old in self.emu.store.list_checkpoints(body["id"])[3:]:
+            self.emu.store.delete_checkpoint(old["id"])
+        _event(self.emu, body["id"], f"Checkpoint created at step {metrics['step']}: {checkpoint['id']}")
+
+    def _succeed(self, body: dict, progress: dict, run: TrainingRun) -> None:
+        now = self.emu.clock.now()
+        results = files.create(self.emu, "results.csv", "fine-tune-results", _results_csv(self.emu.store.job_metrics(body["id"])), immediately=True)
+        model_id = progress["fine_tuned_model"]
+        self.emu.store.add_model(
+            {
+                "id": model_id,
+                "object": "model",
+                "created_at": int(now),
+                "status": "succeeded",
+                "model": progress["base"],
+                "fine_tune": body["id"],
+                "capabilities": catalog.BASE_MODELS[progress["base"]].capabilities,
+                "lifecycle_status": "generally-available",
+                "deprecation": {"inference": int(now) + 365 * 86400},
+            },
+            run.model.to_bytes(),
+        )
+        hours = (now - progress["started_at"]) / 3600
+        body.update(
+            status="succeeded",
+            fine_tuned_model=model_id,
+            result_files=[results["id"]],
+            finished_at=int(now),
+            estimated_finish=None,
+        )
+        progress["next_at"] = float("inf")
+        _event(self.emu, body["id"], f"Completed results file: {results['id']}")
+        _event(self.emu, body["id"], f"Training hours billed: {hours:.3f}")
+        _event(self.emu, body["id"], "Job succeeded.")
+        self.forget(body["id"])
+
+    def _fail(self, body: dict, progress: dict, failure: "JobFailure") -> None:
+        body.update(
+            status="failed",
+            finished_at=int(self.emu.clock.now()),
+            estimated_finish=None,
+            error={"code": failure.code, "message": failure.message, "param": failure.param},
+        )
+        progress["next_at"] = float("inf")
+        with self.emu.store.transaction():
+            self.emu.store.save_job(body, progress)
+            _event(self.emu, body["id"], failure.message, level="error")
+            _event(self.emu, body["id"], "Job failed.", level="error")
+        self.forget(body["id"])
+
+    def _save(self, body: dict, progress: dict, status: str, message: str, *, next_at: float) -> None:
+        body["status"] = status
+        progress["next_at"] = next_at
+        with self.emu.store.transaction():
+            self.emu.store.save_job(body, progress)
+            _event(self.emu, body["id"], message)
+
+    def _examples(self, file_id: str | None, progress: dict) -> list:
+        if file_id is None:
+            return []
+        content = self.emu.store.file_content(file_id)
+        if content is None:
+            raise JobFailure("invalidTrainingFile", f"The file '{file_id}' was deleted before training finished.", "training_file")
+        check = check_training_file(content)
+        return examples_from_records(check.records, check.data_format or catalog.CHAT)
+
+    def _training_run(self, body: dict, progress: dict) -> TrainingRun:
+        """The job's training, rebuilt deterministically (replaying done steps) after a restart."""
+        run = self._runs.get(body["id"])
+        if run is not None:
+            return run
+        training = self._examples(body["training_file"], progress)
+        validation = self._examples(body["validation_file"], progress) or None
+        requested = progress["requested"]
+        auto = auto_hyperparameters(len(training), sum(e.n_tokens for e in training))
+        n_epochs = requested["n_epochs"] or auto.n_epochs
+        batch_size = requested["batch_size"] or auto.batch_size
+        lr = requested["learning_rate_multiplier"] or auto.learning_rate_multiplier
+        run = TrainingRun(
+            NGramModel.base(),
+            training,
+            validation,
+            n_epochs=n_epochs,
+            batch_size=min(batch_size, len(training)),
+            learning_rate_multiplier=lr,
+            seed=body["seed"],
+            start_from=self.emu.fine_tuned_weights(progress["start_from"]) if progress["start_from"] else None,
+        )
+        for _ in range(progress["steps_done"]):
+            run.step()
+        # Azure reports the values it chose once training starts.
+        body["hyperparameters"] = {"n_epochs": n_epochs, "batch_size": batch_size, "learning_rate_multiplier": lr}
+        if "method" in body:
+            body["method"][body["method"]["type"]]["hyperparameters"].update(body["hyperparameters"])
+        self._runs[body["id"]] = run
+        return run
+
+
+class JobFailure(Exception):
+    def __init__(self, code: str, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.param = code, message, param
+
+
+def _results_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    for r in rows:
+        values = [r["step"], r["train_loss"], r["train_mean_token_accuracy"], r["valid_loss"],
+                  r["valid_mean_token_accuracy"], r["full_valid_loss"], r["full_valid_mean_token_accuracy"]]
+        writer.writerow(["" if v is None else (f"{v:.5f}" if isinstance(v, float) else v) for v in values])
+    return out.getvalue().encode()
+

@@ -1,0 +1,21 @@
+"""Small pieces every resource shares: ids, timestamps and the private fields bodies carry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+
+def new_id(prefix: str) -> str:
+    """`file-`, `ftjob-`, `ftevent-`, `ftchkpt-`: the prefix then 32 hex digits, as Azure names them."""
+    return f"{prefix}{uuid.uuid4().hex}"
+
+
+def public(body: dict) -> dict:
+    """A stored body without the emulator's own bookkeeping (keys starting with `_`)."""
+    return {k: v for k, v in body.items() if not k.startswith("_")}
+
+
+def iso(timestamp: float) -> str:
+    """ARM's timestamp format: `2024-10-21T09:30:00.000000Z`."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,116 @@
+"""A connection to one Azure OpenAI resource (or the built-in emulator): the data plane through
+the openai SDK, deployments through ARM. openai and azure-identity are imported on first use:
+together they cost over a second of start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from pydantic import SecretStr
+
+from services.config import LOCAL, PREVIEW_VERSION, Profile, resolve_profile
+
+if TYPE_CHECKING:
+    from openai import AzureOpenAI
+
+    from emulator.server import EmbeddedEmulator
+
+COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+
+
+@dataclass
+class Workspace:
+    profile_name: str
+    profile: Profile
+    emulator: "EmbeddedEmulator | None" = None
+    _openai: "AzureOpenAI | None" = field(default=None, repr=False)
+    _credential: Any = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return self.profile.endpoint or ""
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.emulator is not None
+
+    def openai(self) -> "AzureOpenAI":
+        """The data-plane client, built on first use."""
+        if self._openai is None:
+            from openai import AzureOpenAI
+
+            auth: dict[str, Any]
+            if self.profile.auth == "entra":
+                from azure.identity import get_bearer_token_provider
+
+                auth = {"azure_ad_token_provider": get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)}
+            else:
+                auth = {"api_key": _reveal(self.profile.api_key)}
+            self._openai = AzureOpenAI(azure_endpoint=self.endpoint, api_version=self.profile.api_version, **auth)
+        return self._openai
+
+    def credential(self) -> Any:
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential()
+        return self._credential
+
+    def deployments_url(self) -> str:
+        p = self.profile
+        return (
+            f"{p.management_endpoint.rstrip('/')}/subscriptions/{p.subscription_id}/resourceGroups/{p.resource_group}"
+            f"/providers/Microsoft.CognitiveServices/accounts/{p.account}/deployments"
+        )
+
+    def management_headers(self) -> dict[str, str]:
+        token = _reveal(self.profile.management_token)
+        if token is None and self.profile.auth == "entra":
+            token = self.credential().get_token(MANAGEMENT_SCOPE).token
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def list_deployments(self) -> list[dict]:
+        response = httpx.get(
+            self.deployments_url(),
+            params={"api-version": self.profile.management_api_version},
+            headers=self.management_headers(),
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json().get("value", [])
+
+    def close(self) -> None:
+        if self._openai is not None:
+            self._openai.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
+
+
+def open_workspace(profile_name: str | None = None) -> Workspace:
+    """Connect to the chosen profile; `local` starts the built-in emulator in this process."""
+    name, profile = resolve_profile(profile_name)
+    if name != LOCAL:
+        return Workspace(name, profile)
+    from emulator.server import EmbeddedEmulator
+    from services.paths import emulator_data_dir
+
+    emulator = EmbeddedEmulator.start(emulator_data_dir())
+    key = SecretStr(emulator.api_key)
+    local = Profile(
+        endpoint=emulator.url,
+        api_key=key,
+        api_version=PREVIEW_VERSION,
+        subscription_id="00000000-0000-0000-0000-000000000000",
+        resource_group="ftdeck-demo",
+        account="ftdeck-emulator",
+        management_endpoint=emulator.url,
+        management_token=key,
+    )
+    return Workspace(LOCAL, local, emulator=emulator)

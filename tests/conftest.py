@@ -1,0 +1,146 @@
+"""Shared fixtures: real emulator processes on loopback, and clients pointed at them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import httpx
+import pytest
+
+API_KEY = "test-key"
+PREVIEW = "2025-04-01-preview"
+ARM_VERSION = "2024-10-01"
+ARM_DEPLOYMENTS = (
+    "/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.CognitiveServices/accounts/acct-1/deployments"
+)
+LISTENING = re.compile(r"^ftdeck emulator listening on (http://127\.0\.0\.1:(\d+))$")
+
+
+class EmulatorProcess:
+    """`ftdeck emulator` as a user runs it, in a child process."""
+
+    def __init__(self, data_dir: Path, *args: str, speed: float = 100, api_key: str | None = API_KEY) -> None:
+        self.data_dir = data_dir
+        self.args = ["--speed", str(speed), "--data-dir", str(data_dir), *args]
+        if api_key:
+            self.args += ["--api-key", api_key]
+        self.start()
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = self.data_dir / "stderr.log"  # read it when a test fails
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tui", "emulator", "--port", "0", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=self.log.open("a"),
+            text=True,
+            env=env,
+        )
+        self.first_line = self.process.stdout.readline().rstrip("\n")  # type: ignore[union-attr]
+        match = LISTENING.match(self.first_line)
+        if not match:
+            self.process.kill()
+            raise RuntimeError(f"emulator did not start: {self.first_line!r} {self.log.read_text()}")
+        self.url = match.group(1)
+
+    def kill(self) -> None:
+        """The hardest stop: no chance to clean up."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def openai(self, api_version: str = PREVIEW, **kwargs):
+        from openai import AzureOpenAI
+
+        return AzureOpenAI(azure_endpoint=self.url, api_key=API_KEY, api_version=api_version, **kwargs)
+
+    def arm(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url + ARM_DEPLOYMENTS, headers={"Authorization": f"Bearer {API_KEY}"}, params={"api-version": ARM_VERSION})
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"api-key": API_KEY}, params={"api-version": PREVIEW})
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """One fast emulator (speed 100) shared by tests that don't depend on a clean slate."""
+    emu = EmulatorProcess(tmp_path_factory.mktemp("emulator"))
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def fresh_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorProcess]]:
+    """Factory for emulators of a test's own (other speeds, faults, a data dir to restart on)."""
+    started: list[EmulatorProcess] = []
+
+    def start(*args: str, **kwargs) -> EmulatorProcess:
+        emu = EmulatorProcess(tmp_path / f"data{len(started)}", *args, **kwargs)
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()
+
+
+@pytest.fixture
+def client(emulator: EmulatorProcess):
+    """No retries: error answers reach the test as they are (the SDK retries 409 and 5xx)."""
+    return emulator.openai(max_retries=0)
+
+
+def chat_examples(n: int, *, system: str = "You are Cap'n Byte, a pirate support bot.", style: str = "Arr matey") -> list[dict]:
+    topics = ["password", "invoice", "storage", "region", "outage", "quota", "api key", "billing", "backup", "login"]
+    return [
+        {
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": f"How do I fix my {topics[i % len(topics)]} problem number {i}?"},
+                {"role": "assistant", "content": f"{style}, ye fix the {topics[i % len(topics)]} by checking the settings, savvy?"},
+            ]
+        }
+        for i in range(n)
+    ]
+
+
+def jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+def upload(client, records: list[dict] | bytes, name: str = "train.jsonl", wait: bool = True):
+    content = records if isinstance(records, bytes) else jsonl(records)
+    created = client.files.create(file=(name, content), purpose="fine-tune")
+    return client.files.wait_for_processing(created.id, poll_interval=0.05, max_wait_seconds=30) if wait else created
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.05):
+    """Poll until predicate() is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+def wait_for_job(client, job_id: str, statuses=("succeeded", "failed", "cancelled"), timeout: float = 60):
+    return wait_for(lambda: (j := client.fine_tuning.jobs.retrieve(job_id)).status in statuses and j, timeout)

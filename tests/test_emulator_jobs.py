@@ -1,0 +1,227 @@
+"""Fine-tuning jobs on the emulator: lifecycle, real training metrics, state rules, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openai
+import pytest
+
+from tests.conftest import chat_examples, upload, wait_for, wait_for_job
+
+BASE = "gpt-4o-mini-2024-07-18"
+
+
+@pytest.fixture(scope="module")
+def training_file(emulator):
+    return upload(emulator.openai(), chat_examples(10)).id
+
+
+def results_rows(client, job) -> list[dict]:
+    text = client.files.content(job.result_files[0]).text
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_job_lifecycle_events_checkpoints_and_results(client, training_file):
+    raw = client.fine_tuning.jobs.with_raw_response.create(model=BASE, training_file=training_file, seed=1, suffix="mine")
+    assert raw.http_response.status_code == 201
+    job = raw.parse()
+    assert job.status == "pending" and job.id.startswith("ftjob-")
+    assert job.hyperparameters.n_epochs == -1  # "auto", as Azure reports it before choosing
+
+    done = wait_for_job(client, job.id)
+    assert done.status == "succeeded"
+    assert done.fine_tuned_model.startswith(f"{BASE}.ft-") and done.fine_tuned_model.endswith("-mine")
+    assert done.hyperparameters.n_epochs == 3 and done.hyperparameters.batch_size == 1
+    assert done.trained_tokens > 0 and done.finished_at >= done.created_at
+    # A 10-example, 3-epoch job takes 30-90 s on the emulator clock (so under 1 s at --speed 100).
+    assert 30 <= done.finished_at - done.created_at <= 90
+
+    messages = [e.message for e in client.fine_tuning.jobs.list_events(job.id, limit=200)][::-1]
+    assert messages[0] == "Job enqueued. Waiting for jobs ahead to complete."
+    assert "Job started." in messages
+    assert messages[-3].startswith("Completed results file: file-")
+    assert messages[-2].startswith("Training hours billed: ")
+    assert messages[-1] == "Job succeeded."
+    steps = [m for m in messages if m.startswith("Step ")]
+    assert len(steps) == 30 and steps[0].startswith("Step 1/30: training loss=")
+
+    checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id).data
+    assert [c.step_number for c in checkpoints] == [30, 20, 10]  # one per epoch, newest first
+    assert checkpoints[0].fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-30"
+    assert all(c.id.startswith("ftchkpt-") and c.metrics.train_loss is not None for c in checkpoints)
+
+    rows = results_rows(client, done)
+    assert list(rows[0]) == [
+        "step", "train_loss", "train_mean_token_accuracy", "valid_loss",
+        "validation_mean_token_accuracy", "full_valid_loss", "full_valid_mean_token_accuracy",
+    ]
+    assert [int(r["step"]) for r in rows] == list(range(1, 31))
+    first, last = rows[:10], rows[-10:]
+    mean = lambda rs, k: sum(float(r[k]) for r in rs) / len(rs)  # noqa: E731
+    assert mean(last, "train_loss") < mean(first, "train_loss")
+    assert mean(last, "train_mean_token_accuracy") >= mean(first, "train_mean_token_accuracy")
+
+
+def test_validation_metrics_and_full_valid_at_epoch_ends(client, training_file):
+    validation = upload(client, chat_examples(10, style="Ahoy there")).id
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=training_file, validation_file=validation, seed=3)
+    rows = results_rows(client, wait_for_job(client, job.id))
+    assert all(r["valid_loss"] for r in rows)
+    assert [int(r["step"]) for r in rows if r["full_valid_loss"]] == [10, 20, 30]
+
+
+def test_same_seed_same_curves_other_seed_other_curves(client, training_file):
+    def curve(seed: int) -> list[str]:
+        job = client.fine_tuning.jobs.create(model=BASE, training_file=training_file, seed=seed)
+        return [r["train_loss"] for r in results_rows(client, wait_for_job(client, job.id))]
+
+    assert curve(11) == curve(11)
+    assert curve(11) != curve(12)
+
+
+def test_hyperparameters_shape_training(client, training_file):
+    job = client.fine_tuning.jobs.create(
+        model=BASE, training_file=training_file, seed=5,
+        hyperparameters={"n_epochs": 2, "batch_size": 2, "learning_rate_multiplier": 0.5},
+    )
+    done = wait_for_job(client, job.id)
+    assert (done.hyperparameters.n_epochs, done.hyperparameters.batch_size) == (2, 2)
+    assert len(results_rows(client, done)) == 10  # 10 examples / batch 2 * 2 epochs
+
+
+def test_too_few_examples_fails_the_job(client):
+    small = upload(client, chat_examples(5)).id
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=small)
+    failed = wait_for_job(client, job.id)
+    assert failed.status == "failed"
+    assert "at least 10" in failed.error.message and failed.error.param == "training_file"
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment", "param"),
+    [
+        ({"model": "gpt-4o-2024-05-13"}, "The specified base model does not support fine-tuning.", "model"),
+        ({"model": "no-such-model"}, "was not found", "model"),
+        ({"suffix": "bad suffix!"}, "suffix", "suffix"),
+        ({"suffix": "x" * 41}, "suffix", "suffix"),
+        ({"training_file": "file-doesnotexist"}, "does not exist", "training_file"),
+        ({"hyperparameters": {"n_epochs": 0}}, "n_epochs", "hyperparameters.n_epochs"),
+        ({"hyperparameters": {"learning_rate_multiplier": "fast"}}, "learning_rate_multiplier", "hyperparameters.learning_rate_multiplier"),
+        ({"model": "babbage-002"}, "prompt_completion format", "training_file"),
+    ],
+)
+def test_create_refuses_bad_requests_like_azure(client, training_file, changes, fragment, param):
+    request = {"model": BASE, "training_file": training_file, **changes}
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.fine_tuning.jobs.create(**request)
+    error = raised.value.body
+    assert raised.value.status_code == 400
+    assert error["code"] == "invalidPayload" and fragment in error["message"] and error["param"] == param
+
+
+def test_training_file_in_error_is_refused(client):
+    broken = upload(client, b'{"messages": [}\n').id
+    with pytest.raises(openai.BadRequestError, match="failed validation"):
+        client.fine_tuning.jobs.create(model=BASE, training_file=broken)
+
+
+def test_file_not_processed_yet_is_refused(fresh_emulator):
+    slow = fresh_emulator(speed=1)
+    client = slow.openai()
+    pending = upload(client, chat_examples(10), wait=False).id
+    with pytest.raises(openai.BadRequestError, match="not ready yet"):
+        client.fine_tuning.jobs.create(model=BASE, training_file=pending)
+
+
+def test_pause_resume_cancel_and_state_rules(emulator, client):
+    data = upload(client, chat_examples(30)).id
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 20})
+    with pytest.raises(openai.ConflictError) as raised:  # still validating: nothing to pause yet
+        client.fine_tuning.jobs.pause(job.id)
+    assert raised.value.body["code"] == "unexpectedEntityState"
+
+    wait_for(lambda: len([e for e in client.fine_tuning.jobs.list_events(job.id, limit=5) if e.type == "metrics"]))
+    assert client.fine_tuning.jobs.pause(job.id).status == "pausing"
+    wait_for_job(client, job.id, statuses=("paused",))
+    steps_when_paused = client.fine_tuning.jobs.retrieve(job.id).trained_tokens
+    assert client.fine_tuning.jobs.resume(job.id).status == "resuming"
+    with pytest.raises(openai.ConflictError):
+        client.fine_tuning.jobs.resume(job.id)
+    wait_for_job(client, job.id, statuses=("running",))
+    wait_for(lambda: client.fine_tuning.jobs.retrieve(job.id).trained_tokens > steps_when_paused)
+
+    http = emulator.http()  # the SDK has no job delete
+    refused = http.delete(f"/openai/fine_tuning/jobs/{job.id}")
+    assert refused.status_code == 409 and "cancel it" in refused.json()["error"]["message"]
+    assert client.fine_tuning.jobs.cancel(job.id).status == "cancelled"
+    with pytest.raises(openai.ConflictError):
+        client.fine_tuning.jobs.cancel(job.id)
+    assert http.delete(f"/openai/fine_tuning/jobs/{job.id}").status_code == 204
+    with pytest.raises(openai.NotFoundError):
+        client.fine_tuning.jobs.retrieve(job.id)
+
+
+def test_pause_needs_a_preview_api_version(emulator, training_file):
+    ga = emulator.openai(api_version="2024-10-21")
+    job = ga.fine_tuning.jobs.create(model=BASE, training_file=training_file)
+    with pytest.raises(openai.NotFoundError):
+        ga.fine_tuning.jobs.pause(job.id)
+
+
+def test_events_page_newest_first_without_overlap(client, training_file):
+    job = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=training_file).id)
+    everything = client.fine_tuning.jobs.list_events(job.id, limit=1000).data
+    first = client.fine_tuning.jobs.list_events(job.id, limit=7)
+    assert first.has_more is True and [e.id for e in first.data] == [e.id for e in everything[:7]]
+    second = client.fine_tuning.jobs.list_events(job.id, limit=7, after=first.data[-1].id)
+    assert [e.id for e in second.data] == [e.id for e in everything[7:14]]
+    assert all(a.created_at >= b.created_at for a, b in zip(everything, everything[1:]))
+    # The SDK's auto-pagination reads each event exactly once.
+    assert [e.id for e in client.fine_tuning.jobs.list_events(job.id, limit=9)] == [e.id for e in everything]
+
+
+def test_jobs_list_pages(client, training_file):
+    ids = [client.fine_tuning.jobs.create(model=BASE, training_file=training_file).id for _ in range(3)]
+    page = client.fine_tuning.jobs.list(limit=2)
+    assert [j.id for j in page.data] == ids[::-1][:2] and page.has_more
+    assert set(ids) <= {j.id for j in client.fine_tuning.jobs.list(limit=50)}
+
+
+def test_jobs_queue_behind_each_other(client, training_file):
+    """One job trains at a time; the others say how many are ahead."""
+    ids = [client.fine_tuning.jobs.create(model=BASE, training_file=training_file).id for _ in range(3)]
+    for job_id in ids:
+        wait_for_job(client, job_id)
+    last_messages = [e.message for e in client.fine_tuning.jobs.list_events(ids[-1], limit=200)]
+    assert any(m.startswith("Jobs ahead in queue: ") for m in last_messages)
+
+
+def test_continuous_fine_tuning_from_model_and_checkpoint(client, training_file):
+    first = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=training_file, seed=1).id)
+    more = wait_for_job(client, client.fine_tuning.jobs.create(model=first.fine_tuned_model, training_file=training_file).id)
+    assert more.status == "succeeded" and more.fine_tuned_model.startswith(f"{BASE}.ft-")
+    checkpoint = client.fine_tuning.jobs.checkpoints.list(first.id).data[-1]
+    from_checkpoint = client.fine_tuning.jobs.create(model=checkpoint.fine_tuned_model_checkpoint, training_file=training_file)
+    assert wait_for_job(client, from_checkpoint.id).status == "succeeded"
+
+
+def test_dpo_job(client):
+    preference = [
+        {
+            "input": {"messages": [{"role": "user", "content": f"Say hello number {i}"}]},
+            "preferred_output": [{"role": "assistant", "content": f"Ahoy number {i}!"}],
+            "non_preferred_output": [{"role": "assistant", "content": f"Hello {i}."}],
+        }
+        for i in range(12)
+    ]
+    data = upload(client, preference).id
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-2024-08-06", training_file=data,
+        method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2}}},
+    )
+    assert job.method.type == "dpo"
+    assert wait_for_job(client, job.id).status == "succeeded"
+    with pytest.raises(openai.BadRequestError, match="does not support DPO"):
+        client.fine_tuning.jobs.create(model=BASE, training_file=data, method={"type": "dpo"})

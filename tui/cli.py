@@ -1,0 +1,37 @@
+"""The `ftdeck` command: the TUI by default, and subcommands for everything else.
+
+Heavy imports (Textual, openai, uvicorn) happen inside the command that needs them, so
+`ftdeck --help` and small commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui.commands import COMMANDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ftdeck",
+        description="A terminal deck for Azure OpenAI fine-tuning. With no command, opens the TUI "
+        "(on the built-in emulator when no Azure resource is configured).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command:
+        return args.handler(args)
+    from tui.app import run_app
+
+    return run_app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

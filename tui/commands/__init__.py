@@ -1,0 +1,6 @@
+"""CLI subcommands: each module adds its parser with `register(subparsers)` and sets `handler`
+(a function taking the parsed args and returning an exit code)."""
+
+from tui.commands import emulator
+
+COMMANDS = [emulator]
