@@ -38,8 +38,8 @@ class Connected(Message):
 
 
 PANES = {
-    "files": ("Files", ("id", "filename", "status", "bytes")),
     "jobs": ("Jobs", ("id", "model", "status", "fine-tuned model")),
+    "files": ("Files", ("id", "filename", "status", "bytes")),
     "deployments": ("Deployments", ("name", "model", "sku", "state")),
 }
 
