@@ -4,13 +4,15 @@ together they cost over a second of start-up."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import httpx
 from pydantic import SecretStr
 
-from services.config import LOCAL, PREVIEW_VERSION, Profile, resolve_profile
+from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, resolve_profile
+from services.errors import FtdeckError, explain_management_response, explain_openai_error
 
 if TYPE_CHECKING:
     from openai import AzureOpenAI
@@ -72,15 +74,37 @@ class Workspace:
             token = self.credential().get_token(MANAGEMENT_SCOPE).token
         return {"Authorization": f"Bearer {token}"} if token else {}
 
+    def arm(self, method: str, path: str = "", body: dict | None = None, *, url: str | None = None) -> httpx.Response:
+        """One management-plane request under this account's deployments; errors become FtdeckError."""
+        p = self.profile
+        if not (p.subscription_id and p.resource_group and p.account):
+            raise FtdeckError(
+                "deployments need the management plane: set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and "
+                "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)",
+                exit_code=2,
+            )
+        try:
+            response = httpx.request(
+                method,
+                url or self.deployments_url() + path,
+                params=None if url else {"api-version": p.management_api_version},
+                json=body,
+                headers=self.management_headers(),
+                timeout=60,
+            )
+        except httpx.HTTPError as exc:
+            raise FtdeckError(f"cannot reach the management endpoint {p.management_endpoint}: {exc}") from None
+        if response.status_code >= 400:
+            raise explain_management_response(response)
+        return response
+
     def list_deployments(self) -> list[dict]:
-        response = httpx.get(
-            self.deployments_url(),
-            params={"api-version": self.profile.management_api_version},
-            headers=self.management_headers(),
-            timeout=30,
-        )
-        response.raise_for_status()
-        return response.json().get("value", [])
+        return self.arm("GET").json().get("value", [])
+
+    def preview(self) -> dict[str, Any]:
+        """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
+        version = self.profile.api_version
+        return {} if version.endswith("-preview") else {"extra_query": {"api-version": PREVIEW_VERSION}}
 
     def close(self) -> None:
         if self._openai is not None:
@@ -89,13 +113,27 @@ class Workspace:
             self.emulator.stop()
 
 
+@contextlib.contextmanager
+def calling() -> Iterator[None]:
+    """Wrap data-plane calls: SDK exceptions come out as one actionable FtdeckError."""
+    import openai
+
+    try:
+        yield
+    except openai.OpenAIError as exc:
+        raise explain_openai_error(exc) from None
+
+
 def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret else None
 
 
 def open_workspace(profile_name: str | None = None) -> Workspace:
     """Connect to the chosen profile; `local` starts the built-in emulator in this process."""
-    name, profile = resolve_profile(profile_name)
+    try:
+        name, profile = resolve_profile(profile_name)
+    except ConfigError as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
     if name != LOCAL:
         return Workspace(name, profile)
     from emulator.server import EmbeddedEmulator

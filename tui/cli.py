@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal deck for Azure OpenAI fine-tuning. With no command, opens the TUI "
         "(on the built-in emulator when no Azure resource is configured).",
     )
+    parser.add_argument("--profile", default=None, help="config profile to use (default: FTDECK_PROFILE, the file's default, the environment, or the built-in emulator)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(commands)
@@ -27,10 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command:
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        except BrokenPipeError:  # `ftdeck files list | head` is fine
+            sys.stderr.close()
+            return 0
     from tui.app import run_app
 
-    return run_app()
+    return run_app(args.profile)
 
 
 if __name__ == "__main__":

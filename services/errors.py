@@ -1,0 +1,62 @@
+"""Turning what the service (or the network) said into one actionable sentence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class FtdeckError(Exception):
+    """A failure to show as it is: the message names the problem and, where known, the fix."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+DATA_PLANE_AUTH_HINT = (
+    "the data plane refused the credentials: check AZURE_OPENAI_API_KEY (or the profile's api_key), or, with "
+    "Entra ID, that your identity has the 'Cognitive Services OpenAI Contributor' role on the resource"
+)
+MANAGEMENT_AUTH_HINT = (
+    "the management plane (ARM) refused the token: set FTDECK_MANAGEMENT_TOKEN (e.g. `az account get-access-token "
+    "--query accessToken -o tsv`) or use auth = \"entra\", and make sure your identity may write deployments "
+    "(e.g. 'Cognitive Services Contributor' on the resource)"
+)
+
+
+def _body_error(body: Any) -> tuple[str | None, str | None]:
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            return error.get("code"), error.get("message")
+    return None, None
+
+
+def explain_openai_error(exc: Exception) -> FtdeckError:
+    """A data-plane failure (openai SDK exception) as a FtdeckError."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):
+        return FtdeckError(f"cannot reach the endpoint ({exc.__cause__ or exc}); check AZURE_OPENAI_ENDPOINT and the network")
+    if isinstance(exc, openai.APIStatusError):
+        code, message = _body_error(exc.body)
+        message = message or exc.message
+        if exc.status_code in (401, 403):
+            return FtdeckError(f"{exc.status_code} {message} — {DATA_PLANE_AUTH_HINT}")
+        if exc.status_code == 429:
+            wait = exc.response.headers.get("retry-after")
+            return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}")
+        return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "))
+    return FtdeckError(str(exc))
+
+
+def explain_management_response(response: httpx.Response) -> FtdeckError:
+    try:
+        code, message = _body_error(response.json())
+    except ValueError:
+        code, message = None, response.text[:200]
+    if response.status_code in (401, 403):
+        return FtdeckError(f"{response.status_code} {message or ''} — {MANAGEMENT_AUTH_HINT}")
+    return FtdeckError(f"{response.status_code} {code or ''}: {message or response.reason_phrase}".replace("  ", " "))

@@ -1,0 +1,139 @@
+"""Training files: list, show, upload (validated first, waited for), download, delete."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
+from services.errors import FtdeckError
+from services.workspace import Workspace, calling
+
+FINAL = ("processed", "error", "deleted")
+
+
+def list_files(ws: Workspace, purpose: str | None = None) -> list[dict]:
+    with calling():
+        kwargs = {"purpose": purpose} if purpose else {}
+        return [f.model_dump() for f in ws.openai().files.list(**kwargs)]
+
+
+def get_file(ws: Workspace, file_id: str) -> dict:
+    with calling():
+        return ws.openai().files.retrieve(file_id).model_dump()
+
+
+def delete_file(ws: Workspace, file_id: str) -> dict:
+    with calling():
+        return ws.openai().files.delete(file_id).model_dump()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_identical(ws: Workspace, path: Path) -> dict | None:
+    """An uploaded training file with exactly these bytes (same size first, then same hash)."""
+    size = path.stat().st_size
+    candidates = [f for f in list_files(ws, "fine-tune") if f["bytes"] == size and f["status"] != "error"]
+    if not candidates:
+        return None
+    local = sha256_of(path)
+    with calling():
+        for f in candidates:
+            if hashlib.sha256(ws.openai().files.content(f["id"]).content).hexdigest() == local:
+                return f
+    return None
+
+
+@dataclass
+class Upload:
+    file: dict
+    report: DatasetReport | None
+    reused: bool = False
+
+
+def upload_file(
+    ws: Workspace,
+    path: str | os.PathLike,
+    *,
+    model: str | None = None,
+    validate: bool = True,
+    wait: bool = True,
+    reuse: Callable[[dict], bool] | None = None,
+    on_status: Callable[[str], None] = lambda status: None,
+) -> Upload:
+    """Validate, upload and (by default) wait until the service has processed the file.
+
+    `reuse(existing)` is asked when a byte-identical file is already uploaded; True reuses it."""
+    path = Path(path)
+    report = None
+    if validate:
+        try:
+            report = validate_dataset(path, model=model)
+        except DatasetUnreadable as exc:
+            raise FtdeckError(str(exc), exit_code=2) from None
+        if not report.ok:
+            first = "; ".join(f"line {e.line}: {e.message}" if e.line else e.message for e in report.errors[:3])
+            raise FtdeckError(f"{path} has {len(report.errors)} problem(s), nothing uploaded: {first} "
+                              f"(see `ftdeck data validate {path}`; --no-validate skips this check)")
+    elif not path.is_file():
+        raise FtdeckError(f"{path}: no such file", exit_code=2)
+    if reuse is not None:
+        existing = find_identical(ws, path)
+        if existing and reuse(existing):
+            return Upload(existing, report, reused=True)
+    on_status(f"uploading {path.name} ({path.stat().st_size:,} bytes)")
+    with calling(), path.open("rb") as f:
+        created = ws.openai().files.create(file=(path.name, f), purpose="fine-tune").model_dump()
+    on_status(f"uploaded as {created['id']}: {created['status']}")
+    if wait:
+        created = wait_for_file(ws, created["id"], on_status)
+    return Upload(created, report)
+
+
+def wait_for_file(ws: Workspace, file_id: str, on_status: Callable[[str], None] = lambda s: None, poll: float = 1.0) -> dict:
+    status = None
+    while True:
+        body = get_file(ws, file_id)
+        if body["status"] != status:
+            status = body["status"]
+            on_status(f"{file_id}: {status}")
+        if status in FINAL:
+            break
+        time.sleep(poll)
+    if status == "error":
+        raise FtdeckError(f"the service rejected {file_id}: {body.get('status_details') or 'no details given'}")
+    return body
+
+
+def download_file(ws: Workspace, file_id: str, destination: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a file's content atomically: a partial download never replaces anything."""
+    destination = Path(destination)
+    if destination.is_dir():
+        destination = destination / get_file(ws, file_id)["filename"]
+    if destination.exists() and not overwrite:
+        raise FtdeckError(f"{destination} exists; pass --force to overwrite it", exit_code=2)
+    with calling():
+        content = ws.openai().files.content(file_id).content
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a download is an ordinary file
+        os.replace(tmp, destination)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return destination

@@ -1,0 +1,168 @@
+"""Fine-tuning jobs: create (checked before calling), state changes, events read incrementally."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from services.errors import FtdeckError
+from services.files import upload_file
+from services.workspace import Workspace, calling
+
+FINISHED = ("succeeded", "failed", "cancelled")
+SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+TRAINING_TYPES = {"standard": "standard", "globalstandard": "globalstandard", "developertier": "developerTier"}
+
+
+@dataclass
+class JobRequest:
+    model: str
+    training_file: str
+    validation_file: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate_multiplier: float | None = None
+    seed: int | None = None
+    suffix: str | None = None
+    method: str = "supervised"
+    beta: float | None = None
+    training_type: str | None = None
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the request, found before calling the service."""
+        found = []
+        if self.epochs is not None and not 1 <= self.epochs <= 50:
+            found.append("--epochs must be from 1 to 50")
+        if self.batch_size is not None and not 1 <= self.batch_size <= 256:
+            found.append("--batch-size must be from 1 to 256")
+        if self.learning_rate_multiplier is not None and not 0 < self.learning_rate_multiplier <= 10:
+            found.append("--lr-multiplier must be above 0 and at most 10 (0.02-0.2 is the usual range)")
+        if self.seed is not None and not 0 <= self.seed < 2**31:
+            found.append("--seed must be from 0 to 2147483647")
+        if self.suffix is not None and not SUFFIX.match(self.suffix):
+            found.append("--suffix must be 1-40 characters of a-z, A-Z, 0-9, '-' and '_'")
+        if self.method not in ("supervised", "dpo"):
+            found.append("--method must be supervised or dpo")
+        if self.beta is not None and (self.method != "dpo" or not 0 < self.beta <= 2):
+            found.append("--beta goes with --method dpo and must be above 0 and at most 2 (0.1-0.5 is typical)")
+        if self.training_type is not None and self.training_type.lower() not in TRAINING_TYPES:
+            found.append("--training-type must be standard, globalstandard or developertier")
+        return found
+
+    def body(self) -> dict[str, Any]:
+        hyperparameters = {
+            key: value
+            for key, value in (("n_epochs", self.epochs), ("batch_size", self.batch_size), ("learning_rate_multiplier", self.learning_rate_multiplier))
+            if value is not None
+        }
+        if self.beta is not None:
+            hyperparameters["beta"] = self.beta
+        body: dict[str, Any] = {"model": self.model, "training_file": self.training_file}
+        if self.validation_file:
+            body["validation_file"] = self.validation_file
+        for key in ("seed", "suffix"):
+            if getattr(self, key) is not None:
+                body[key] = getattr(self, key)
+        if self.method == "dpo":
+            body["method"] = {"type": "dpo", "dpo": {"hyperparameters": hyperparameters}}
+        elif hyperparameters:
+            body["hyperparameters"] = hyperparameters
+        return body
+
+
+def list_jobs(ws: Workspace, limit: int = 50) -> list[dict]:
+    with calling():
+        page = ws.openai().fine_tuning.jobs.list(limit=limit)
+        return [j.model_dump() for j in page.data]
+
+
+def get_job(ws: Workspace, job_id: str) -> dict:
+    with calling():
+        return ws.openai().fine_tuning.jobs.retrieve(job_id).model_dump()
+
+
+def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], None] = lambda s: None) -> dict:
+    """Refuse bad values first; upload local paths (validated) and use their ids."""
+    problems = request.problems()
+    if problems:
+        raise FtdeckError("; ".join(problems), exit_code=2)
+    for attribute in ("training_file", "validation_file"):
+        value = getattr(request, attribute)
+        if value and not value.startswith("file-"):
+            if not Path(value).exists():
+                raise FtdeckError(f"{value}: neither a file id (file-...) nor an existing file", exit_code=2)
+            uploaded = upload_file(ws, value, model=request.model, on_status=on_status, reuse=lambda existing: True)
+            on_status(f"{value} -> {uploaded.file['id']}{' (already uploaded)' if uploaded.reused else ''}")
+            setattr(request, attribute, uploaded.file["id"])
+    body = request.body()
+    options: dict[str, Any] = {}
+    if request.method == "dpo" or request.training_type:
+        options = ws.preview()
+    if request.training_type:
+        options["extra_body"] = {"trainingType": TRAINING_TYPES[request.training_type.lower()]}
+    with calling():
+        return ws.openai().fine_tuning.jobs.create(**body, **options).model_dump()
+
+
+def cancel_job(ws: Workspace, job_id: str) -> dict:
+    with calling():
+        return ws.openai().fine_tuning.jobs.cancel(job_id).model_dump()
+
+
+def pause_job(ws: Workspace, job_id: str) -> dict:
+    with calling():
+        return ws.openai().fine_tuning.jobs.pause(job_id, **ws.preview()).model_dump()
+
+
+def resume_job(ws: Workspace, job_id: str) -> dict:
+    with calling():
+        return ws.openai().fine_tuning.jobs.resume(job_id, **ws.preview()).model_dump()
+
+
+def delete_job(ws: Workspace, job_id: str) -> None:
+    import httpx
+
+    with calling():  # the SDK has no method for it
+        ws.openai().delete(f"/fine_tuning/jobs/{job_id}", cast_to=httpx.Response)
+
+
+def list_checkpoints(ws: Workspace, job_id: str) -> list[dict]:
+    with calling():
+        return [c.model_dump() for c in ws.openai().fine_tuning.jobs.checkpoints.list(job_id, limit=100).data]
+
+
+@dataclass
+class EventTail:
+    """A job's events, oldest first, read incrementally: each poll pages from the newest event back
+    only until it meets one it already holds."""
+
+    job_id: str
+    events: list[dict] = field(default_factory=list)
+    _ids: set[str] = field(default_factory=set)
+    page_size: int = 50
+
+    def poll(self, ws: Workspace) -> list[dict]:
+        """Fetch and return the events that are new since the last poll (oldest first)."""
+        fresh: list[dict] = []
+        after = None
+        # Once we hold events, a small first page usually reaches a known one at once.
+        limit = 5 if self._ids else self.page_size
+        with calling():
+            while True:
+                page = ws.openai().fine_tuning.jobs.list_events(self.job_id, limit=limit, **({"after": after} if after else {}))
+                known_reached = False
+                for event in page.data:
+                    if event.id in self._ids:
+                        known_reached = True
+                        break
+                    fresh.append(event.model_dump())
+                if known_reached or not page.has_more or not page.data:
+                    break
+                after = page.data[-1].id
+                limit = self.page_size
+        fresh.reverse()
+        self.events.extend(fresh)
+        self._ids.update(e["id"] for e in fresh)
+        return fresh

@@ -1,0 +1,61 @@
+"""A finished job's results.csv: downloaded, parsed, and summed up in a few numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from services.errors import FtdeckError
+from services.jobs import get_job
+from services.workspace import Workspace, calling
+
+OVERFIT_MARGIN = 0.10  # validation loss 10% above its best while training loss still falls
+
+
+@dataclass
+class Curves:
+    rows: list[dict[str, float | None]]
+
+    @classmethod
+    def parse(cls, text: str) -> "Curves":
+        rows = []
+        for raw in csv.DictReader(io.StringIO(text)):
+            rows.append({k.strip(): (float(v) if v not in ("", None) else None) for k, v in raw.items() if k})
+        return cls(rows)
+
+    def series(self, column: str) -> list[tuple[int, float]]:
+        return [(int(r["step"]), r[column]) for r in self.rows if r.get(column) is not None]  # type: ignore[arg-type, misc]
+
+    def summary(self) -> dict:
+        out: dict = {"steps": len(self.rows)}
+        for column in ("train_loss", "valid_loss", "full_valid_loss", "train_mean_token_accuracy", "validation_mean_token_accuracy", "full_valid_mean_token_accuracy"):
+            points = self.series(column)
+            if not points:
+                continue
+            pick = max if "accuracy" in column else min
+            best_step, best = pick(points, key=lambda p: p[1])
+            out[column] = {"final": points[-1][1], "best": best, "best_step": best_step}
+        out["overfitting"] = self.overfitting()
+        return out
+
+    def overfitting(self) -> str | None:
+        """A warning when validation loss climbs away from its best while training loss keeps falling."""
+        valid = self.series("full_valid_loss") or self.series("valid_loss")
+        train = dict(self.series("train_loss"))
+        if len(valid) < 2:
+            return None
+        best_step, best = min(valid, key=lambda p: p[1])
+        last_step, last = valid[-1]
+        if last > best * (1 + OVERFIT_MARGIN) and train.get(last_step, 0) < train.get(best_step, 0):
+            return (f"validation loss rose from {best:.3f} (step {best_step}) to {last:.3f} while training loss kept "
+                    "falling: the model is overfitting; try fewer epochs or a smaller learning_rate_multiplier")
+        return None
+
+
+def download_results(ws: Workspace, job_id: str) -> str:
+    job = get_job(ws, job_id)
+    if not job.get("result_files"):
+        raise FtdeckError(f"{job_id} has no results file yet (status {job['status']}); results come when a job succeeds")
+    with calling():
+        return ws.openai().files.content(job["result_files"][0]).text

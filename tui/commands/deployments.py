@@ -1,0 +1,106 @@
+"""`ftdeck deployments list|show|create|delete` (management plane) and `ftdeck models list`."""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.commands.output import add_json_flag, print_json, print_table, progress, with_workspace
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    deployments = commands.add_parser("deployments", help="model deployments (management plane)")
+    actions = deployments.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="list deployments")
+    add_json_flag(listing)
+    listing.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_deployments(ws, args)))
+
+    show = actions.add_parser("show", help="one deployment, with the inactivity rule and hosting cost")
+    show.add_argument("name")
+    add_json_flag(show)
+    show.set_defaults(handler=lambda args: with_workspace(args, lambda ws: show_deployment(ws, args)))
+
+    create = actions.add_parser("create", help="deploy a model or checkpoint")
+    create.add_argument("name")
+    create.add_argument("--model", required=True, help="fine-tuned model, checkpoint id (ftchkpt-...) or base model")
+    create.add_argument("--sku", default="standard", help="standard, globalstandard or developertier")
+    create.add_argument("--capacity", type=int, default=1)
+    create.add_argument("--wait", action="store_true", help="wait until provisioned")
+    add_json_flag(create)
+    create.set_defaults(handler=lambda args: with_workspace(args, lambda ws: create_deployment(ws, args)))
+
+    delete = actions.add_parser("delete", help="delete a deployment (the model stays)")
+    delete.add_argument("name")
+    add_json_flag(delete)
+    delete.set_defaults(handler=lambda args: with_workspace(args, lambda ws: delete_deployment(ws, args)))
+
+    models = commands.add_parser("models", help="base and fine-tuned models")
+    model_actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    model_list = model_actions.add_parser("list", help="list models and what each can do")
+    add_json_flag(model_list)
+    model_list.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_models(ws, args)))
+
+
+def list_deployments(ws, args) -> int:
+    from services import deployments
+
+    found = [deployments.describe(d) for d in deployments.list_deployments(ws)]
+    if args.json:
+        print_json(found)
+    else:
+        print_table(("name", "model", "sku", "capacity", "state"), [(d["name"], d["model"], d["sku"], d["capacity"], d["state"]) for d in found])
+    return 0
+
+
+def show_deployment(ws, args) -> int:
+    from services import deployments
+
+    facts = deployments.describe(deployments.get_deployment(ws, args.name))
+    if args.json:
+        print_json(facts)
+        return 0
+    for key in ("name", "model", "sku", "capacity", "state", "created_days_ago"):
+        print(f"{key.replace('_', ' '):17} {facts[key]}")
+    for note in facts.get("notes", []):
+        print(f"note: {note}")
+    return 0
+
+
+def create_deployment(ws, args) -> int:
+    from services import deployments
+
+    created = deployments.create_deployment(ws, args.name, args.model, sku=args.sku, capacity=args.capacity,
+                                            wait=args.wait, on_status=progress(args))
+    facts = deployments.describe(created)
+    if args.json:
+        print_json(facts)
+    else:
+        print(f"{facts['name']}: {facts['state']} ({facts['model']})")
+        for note in facts.get("notes", []):
+            print(f"note: {note}")
+    return 0
+
+
+def delete_deployment(ws, args) -> int:
+    from services import deployments
+
+    existed = deployments.delete_deployment(ws, args.name)
+    if args.json:
+        print_json({"name": args.name, "deleted": existed})
+    else:
+        print(f"deleted {args.name}" if existed else f"{args.name} did not exist")
+    return 0
+
+
+def list_models(ws, args) -> int:
+    from services.workspace import calling
+
+    with calling():
+        found = [m.model_dump() for m in ws.openai().models.list()]
+    if args.json:
+        print_json(found)
+        return 0
+    can = lambda m, c: "yes" if (m.get("capabilities") or {}).get(c) else "-"  # noqa: E731
+    print_table(("id", "kind", "fine-tune", "chat", "inference"),
+                [(m["id"], "fine-tuned" if ".ft-" in m["id"] else "base", can(m, "fine_tune"), can(m, "chat_completion"), can(m, "inference")) for m in found])
+    return 0

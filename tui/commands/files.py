@@ -1,0 +1,107 @@
+"""`ftdeck files list|show|upload|download|delete`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui.commands.output import add_json_flag, print_json, print_table, progress, when, with_workspace
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    files = commands.add_parser("files", help="training files: list, show, upload, download, delete")
+    actions = files.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="list files")
+    listing.add_argument("--purpose", help="only this purpose (fine-tune, fine-tune-results, ...)")
+    add_json_flag(listing)
+    listing.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_files(ws, args)))
+
+    show = actions.add_parser("show", help="one file's details")
+    show.add_argument("file_id")
+    add_json_flag(show)
+    show.set_defaults(handler=lambda args: with_workspace(args, lambda ws: show_file(ws, args)))
+
+    upload = actions.add_parser("upload", help="validate, upload and wait until processed")
+    upload.add_argument("path")
+    upload.add_argument("--model", help="the model it is for: checks format and token limit")
+    upload.add_argument("--no-validate", action="store_true", help="skip the local check")
+    upload.add_argument("--no-wait", action="store_true", help="return once uploaded, before processing")
+    upload.add_argument("--reuse", choices=("ask", "yes", "no"), default="ask",
+                        help="when identical bytes are already uploaded: ask (on a terminal), yes, or no (upload again)")
+    add_json_flag(upload)
+    upload.set_defaults(handler=lambda args: with_workspace(args, lambda ws: upload_file(ws, args)))
+
+    download = actions.add_parser("download", help="save a file's content")
+    download.add_argument("file_id")
+    download.add_argument("-o", "--output", default=".", help="file or folder (default: here, under its own name)")
+    download.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_json_flag(download)
+    download.set_defaults(handler=lambda args: with_workspace(args, lambda ws: download_file(ws, args)))
+
+    delete = actions.add_parser("delete", help="delete a file")
+    delete.add_argument("file_id")
+    add_json_flag(delete)
+    delete.set_defaults(handler=lambda args: with_workspace(args, lambda ws: delete_file(ws, args)))
+
+
+def list_files(ws, args) -> int:
+    from services import files
+
+    found = files.list_files(ws, args.purpose)
+    if args.json:
+        print_json(found)
+    else:
+        print_table(("id", "filename", "purpose", "status", "bytes", "created"),
+                    [(f["id"], f["filename"], f["purpose"], f["status"], f["bytes"], when(f["created_at"])) for f in found])
+    return 0
+
+
+def show_file(ws, args) -> int:
+    from services import files
+
+    body = files.get_file(ws, args.file_id)
+    if args.json:
+        print_json(body)
+    else:
+        for key in ("id", "filename", "purpose", "status", "status_details", "bytes"):
+            print(f"{key:15} {body.get(key) if body.get(key) is not None else '-'}")
+        print(f"{'created':15} {when(body.get('created_at'))}")
+    return 0
+
+
+def upload_file(ws, args) -> int:
+    from services import files
+
+    def reuse(existing: dict) -> bool:
+        if args.reuse == "yes":
+            return True
+        if args.reuse == "no" or not sys.stdin.isatty():
+            return False
+        answer = input(f"{existing['id']} ({existing['filename']}) has the same bytes. Reuse it? [Y/n] ")
+        return answer.strip().lower() in ("", "y", "yes")
+
+    result = files.upload_file(ws, args.path, model=args.model, validate=not args.no_validate,
+                               wait=not args.no_wait, reuse=reuse, on_status=progress(args))
+    if args.json:
+        print_json({**result.file, "reused": result.reused, "validation": result.report.to_json() if result.report else None})
+    else:
+        verb = "reusing" if result.reused else "uploaded"
+        print(f"{verb} {result.file['id']} ({result.file['filename']}): {result.file['status']}")
+    return 0
+
+
+def download_file(ws, args) -> int:
+    from services import files
+
+    path = files.download_file(ws, args.file_id, args.output, overwrite=args.force)
+    print_json({"id": args.file_id, "path": str(path)}) if args.json else print(f"saved {path}")
+    return 0
+
+
+def delete_file(ws, args) -> int:
+    from services import files
+
+    result = files.delete_file(ws, args.file_id)
+    print_json(result) if args.json else print(f"deleted {args.file_id}")
+    return 0

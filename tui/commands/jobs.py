@@ -1,0 +1,208 @@
+"""`ftdeck jobs list|show|create|cancel|pause|resume|delete|events|checkpoints|watch` and `ftdeck results`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tui.commands.output import add_json_flag, print_json, print_table, progress, when, with_workspace
+
+
+def _simple(actions, name: str, help_text: str, action) -> None:
+    parser = actions.add_parser(name, help=help_text)
+    parser.add_argument("job_id")
+    add_json_flag(parser)
+    parser.set_defaults(handler=lambda args: with_workspace(args, lambda ws: action(ws, args)))
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    jobs = commands.add_parser("jobs", help="fine-tuning jobs")
+    actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="list jobs, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    add_json_flag(listing)
+    listing.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_jobs(ws, args)))
+
+    create = actions.add_parser("create", help="start a fine-tuning job (local paths are validated and uploaded)")
+    create.add_argument("--model", required=True, help="base model, fine-tuned model or checkpoint to continue from")
+    create.add_argument("--training-file", required=True, help="a file id (file-...) or a local JSONL path")
+    create.add_argument("--validation-file", help="a file id or a local JSONL path")
+    create.add_argument("--epochs", type=int, help="n_epochs (default: auto)")
+    create.add_argument("--batch-size", type=int, help="(default: auto)")
+    create.add_argument("--lr-multiplier", type=float, help="learning_rate_multiplier (default: auto; 0.02-0.2 typical)")
+    create.add_argument("--seed", type=int, help="same seed and data give the same training")
+    create.add_argument("--suffix", help="up to 40 of a-z A-Z 0-9 - _, added to the model name")
+    create.add_argument("--method", choices=("supervised", "dpo"), default="supervised")
+    create.add_argument("--beta", type=float, help="DPO beta (0.1-0.5 typical)")
+    create.add_argument("--training-type", help="standard, globalstandard or developertier")
+    add_json_flag(create)
+    create.set_defaults(handler=lambda args: with_workspace(args, lambda ws: create_job(ws, args)))
+
+    _simple(actions, "show", "one job's details", show_job)
+    _simple(actions, "cancel", "cancel a job", lambda ws, a: change(ws, a, "cancel_job"))
+    _simple(actions, "pause", "pause a running job", lambda ws, a: change(ws, a, "pause_job"))
+    _simple(actions, "resume", "resume a paused job", lambda ws, a: change(ws, a, "resume_job"))
+    _simple(actions, "delete", "delete a finished job", delete_job)
+    _simple(actions, "events", "a job's events, oldest first", list_events)
+    _simple(actions, "checkpoints", "a job's checkpoints", list_checkpoints)
+
+    watch = actions.add_parser("watch", help="follow a job live; exit 0 on success, 1 on failure or cancel")
+    watch.add_argument("job_id")
+    watch.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
+    add_json_flag(watch)
+    watch.set_defaults(handler=lambda args: with_workspace(args, lambda ws: watch_job(ws, args)))
+
+    results = commands.add_parser("results", help="a finished job's training curves, summed up")
+    results.add_argument("job_id")
+    results.add_argument("--csv", metavar="PATH", help="also save results.csv here")
+    add_json_flag(results)
+    results.set_defaults(handler=lambda args: with_workspace(args, lambda ws: show_results(ws, args)))
+
+
+def list_jobs(ws, args) -> int:
+    from services import jobs
+
+    found = jobs.list_jobs(ws, args.limit)
+    if args.json:
+        print_json(found)
+    else:
+        print_table(("id", "model", "status", "fine-tuned model", "created"),
+                    [(j["id"], j["model"], j["status"], j.get("fine_tuned_model") or "", when(j["created_at"])) for j in found])
+    return 0
+
+
+def show_job(ws, args) -> int:
+    from services import jobs
+
+    job = jobs.get_job(ws, args.job_id)
+    if args.json:
+        print_json(job)
+        return 0
+    hp = job.get("hyperparameters") or {}
+    auto = lambda v: "auto" if v in (None, -1, "auto") else v  # noqa: E731
+    for label, value in (
+        ("id", job["id"]), ("status", job["status"]), ("model", job["model"]),
+        ("fine-tuned model", job.get("fine_tuned_model") or "-"), ("training file", job["training_file"]),
+        ("validation file", job.get("validation_file") or "-"),
+        ("epochs", auto(hp.get("n_epochs"))), ("batch size", auto(hp.get("batch_size"))),
+        ("lr multiplier", auto(hp.get("learning_rate_multiplier"))), ("seed", job.get("seed")),
+        ("trained tokens", job.get("trained_tokens") or "-"), ("created", when(job["created_at"])),
+        ("finished", when(job.get("finished_at"))),
+    ):
+        print(f"{label:17} {value}")
+    if job.get("error") and job["error"].get("message"):
+        print(f"{'error':17} {job['error']['message']}")
+    return 0
+
+
+def create_job(ws, args) -> int:
+    from services import jobs
+
+    request = jobs.JobRequest(
+        model=args.model, training_file=args.training_file, validation_file=args.validation_file,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate_multiplier=args.lr_multiplier,
+        seed=args.seed, suffix=args.suffix, method=args.method, beta=args.beta, training_type=args.training_type,
+    )
+    job = jobs.create_job(ws, request, on_status=progress(args))
+    print_json(job) if args.json else print(f"created {job['id']} ({job['status']}); follow it with: ftdeck jobs watch {job['id']}")
+    return 0
+
+
+def change(ws, args, operation: str) -> int:
+    from services import jobs
+
+    job = getattr(jobs, operation)(ws, args.job_id)
+    print_json(job) if args.json else print(f"{job['id']}: {job['status']}")
+    return 0
+
+
+def delete_job(ws, args) -> int:
+    from services import jobs
+
+    jobs.delete_job(ws, args.job_id)
+    print_json({"id": args.job_id, "deleted": True}) if args.json else print(f"deleted {args.job_id}")
+    return 0
+
+
+def _event_line(event: dict) -> str:
+    level = "" if event["level"] == "info" else f"[{event['level']}] "
+    return f"{time.strftime('%H:%M:%S', time.localtime(event['created_at']))}  {level}{event['message']}"
+
+
+def list_events(ws, args) -> int:
+    from services.jobs import EventTail
+
+    tail = EventTail(args.job_id)
+    tail.poll(ws)
+    if args.json:
+        print_json(tail.events)
+    else:
+        for event in tail.events:
+            print(_event_line(event))
+    return 0
+
+
+def list_checkpoints(ws, args) -> int:
+    from services import jobs
+
+    found = jobs.list_checkpoints(ws, args.job_id)
+    if args.json:
+        print_json(found)
+    else:
+        print_table(("id", "step", "model checkpoint", "train loss", "valid loss"),
+                    [(c["id"], c["step_number"], c["fine_tuned_model_checkpoint"],
+                      _num((c.get("metrics") or {}).get("train_loss")), _num((c.get("metrics") or {}).get("full_valid_loss")))
+                     for c in found])
+    return 0
+
+
+def _num(value) -> str:
+    return f"{value:.4f}" if isinstance(value, (int, float)) else "-"
+
+
+def watch_job(ws, args) -> int:
+    """Print new events as they come and status changes; the exit code says how the job ended."""
+    from services import jobs
+
+    tail = jobs.EventTail(args.job_id)
+    status = None
+    while True:
+        for event in tail.poll(ws):
+            print_json(event) if args.json else print(_event_line(event), flush=True)
+        job = jobs.get_job(ws, args.job_id)
+        if job["status"] != status:
+            status = job["status"]
+            if not args.json:
+                print(f"status: {status}", flush=True)
+        if status in jobs.FINISHED:
+            for event in tail.poll(ws):  # the last words after the final status
+                print_json(event) if args.json else print(_event_line(event), flush=True)
+            if not args.json and job.get("fine_tuned_model"):
+                print(f"fine-tuned model: {job['fine_tuned_model']}")
+            return 0 if status == "succeeded" else 1
+        time.sleep(args.interval)
+
+
+def show_results(ws, args) -> int:
+    from services.results import Curves, download_results
+
+    text = download_results(ws, args.job_id)
+    if args.csv:
+        from pathlib import Path
+
+        Path(args.csv).write_text(text, encoding="utf-8")
+    summary = Curves.parse(text).summary()
+    if args.json:
+        print_json(summary)
+        return 0
+    print(f"{summary['steps']} steps")
+    for column, label in (("train_loss", "training loss"), ("valid_loss", "validation loss"),
+                          ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
+                          ("full_valid_mean_token_accuracy", "full validation accuracy")):
+        if column in summary:
+            s = summary[column]
+            print(f"{label:25} final {s['final']:.4f}   best {s['best']:.4f} (step {s['best_step']})")
+    if summary["overfitting"]:
+        print(f"warning: {summary['overfitting']}")
+    return 0

@@ -1,0 +1,64 @@
+"""How commands print: JSON for scripts (`--json`), short aligned text for people, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, Sequence
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A plain aligned table (no colours: it must read well in logs and over SSH)."""
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    if not rows:
+        print("(none)")
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"ftdeck: {message}", file=sys.stderr)
+    return code
+
+
+def add_json_flag(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def with_workspace(args, action) -> int:
+    """Open the chosen profile's workspace, run `action(ws)` (which returns an exit code), and turn
+    ftdeck's errors into one line on stderr."""
+    from services.errors import FtdeckError
+    from services.workspace import open_workspace
+
+    try:
+        ws = open_workspace(getattr(args, "profile", None))
+    except FtdeckError as exc:
+        return fail(str(exc), exc.exit_code)
+    try:
+        return action(ws)
+    except FtdeckError as exc:
+        return fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    finally:
+        ws.close()
+
+
+def progress(args):
+    """Status lines for people on a terminal; silent under --json or when piped."""
+    if getattr(args, "json", False) or not sys.stderr.isatty():
+        return lambda message: None
+    return lambda message: print(f"  {message}", file=sys.stderr)
+
+
+def when(timestamp: int | float | None) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
