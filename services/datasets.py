@@ -2,8 +2,8 @@
 number and a fix for each problem, and exact token counts.
 
 The file is streamed: memory stays flat however large it is (only counts, a histogram of example
-sizes and 8-byte digests for duplicate detection are kept). Contents are encoded in batches, and
-repeated texts (the system message of every example, usually) are counted once.
+sizes and 8-byte digests for duplicate detection are kept). Lines are read in chunks, and a text
+repeated across examples (the system message, usually) is encoded once.
 """
 
 from __future__ import annotations
@@ -316,12 +316,11 @@ class _TokenCounter:
 
     def count(self, report: DatasetReport, examples: list[tuple[int, dict]], limit: int) -> None:
         pieces_per_example = [(number, *_pieces(example, report)) for number, example in examples]
+        if len(self.cache) > CACHE_LIMIT:
+            self.cache.clear()
         unknown = list({text for _, texts, _ in pieces_per_example for text in texts if text not in self.cache})
-        if unknown:
-            sizes = self.encoding.encode_ordinary_batch(unknown, num_threads=os.cpu_count() or 1)
-            if len(self.cache) > CACHE_LIMIT:
-                self.cache.clear()
-            self.cache.update((text, len(ids)) for text, ids in zip(unknown, sizes))
+        encode = self.encoding.encode_ordinary  # a plain loop: tiktoken's batch call pays a future per text
+        self.cache.update((text, len(encode(text))) for text in unknown)
         for number, texts, overhead in pieces_per_example:
             size = overhead + sum(self.cache[t] for t in texts)
             report.token_counts[size] += 1

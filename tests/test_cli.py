@@ -1,0 +1,178 @@
+"""The CLI as scripts use it: `ftdeck ... --json` against a real emulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, jsonl
+
+BASE = "gpt-4o-mini-2024-07-18"
+SUB, RG, ACCOUNT = ARM_DEPLOYMENTS.split("/")[2], ARM_DEPLOYMENTS.split("/")[4], ARM_DEPLOYMENTS.split("/")[8]
+
+
+@pytest.fixture
+def env(emulator, tmp_path) -> dict[str, str]:
+    """What a user exports to point ftdeck at a resource (here: the test emulator)."""
+    return {
+        **os.environ,
+        "FTDECK_CONFIG": str(tmp_path / "config.toml"),
+        "AZURE_OPENAI_ENDPOINT": emulator.url,
+        "AZURE_OPENAI_API_KEY": API_KEY,
+        "FTDECK_MANAGEMENT_ENDPOINT": emulator.url,
+        "FTDECK_MANAGEMENT_TOKEN": API_KEY,
+        "AZURE_SUBSCRIPTION_ID": SUB,
+        "AZURE_RESOURCE_GROUP": RG,
+        "AZURE_OPENAI_ACCOUNT": ACCOUNT,
+    }
+
+
+def ftdeck(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"ftdeck {' '.join(args)} exited {result.returncode}: {result.stderr}")
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def as_json(result: subprocess.CompletedProcess):
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def dataset(tmp_path) -> Path:
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(jsonl(chat_examples(12)))
+    return path
+
+
+def test_full_pipeline_upload_train_watch_results_deploy(env, dataset, tmp_path):
+    uploaded = as_json(ftdeck(env, "files", "upload", str(dataset), "--reuse", "no", "--json"))
+    assert uploaded["status"] == "processed" and uploaded["validation"]["examples"] == 12
+    again = as_json(ftdeck(env, "files", "upload", str(dataset), "--reuse", "yes", "--json"))
+    assert again["reused"] is True and again["id"] == uploaded["id"]
+
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", uploaded["id"], "--seed", "3", "--suffix", "cli", "--json"))
+    assert job["status"] == "pending"
+    watched = ftdeck(env, "jobs", "watch", job["id"], "--interval", "0.2")
+    assert "Job succeeded." in watched.stdout and "status: succeeded" in watched.stdout
+
+    done = as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))
+    assert done["fine_tuned_model"].endswith("-cli")
+    events = as_json(ftdeck(env, "jobs", "events", job["id"], "--json"))
+    assert events[0]["message"].startswith("Job enqueued") and events[-1]["message"] == "Job succeeded."
+    checkpoints = as_json(ftdeck(env, "jobs", "checkpoints", job["id"], "--json"))
+    assert len(checkpoints) == 3
+
+    csv_path = tmp_path / "results.csv"
+    summary = as_json(ftdeck(env, "results", job["id"], "--csv", str(csv_path), "--json"))
+    assert summary["steps"] == 36 and summary["train_loss"]["final"] < 5
+    assert csv_path.read_text().startswith("step,train_loss")
+
+    deployed = as_json(ftdeck(env, "deployments", "create", "cli-pirate", "--model", done["fine_tuned_model"], "--wait", "--json"))
+    assert deployed["state"] == "Succeeded" and deployed["fine_tuned"] is True
+    assert any("15 days" in note for note in deployed["notes"])
+    second = ftdeck(env, "deployments", "create", "cli-pirate-2", "--model", done["fine_tuned_model"], check=False)
+    assert second.returncode == 1 and "already deployed as 'cli-pirate'" in second.stderr
+    assert "cli-pirate" in [d["name"] for d in as_json(ftdeck(env, "deployments", "list", "--json"))]
+    assert as_json(ftdeck(env, "deployments", "delete", "cli-pirate", "--json"))["deleted"] is True
+    models = as_json(ftdeck(env, "models", "list", "--json"))
+    assert done["fine_tuned_model"] in [m["id"] for m in models]
+
+
+def test_create_uploads_local_paths_and_refuses_bad_values_before_calling(env, dataset):
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", str(dataset), "--json"))
+    assert job["training_file"].startswith("file-")
+    for bad in (["--epochs", "0"], ["--suffix", "no spaces"], ["--lr-multiplier", "-1"], ["--beta", "0.2"]):
+        result = ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", "file-x", *bad, check=False)
+        assert result.returncode == 2 and result.stderr.startswith("ftdeck: ")
+    unknown = ftdeck(env, "jobs", "create", "--model", "gpt-4o-2024-05-13", "--training-file", job["training_file"], check=False)
+    assert unknown.returncode == 1 and "does not support fine-tuning" in unknown.stderr
+
+
+def test_watch_exits_1_when_the_job_fails(env, tmp_path):
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(jsonl(chat_examples(10)))
+    file_id = as_json(ftdeck(env, "files", "upload", str(small), "--reuse", "no", "--json"))["id"]
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", file_id, "--epochs", "40", "--json"))
+    ftdeck(env, "jobs", "cancel", job["id"])
+    assert ftdeck(env, "jobs", "watch", job["id"], "--interval", "0.1", check=False).returncode == 1
+
+
+def test_upload_refuses_invalid_data_and_writes_nothing(env, tmp_path):
+    before = {f["id"] for f in as_json(ftdeck(env, "files", "list", "--json"))}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n' * 12)
+    result = ftdeck(env, "files", "upload", str(bad), check=False)
+    assert result.returncode == 1 and "line 1" in result.stderr and "nothing uploaded" in result.stderr
+    assert {f["id"] for f in as_json(ftdeck(env, "files", "list", "--json"))} == before
+    missing = ftdeck(env, "files", "upload", str(tmp_path / "nope.jsonl"), check=False)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_download_is_atomic_and_does_not_overwrite(env, dataset, tmp_path):
+    file_id = as_json(ftdeck(env, "files", "upload", str(dataset), "--reuse", "yes", "--json"))["id"]
+    target = tmp_path / "copy.jsonl"
+    ftdeck(env, "files", "download", file_id, "-o", str(target))
+    assert target.read_bytes() == dataset.read_bytes()
+    refused = ftdeck(env, "files", "download", file_id, "-o", str(target), check=False)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+
+
+def test_pause_resume_and_delete_through_the_cli(env, tmp_path):
+    data = tmp_path / "long.jsonl"
+    data.write_bytes(jsonl(chat_examples(30)))
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", str(data), "--epochs", "30", "--json"))
+    refused = ftdeck(env, "jobs", "delete", job["id"], check=False)
+    assert refused.returncode == 1 and "unexpectedEntityState" in refused.stderr
+    import time
+
+    for _ in range(200):
+        if as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))["status"] == "running":
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    assert as_json(ftdeck(env, "jobs", "pause", job["id"], "--json"))["status"] == "pausing"
+    for _ in range(100):
+        if as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))["status"] == "paused":
+            break
+        time.sleep(0.1)
+    assert as_json(ftdeck(env, "jobs", "resume", job["id"], "--json"))["status"] == "resuming"
+    ftdeck(env, "jobs", "cancel", job["id"])
+    assert as_json(ftdeck(env, "jobs", "delete", job["id"], "--json"))["deleted"] is True
+
+
+def test_config_show_hides_secrets_and_check_names_what_is_missing(env):
+    shown = ftdeck(env, "config", "show")
+    assert API_KEY not in shown.stdout and "set (hidden)" in shown.stdout
+    assert as_json(ftdeck(env, "config", "check", "--json"))["management_plane"]["ok"] is True
+
+    no_arm = {k: v for k, v in env.items() if k not in ("AZURE_SUBSCRIPTION_ID",)}
+    check = ftdeck(no_arm, "config", "check", check=False)
+    assert check.returncode == 1 and "AZURE_SUBSCRIPTION_ID" in check.stdout
+
+    wrong_key = {**env, "AZURE_OPENAI_API_KEY": "sk-not-the-key-1234"}
+    refused = ftdeck(wrong_key, "files", "list", check=False)
+    assert refused.returncode == 1 and "Cognitive Services OpenAI Contributor" in refused.stderr
+    assert "sk-not-the-key-1234" not in refused.stderr
+    wrong_token = {**env, "FTDECK_MANAGEMENT_TOKEN": "nope"}
+    assert "az account get-access-token" in ftdeck(wrong_token, "deployments", "list", check=False).stderr
+
+
+def test_profiles_from_the_config_file(env, emulator, tmp_path):
+    config = Path(env["FTDECK_CONFIG"])
+    config.write_text(f'default_profile = "dev"\n[profiles.dev]\nendpoint = "{emulator.url}"\napi_key = "{API_KEY}"\n')
+    clean = {k: v for k, v in env.items() if not k.startswith("AZURE_OPENAI")}
+    assert as_json(ftdeck(clean, "config", "show", "--json"))["profile"] == "dev"
+    ftdeck(clean, "files", "list")
+    unknown = ftdeck(clean, "--profile", "prod", "files", "list", check=False)
+    assert unknown.returncode == 2 and "No profile 'prod'" in unknown.stderr
+    config.write_text("[profiles.dev]\nendpoint = 3\n")
+    broken = ftdeck(clean, "--profile", "dev", "config", "show", check=False)
+    assert broken.returncode == 2 and "endpoint" in broken.stderr
+    assert ftdeck(clean, "config", "path").stdout.strip() == str(config)
