@@ -31,15 +31,19 @@ def get_deployment(ws: Workspace, name: str) -> dict:
     return ws.arm("GET", f"/{name}").json()
 
 
-def describe(deployment: dict, now: float | None = None) -> dict:
-    """The facts a person wants about a deployment, flattened."""
+def describe(deployment: dict, now: float | None = None, last_call: float | None = None) -> dict:
+    """The facts a person wants about a deployment, flattened. `last_call` is when ftdeck last
+    called it, if known: Azure does not report it, so days left is an upper bound."""
+    now = now or time.time()
     props = deployment.get("properties", {})
     model = props.get("model", {}).get("name", "")
     created = (deployment.get("systemData") or {}).get("createdAt")
-    age_days = None
+    age_days = days_left = None
     if created:
-        when = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(timezone.utc)
-        age_days = round(((now or time.time()) - when.timestamp()) / 86400, 1)
+        created_at = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
+        age_days = round((now - created_at) / 86400, 1)
+        idle_since = max(created_at, last_call or 0)
+        days_left = max(0.0, round(INACTIVITY_DAYS - (now - idle_since) / 86400, 1))
     facts = {
         "name": deployment.get("name"),
         "model": model,
@@ -50,6 +54,7 @@ def describe(deployment: dict, now: float | None = None) -> dict:
         "fine_tuned": is_fine_tuned(model),
     }
     if facts["fine_tuned"]:
+        facts["days_left_at_most"] = days_left
         facts["notes"] = [INACTIVITY_RULE, HOSTING_REMINDER]
     return facts
 

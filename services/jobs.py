@@ -135,8 +135,9 @@ def list_checkpoints(ws: Workspace, job_id: str) -> list[dict]:
 
 @dataclass
 class EventTail:
-    """A job's events, oldest first, read incrementally: each poll pages from the newest event back
-    only until it meets one it already holds."""
+    """A job's events, oldest first, read incrementally. The API lists newest first and can only page
+    backwards, so each poll reads from the newest event back until it meets one it holds, in pages
+    of 5, 10, 20... : what it re-reads is at most about as much as what was new."""
 
     job_id: str
     events: list[dict] = field(default_factory=list)
@@ -161,7 +162,7 @@ class EventTail:
                 if known_reached or not page.has_more or not page.data:
                     break
                 after = page.data[-1].id
-                limit = self.page_size
+                limit = min(limit * 2, 100)  # grow, so the known events re-read stay few
         fresh.reverse()
         self.events.extend(fresh)
         self._ids.update(e["id"] for e in fresh)

@@ -5,6 +5,7 @@ together they cost over a second of start-up."""
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -55,10 +56,15 @@ class Workspace:
         return self._openai
 
     def credential(self) -> Any:
+        """Entra ID: environment, workload/managed identity, Azure CLI, azd...; on a terminal with none
+        of those (an SSH box), a device-code login as the last resort (no browser needed here)."""
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+            from azure.identity import ChainedTokenCredential, DefaultAzureCredential, DeviceCodeCredential
 
-            self._credential = DefaultAzureCredential()
+            credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            if sys.stdin.isatty():
+                credential = ChainedTokenCredential(credential, DeviceCodeCredential())
+            self._credential = credential
         return self._credential
 
     def deployments_url(self) -> str:

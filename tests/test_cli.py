@@ -22,6 +22,7 @@ def env(emulator, tmp_path) -> dict[str, str]:
     return {
         **os.environ,
         "FTDECK_CONFIG": str(tmp_path / "config.toml"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
         "AZURE_OPENAI_ENDPOINT": emulator.url,
         "AZURE_OPENAI_API_KEY": API_KEY,
         "FTDECK_MANAGEMENT_ENDPOINT": emulator.url,
@@ -77,6 +78,7 @@ def test_full_pipeline_upload_train_watch_results_deploy(env, dataset, tmp_path)
     deployed = as_json(ftdeck(env, "deployments", "create", "cli-pirate", "--model", done["fine_tuned_model"], "--wait", "--json"))
     assert deployed["state"] == "Succeeded" and deployed["fine_tuned"] is True
     assert any("15 days" in note for note in deployed["notes"])
+    assert as_json(ftdeck(env, "deployments", "show", "cli-pirate", "--json"))["days_left_at_most"] == 15
     second = ftdeck(env, "deployments", "create", "cli-pirate-2", "--model", done["fine_tuned_model"], check=False)
     assert second.returncode == 1 and "already deployed as 'cli-pirate'" in second.stderr
     assert "cli-pirate" in [d["name"] for d in as_json(ftdeck(env, "deployments", "list", "--json"))]
@@ -176,3 +178,49 @@ def test_profiles_from_the_config_file(env, emulator, tmp_path):
     broken = ftdeck(clean, "--profile", "dev", "config", "show", check=False)
     assert broken.returncode == 2 and "endpoint" in broken.stderr
     assert ftdeck(clean, "config", "path").stdout.strip() == str(config)
+
+
+def test_chat_streams_a_reply_in_the_trained_style(env, emulator):
+    ftdeck(env, "deployments", "create", "cli-base", "--model", BASE, "--wait")
+    result = ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json")
+    reply = as_json(result)
+    assert reply["text"] and reply["finish_reason"] in ("stop", "length") and reply["completion_tokens"] > 0
+    assert as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json"))["text"] == reply["text"]
+    missing = ftdeck(env, "chat", "no-such-deployment", "hi", check=False)
+    assert missing.returncode == 1 and "DeploymentNotFound" in missing.stderr
+
+
+def test_event_tail_never_refetches_what_it_holds(emulator, monkeypatch, tmp_path):
+    """Polling a running job fetches only a small window of known events, whatever the history size."""
+    import httpx
+    from openai import AzureOpenAI
+
+    from services.config import Profile
+    from services.jobs import EventTail
+    from services.workspace import Workspace
+    from tests.conftest import upload, wait_for_job
+
+    fetched: list[int] = []
+
+    def count(response: httpx.Response) -> None:
+        if "/events" in response.request.url.path:
+            response.read()
+            fetched.append(len(response.json()["data"]))
+
+    client = emulator.openai()
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(20)).id, hyperparameters={"n_epochs": 10})
+    ws = Workspace("test", Profile(endpoint=emulator.url))
+    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
+                             http_client=httpx.Client(event_hooks={"response": [count]}))
+    tail = EventTail(job.id)
+    polls = 0
+    while client.fine_tuning.jobs.retrieve(job.id).status not in ("succeeded", "failed", "cancelled"):
+        tail.poll(ws)
+        polls += 1
+    wait_for_job(client, job.id)
+    tail.poll(ws)
+    everything = [e.id for e in client.fine_tuning.jobs.list_events(job.id, limit=1000)][::-1]
+    assert [e["id"] for e in tail.events] == everything
+    assert polls > 3
+    # Each poll re-reads at most a 5-event window of known events, never the history.
+    assert sum(fetched) <= len(everything) + 5 * (polls + 1)

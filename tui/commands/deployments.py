@@ -4,41 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands.output import add_json_flag, print_json, print_table, progress, with_workspace
+from tui.commands.output import add_action, print_json, print_table, progress
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     deployments = commands.add_parser("deployments", help="model deployments (management plane)")
     actions = deployments.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="list deployments")
-    add_json_flag(listing)
-    listing.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_deployments(ws, args)))
-
-    show = actions.add_parser("show", help="one deployment, with the inactivity rule and hosting cost")
-    show.add_argument("name")
-    add_json_flag(show)
-    show.set_defaults(handler=lambda args: with_workspace(args, lambda ws: show_deployment(ws, args)))
-
-    create = actions.add_parser("create", help="deploy a model or checkpoint")
-    create.add_argument("name")
+    add_action(actions, "list", "list deployments", list_deployments)
+    add_action(actions, "show", "one deployment, with the inactivity rule and hosting cost", show_deployment, "name")
+    create = add_action(actions, "create", "deploy a model or checkpoint", create_deployment, "name")
     create.add_argument("--model", required=True, help="fine-tuned model, checkpoint id (ftchkpt-...) or base model")
     create.add_argument("--sku", default="standard", help="standard, globalstandard or developertier")
     create.add_argument("--capacity", type=int, default=1)
     create.add_argument("--wait", action="store_true", help="wait until provisioned")
-    add_json_flag(create)
-    create.set_defaults(handler=lambda args: with_workspace(args, lambda ws: create_deployment(ws, args)))
-
-    delete = actions.add_parser("delete", help="delete a deployment (the model stays)")
-    delete.add_argument("name")
-    add_json_flag(delete)
-    delete.set_defaults(handler=lambda args: with_workspace(args, lambda ws: delete_deployment(ws, args)))
+    add_action(actions, "delete", "delete a deployment (the model stays)", delete_deployment, "name")
 
     models = commands.add_parser("models", help="base and fine-tuned models")
     model_actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
-    model_list = model_actions.add_parser("list", help="list models and what each can do")
-    add_json_flag(model_list)
-    model_list.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_models(ws, args)))
+    add_action(model_actions, "list", "list models and what each can do", list_models)
 
 
 def list_deployments(ws, args) -> int:
@@ -55,12 +39,15 @@ def list_deployments(ws, args) -> int:
 def show_deployment(ws, args) -> int:
     from services import deployments
 
-    facts = deployments.describe(deployments.get_deployment(ws, args.name))
+    from services.usage import last_call
+
+    facts = deployments.describe(deployments.get_deployment(ws, args.name), last_call=last_call(ws.endpoint, args.name))
     if args.json:
         print_json(facts)
         return 0
-    for key in ("name", "model", "sku", "capacity", "state", "created_days_ago"):
-        print(f"{key.replace('_', ' '):17} {facts[key]}")
+    for key in ("name", "model", "sku", "capacity", "state", "created_days_ago", "days_left_at_most"):
+        if key in facts:
+            print(f"{key.replace('_', ' '):17} {facts[key]}")
     for note in facts.get("notes", []):
         print(f"note: {note}")
     return 0

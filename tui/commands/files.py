@@ -5,44 +5,26 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.commands.output import add_json_flag, print_json, print_table, progress, when, with_workspace
+from tui.commands.output import add_action, print_json, print_table, progress, when
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     files = commands.add_parser("files", help="training files: list, show, upload, download, delete")
     actions = files.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="list files")
+    listing = add_action(actions, "list", "list files", list_files)
     listing.add_argument("--purpose", help="only this purpose (fine-tune, fine-tune-results, ...)")
-    add_json_flag(listing)
-    listing.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_files(ws, args)))
-
-    show = actions.add_parser("show", help="one file's details")
-    show.add_argument("file_id")
-    add_json_flag(show)
-    show.set_defaults(handler=lambda args: with_workspace(args, lambda ws: show_file(ws, args)))
-
-    upload = actions.add_parser("upload", help="validate, upload and wait until processed")
-    upload.add_argument("path")
+    add_action(actions, "show", "one file's details", show_file, "file_id")
+    upload = add_action(actions, "upload", "validate, upload and wait until processed", upload_file, "path")
     upload.add_argument("--model", help="the model it is for: checks format and token limit")
     upload.add_argument("--no-validate", action="store_true", help="skip the local check")
     upload.add_argument("--no-wait", action="store_true", help="return once uploaded, before processing")
     upload.add_argument("--reuse", choices=("ask", "yes", "no"), default="ask",
                         help="when identical bytes are already uploaded: ask (on a terminal), yes, or no (upload again)")
-    add_json_flag(upload)
-    upload.set_defaults(handler=lambda args: with_workspace(args, lambda ws: upload_file(ws, args)))
-
-    download = actions.add_parser("download", help="save a file's content")
-    download.add_argument("file_id")
+    download = add_action(actions, "download", "save a file's content", download_file, "file_id")
     download.add_argument("-o", "--output", default=".", help="file or folder (default: here, under its own name)")
     download.add_argument("--force", action="store_true", help="overwrite an existing file")
-    add_json_flag(download)
-    download.set_defaults(handler=lambda args: with_workspace(args, lambda ws: download_file(ws, args)))
-
-    delete = actions.add_parser("delete", help="delete a file")
-    delete.add_argument("file_id")
-    add_json_flag(delete)
-    delete.set_defaults(handler=lambda args: with_workspace(args, lambda ws: delete_file(ws, args)))
+    add_action(actions, "delete", "delete a file", delete_file, "file_id")
 
 
 def list_files(ws, args) -> int:

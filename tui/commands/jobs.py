@@ -5,26 +5,16 @@ from __future__ import annotations
 import argparse
 import time
 
-from tui.commands.output import add_json_flag, print_json, print_table, progress, when, with_workspace
-
-
-def _simple(actions, name: str, help_text: str, action) -> None:
-    parser = actions.add_parser(name, help=help_text)
-    parser.add_argument("job_id")
-    add_json_flag(parser)
-    parser.set_defaults(handler=lambda args: with_workspace(args, lambda ws: action(ws, args)))
+from tui.commands.output import add_action, print_json, print_table, progress, when
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     jobs = commands.add_parser("jobs", help="fine-tuning jobs")
     actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="list jobs, newest first")
+    listing = add_action(actions, "list", "list jobs, newest first", list_jobs)
     listing.add_argument("--limit", type=int, default=50)
-    add_json_flag(listing)
-    listing.set_defaults(handler=lambda args: with_workspace(args, lambda ws: list_jobs(ws, args)))
-
-    create = actions.add_parser("create", help="start a fine-tuning job (local paths are validated and uploaded)")
+    create = add_action(actions, "create", "start a fine-tuning job (local paths are validated and uploaded)", create_job)
     create.add_argument("--model", required=True, help="base model, fine-tuned model or checkpoint to continue from")
     create.add_argument("--training-file", required=True, help="a file id (file-...) or a local JSONL path")
     create.add_argument("--validation-file", help="a file id or a local JSONL path")
@@ -36,28 +26,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--method", choices=("supervised", "dpo"), default="supervised")
     create.add_argument("--beta", type=float, help="DPO beta (0.1-0.5 typical)")
     create.add_argument("--training-type", help="standard, globalstandard or developertier")
-    add_json_flag(create)
-    create.set_defaults(handler=lambda args: with_workspace(args, lambda ws: create_job(ws, args)))
 
-    _simple(actions, "show", "one job's details", show_job)
-    _simple(actions, "cancel", "cancel a job", lambda ws, a: change(ws, a, "cancel_job"))
-    _simple(actions, "pause", "pause a running job", lambda ws, a: change(ws, a, "pause_job"))
-    _simple(actions, "resume", "resume a paused job", lambda ws, a: change(ws, a, "resume_job"))
-    _simple(actions, "delete", "delete a finished job", delete_job)
-    _simple(actions, "events", "a job's events, oldest first", list_events)
-    _simple(actions, "checkpoints", "a job's checkpoints", list_checkpoints)
-
-    watch = actions.add_parser("watch", help="follow a job live; exit 0 on success, 1 on failure or cancel")
-    watch.add_argument("job_id")
+    add_action(actions, "show", "one job's details", show_job, "job_id")
+    add_action(actions, "cancel", "cancel a job", lambda ws, a: change(ws, a, "cancel_job"), "job_id")
+    add_action(actions, "pause", "pause a running job", lambda ws, a: change(ws, a, "pause_job"), "job_id")
+    add_action(actions, "resume", "resume a paused job", lambda ws, a: change(ws, a, "resume_job"), "job_id")
+    add_action(actions, "delete", "delete a finished job", delete_job, "job_id")
+    add_action(actions, "events", "a job's events, oldest first", list_events, "job_id")
+    add_action(actions, "checkpoints", "a job's checkpoints", list_checkpoints, "job_id")
+    watch = add_action(actions, "watch", "follow a job live; exit 0 on success, 1 on failure or cancel", watch_job, "job_id")
     watch.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
-    add_json_flag(watch)
-    watch.set_defaults(handler=lambda args: with_workspace(args, lambda ws: watch_job(ws, args)))
 
-    results = commands.add_parser("results", help="a finished job's training curves, summed up")
-    results.add_argument("job_id")
+    results = add_action(commands, "results", "a finished job's training curves, summed up", show_results, "job_id")
     results.add_argument("--csv", metavar="PATH", help="also save results.csv here")
-    add_json_flag(results)
-    results.set_defaults(handler=lambda args: with_workspace(args, lambda ws: show_results(ws, args)))
 
 
 def list_jobs(ws, args) -> int:

@@ -62,3 +62,14 @@ def when(timestamp: int | float | None) -> str:
     import time
 
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
+
+
+def add_action(actions, name: str, help_text: str, run, *positionals: str):
+    """A subcommand that takes `positionals`, has --json, and runs `run(ws, args)` on the workspace.
+    Returns its parser for any further options."""
+    parser = actions.add_parser(name, help=help_text)
+    for positional in positionals:
+        parser.add_argument(positional)
+    add_json_flag(parser)
+    parser.set_defaults(handler=lambda args: with_workspace(args, lambda ws: run(ws, args)))
+    return parser
