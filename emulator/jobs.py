@@ -380,6 +380,7 @@ class JobRunner:
                 self._succeed(body, progress, run)
             else:
                 progress["next_at"] = self.emu.clock.now() + STEP_SECONDS
+                body["estimated_finish"] = int(self.emu.clock.now() + (run.total_steps - m.step) * STEP_SECONDS)
             self.emu.store.save_job(body, progress)
 
     def _checkpoint(self, body: dict, progress: dict, run: TrainingRun, metrics: dict) -> None:

@@ -1,17 +1,19 @@
-"""The TUI on a real emulator: it connects, fills its panes, and keeps the cursor across refreshes."""
+"""The TUI on a real emulator: panes fill, the selected job is followed live, actions ask first."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from textual.widgets import DataTable
 
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job
 from tui.app import FtdeckApp
+from tui.confirm import Confirm
+from widgets.event_log import EventLog
+from widgets.resource_table import ResourceTable
+
+BASE = "gpt-4o-mini-2024-07-18"
 
 
-async def wait_until(pilot, predicate, timeout: float = 20.0) -> None:
+async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if predicate():
             return
@@ -21,29 +23,108 @@ async def wait_until(pilot, predicate, timeout: float = 20.0) -> None:
 
 @pytest.fixture
 def configured(emulator, monkeypatch, tmp_path):
-    """An environment pointing ftdeck at the test emulator, like a user's exported variables."""
-    client = emulator.openai()
-    job = wait_for_job(client, client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=upload(client, chat_examples(10)).id).id)
+    """Point ftdeck at the test emulator the way a user does: exported variables."""
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", emulator.url)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", emulator.url)
     monkeypatch.setenv("FTDECK_MANAGEMENT_TOKEN", API_KEY)
-    sub, rg, account = ARM_DEPLOYMENTS.split("/")[2], ARM_DEPLOYMENTS.split("/")[4], ARM_DEPLOYMENTS.split("/")[8]
-    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", sub)
-    monkeypatch.setenv("AZURE_RESOURCE_GROUP", rg)
-    monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", account)
-    return job
+    parts = ARM_DEPLOYMENTS.split("/")
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", parts[2])
+    monkeypatch.setenv("AZURE_RESOURCE_GROUP", parts[4])
+    monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", parts[8])
+    return emulator.openai()
 
 
-async def test_panes_fill_from_the_configured_resource(configured):
+@pytest.fixture
+def finished_job(configured):
+    client = configured
+    data = upload(client, chat_examples(10)).id
+    return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=2).id)
+
+
+def ids(table: ResourceTable) -> set[str]:
+    return {key.value for key in table.rows}
+
+
+async def test_panes_fill_and_the_selected_job_is_followed(finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        jobs = app.query_one("#jobs", DataTable)
-        await wait_until(pilot, lambda: configured.id in {k.value for k in jobs.rows})
-        assert "profile env" in str(app.query_one("#status").render())
-        await pilot.press("1")
-        assert app.focused is app.query_one("#files", DataTable)
-        await pilot.press("ctrl+r")
-        await asyncio.sleep(0)
-        assert app.query_one("#files", DataTable).row_count >= 1
+        jobs = app.query_one("#jobs", ResourceTable)
+        await wait_until(pilot, lambda: finished_job.id in ids(jobs))
+        assert "env" in str(app.query_one("#status").render()) and "api 2024-10-21" in str(app.query_one("#status").render())
+        jobs.focus()
+        jobs.move_cursor(row=[k.value for k in jobs.rows].index(finished_job.id))
+        await wait_until(pilot, lambda: app.followed_job == finished_job.id and app.jobs.get(finished_job.id))
+        events = app.query_one(EventLog)
+        await wait_until(pilot, lambda: any("Job succeeded." in line.text for line in events.lines))
+        checkpoints = app.query_one("#checkpoints", ResourceTable)
+        await wait_until(pilot, lambda: checkpoints.row_count == 3)
+        summary = str(app.query_one("#job-summary").render())
+        assert "succeeded" in summary and finished_job.fine_tuned_model in summary
+        assert app.query_one("#loss-chart").metrics[-1]["step"] == 30
+
+        await pilot.press("3")
+        assert app.focused is app.query_one("#files", ResourceTable)
+
+
+async def test_filter_narrows_the_focused_pane_and_esc_clears_it(finished_job):
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        files = app.query_one("#files", ResourceTable)
+        await wait_until(pilot, lambda: files.row_count >= 2)
+        await pilot.press("3", "slash")
+        await pilot.press(*"results")
+        assert files.row_count >= 1 and all("results" in str(files.get_row(k)[0]) for k in files.rows)
+        await pilot.press("escape")
+        assert files.row_count == len(files.rows_by_id) and app.focused is files
+
+
+async def test_cancel_asks_first_and_read_only_refuses(configured):
+    client = configured
+    data = upload(client, chat_examples(30)).id
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 40})
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        jobs = app.query_one("#jobs", ResourceTable)
+        await wait_until(pilot, lambda: job.id in ids(jobs))
+        jobs.move_cursor(row=[k.value for k in jobs.rows].index(job.id))
+        await wait_until(pilot, lambda: app.jobs.get(job.id))
+        await pilot.press("c")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        assert client.fine_tuning.jobs.retrieve(job.id).status != "cancelled"
+        await pilot.press("c")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: client.fine_tuning.jobs.retrieve(job.id).status == "cancelled")
+
+    read_only = FtdeckApp(read_only=True)
+    async with read_only.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: read_only.followed_job is not None and read_only.jobs.get(read_only.followed_job))
+        assert "READ-ONLY" in str(read_only.query_one("#status").render())
+        await pilot.press("s")
+        assert not isinstance(read_only.screen, Confirm)
+
+
+async def test_narrow_terminal_shows_detail_on_demand(finished_job):
+    app = FtdeckApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
+        detail = app.query_one("#detail")
+        assert not detail.display or detail.size.width == 0
+        await pilot.press("d")
+        await pilot.pause()
+        assert detail.size.width > 60
+
+
+async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp_path):
+    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("p")
+        assert "refresh paused" in str(app.query_one("#status").render())
+        await pilot.press("3")
+        assert app.focused is app.query_one("#files")

@@ -1,7 +1,8 @@
-"""The ftdeck TUI: resource panes over one workspace, refreshed live.
+"""The ftdeck TUI: resource panes over one workspace, refreshed live, and the selected job followed.
 
 The first frame is drawn before anything slow happens: connecting (which may start the built-in
-emulator and imports openai) runs in a worker after mount.
+emulator, and imports openai) runs in a worker after mount. Workers call services/ and post
+messages; only the @on handlers touch widgets.
 """
 
 from __future__ import annotations
@@ -12,23 +13,27 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui.confirm import Confirm
+from widgets.job_detail import JobDetail
+from widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
     from services.workspace import Workspace
 
 REFRESH_SECONDS = 2.0
-
-
-class Loaded(Message):
-    """Fresh rows for every pane, from a refresh worker."""
-
-    def __init__(self, rows: dict[str, list[tuple[str, tuple]]]) -> None:
-        super().__init__()
-        self.rows = rows
+FOLLOW_SECONDS = 1.0
+PANES = {
+    "jobs": ("Jobs", ("id", "model", "status", "fine-tuned model")),
+    "checkpoints": ("Checkpoints", ("step", "id", "train loss", "valid loss")),
+    "files": ("Files", ("filename", "status", "id", "bytes")),
+    "deployments": ("Deployments", ("name", "model", "sku", "state")),
+}
+ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
 
 
 class Connected(Message):
@@ -37,49 +42,79 @@ class Connected(Message):
         self.workspace = workspace
 
 
-PANES = {
-    "jobs": ("Jobs", ("id", "model", "status", "fine-tuned model")),
-    "files": ("Files", ("id", "filename", "status", "bytes")),
-    "deployments": ("Deployments", ("name", "model", "sku", "state")),
-}
+class Loaded(Message):
+    """Fresh rows for the resource panes, from a refresh worker."""
+
+    def __init__(self, rows: dict[str, list[tuple[str, tuple]]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class JobUpdate(Message):
+    """The followed job's latest state, checkpoints and the events that are new (never coalesced)."""
+
+    def __init__(self, job: dict, checkpoints: list[dict], new_events: list[dict], metrics: list[dict]) -> None:
+        super().__init__()
+        self.job, self.checkpoints, self.new_events, self.metrics = job, checkpoints, new_events, metrics
+
+
+def _num(value) -> str:
+    return f"{value:.4f}" if isinstance(value, (int, float)) else "-"
 
 
 class FtdeckApp(App):
     TITLE = "ftdeck"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     CSS = """
-    #status { height: 1; background: $panel; color: $text; padding: 0 1; }
-    Grid { grid-size: 2 2; grid-columns: 1fr 1fr; }
-    DataTable { border: round $panel-lighten-2; height: 1fr; }
-    DataTable:focus { border: round $accent; }
-    #jobs { column-span: 2; }
+    #status { height: 1; background: $panel; padding: 0 1; }
+    #left { width: 1fr; }
+    JobDetail { width: 1fr; }
+    #filter { dock: bottom; display: none; }
+    #filter.-on { display: block; }
+    .-narrow JobDetail { display: none; }
+    .-narrow.-detail JobDetail { display: block; width: 100%; }
+    .-narrow.-detail #left { display: none; }
     """
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+r", "refresh", "Refresh", id="refresh"),
-        Binding("1", "focus_pane('files')", "Files", id="pane.files"),
-        Binding("2", "focus_pane('jobs')", "Jobs", id="pane.jobs"),
-        Binding("3", "focus_pane('deployments')", "Deployments", id="pane.deployments"),
+        Binding("p", "toggle_pause", "Pause refresh", id="pause-refresh"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("d", "toggle_detail", "Detail", id="detail"),
+        Binding("c", "cancel_job", "Cancel job", id="job.cancel"),
+        Binding("s", "pause_or_resume_job", "Pause/resume job", id="job.pause"),
+        Binding("1", "focus_pane('jobs')", "Jobs", show=False, id="pane.jobs"),
+        Binding("2", "focus_pane('checkpoints')", "Checkpoints", show=False, id="pane.checkpoints"),
+        Binding("3", "focus_pane('files')", "Files", show=False, id="pane.files"),
+        Binding("4", "focus_pane('deployments')", "Deployments", show=False, id="pane.deployments"),
+        Binding("5", "focus_pane('events')", "Events", show=False, id="pane.events"),
     ]
 
-    def __init__(self, profile: str | None = None) -> None:
+    def __init__(self, profile: str | None = None, *, read_only: bool = False) -> None:
         super().__init__()
         self.profile = profile
+        self.read_only = read_only
         self.workspace: Workspace | None = None
         self.last_refresh: float | None = None
+        self.paused = False
+        self.followed_job: str | None = None
+        self.jobs: dict[str, dict] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("connecting…", id="status")
-        with Grid():
-            for key, (title, columns) in PANES.items():
-                table: DataTable = DataTable(id=key, cursor_type="row")
-                table.border_title = title
-                table.add_columns(*columns)
-                yield table
+        with Horizontal():
+            with Vertical(id="left"):
+                for key, (title, columns) in PANES.items():
+                    yield ResourceTable(title, columns, id=key)
+            yield JobDetail(id="detail")
+        yield Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#jobs", DataTable).focus()
+        self.query_one("#jobs", ResourceTable).focus()
         self.connect()
+
+    # ------------------------------------------------------------ connecting and refreshing
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
@@ -90,27 +125,37 @@ class FtdeckApp(App):
     @on(Connected)
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
+        self.read_only = self.read_only or self.workspace.profile.read_only
         self.show_status()
         self.refresh_panes()
-        self.set_interval(REFRESH_SECONDS, self.refresh_panes)
+        self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
+        self.set_interval(FOLLOW_SECONDS, self.follow_job)
+
+    def scheduled_refresh(self) -> None:
+        if not self.paused:
+            self.refresh_panes()
 
     def action_refresh(self) -> None:
         self.refresh_panes()
+        self.follow_job()
 
-    def action_focus_pane(self, pane: str) -> None:
-        self.query_one(f"#{pane}", DataTable).focus()
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.show_status()
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def refresh_panes(self) -> None:
+        from services import deployments, files, jobs
+
         if self.workspace is None:
             return
-        client = self.workspace.openai()
+        found_jobs = jobs.list_jobs(self.workspace)
         rows = {
-            "files": [(f.id, (f.id, f.filename, f.status, f.bytes)) for f in client.files.list()],
-            "jobs": [(j.id, (j.id, j.model, j.status, j.fine_tuned_model or "")) for j in client.fine_tuning.jobs.list(limit=50)],
+            "jobs": [(j["id"], (j["id"], j["model"], j["status"], j.get("fine_tuned_model") or "")) for j in found_jobs],
+            "files": [(f["id"], (f["filename"], f["status"], f["id"], f["bytes"])) for f in files.list_files(self.workspace)],
             "deployments": [
-                (d["name"], (d["name"], d["properties"]["model"]["name"], d["sku"]["name"], d["properties"]["provisioningState"]))
-                for d in self.workspace.list_deployments()
+                (d["name"], (d["name"], d["model"], d["sku"], d["state"]))
+                for d in map(deployments.describe, deployments.list_deployments(self.workspace))
             ],
         }
         self.post_message(Loaded(rows))
@@ -118,18 +163,11 @@ class FtdeckApp(App):
     @on(Loaded)
     def update_panes(self, message: Loaded) -> None:
         for pane, rows in message.rows.items():
-            table = self.query_one(f"#{pane}", DataTable)
-            keys = {key for key, _ in rows}
-            for row_key in [k for k in table.rows if k.value not in keys]:
-                table.remove_row(row_key)
-            for key, values in rows:
-                if key in table.rows:
-                    for column, value in zip(table.columns, values):
-                        table.update_cell(key, column, value)
-                else:
-                    table.add_row(*values, key=key)
+            self.query_one(f"#{pane}", ResourceTable).sync(rows)
         self.last_refresh = time.time()
         self.show_status()
+        if self.followed_job is None:
+            self.select_job(self.query_one("#jobs", ResourceTable).selected_id)
 
     def show_status(self) -> None:
         if self.workspace is None:
@@ -137,9 +175,132 @@ class FtdeckApp(App):
         p = self.workspace.profile
         where = "built-in emulator" if self.workspace.is_emulator else p.endpoint
         refreshed = time.strftime("%H:%M:%S", time.localtime(self.last_refresh)) if self.last_refresh else "—"
+        state = "[b]refresh paused[/b]" if self.paused else f"refresh {REFRESH_SECONDS:g}s, last {refreshed}"
+        badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(
-            f"profile {self.workspace.profile_name} · {where} · api {p.api_version} · every {REFRESH_SECONDS:g}s, last {refreshed}"
+            f"[b]{self.workspace.profile_name}[/b] · {where} · account {p.account or '-'} · api {p.api_version} · {state}{badge}"
         )
+
+    # ------------------------------------------------------------ the followed job
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def job_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.select_job(event.row_key.value if event.row_key else None)
+
+    def select_job(self, job_id: str | None) -> None:
+        if job_id == self.followed_job or job_id is None:
+            return
+        self.followed_job = job_id
+        self.tails: dict = {}
+        self.query_one(JobDetail).reset()
+        self.query_one(JobDetail).border_title = f"Job {job_id}"
+        self.follow_job()
+
+    @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
+    def follow_job(self) -> None:
+        from services import jobs
+
+        job_id = self.followed_job
+        if self.workspace is None or job_id is None:
+            return
+        tail = self.tails.setdefault(job_id, jobs.EventTail(job_id))
+        if tail.events and self.jobs.get(job_id, {}).get("status") not in ACTIVE:
+            return  # a finished job has nothing new to say
+        job = jobs.get_job(self.workspace, job_id)
+        new_events = tail.poll(self.workspace)
+        checkpoints = jobs.list_checkpoints(self.workspace, job_id)
+        if get_current_worker().is_cancelled or job_id != self.followed_job:
+            return
+        metrics = [e["data"] for e in tail.events if e.get("type") == "metrics" and e.get("data")]
+        self.post_message(JobUpdate(job, checkpoints, new_events, metrics))
+
+    @on(JobUpdate)
+    def show_job(self, message: JobUpdate) -> None:
+        if message.job["id"] != self.followed_job:
+            return
+        self.jobs[message.job["id"]] = message.job
+        detail = self.query_one(JobDetail)
+        detail.show_job(message.job, message.metrics)
+        if message.new_events:
+            detail.query_one("#events").add(message.new_events)
+        self.query_one("#checkpoints", ResourceTable).sync([
+            (c["id"], (c["step_number"], c["id"], _num((c.get("metrics") or {}).get("train_loss")),
+                       _num((c.get("metrics") or {}).get("full_valid_loss"))))
+            for c in message.checkpoints
+        ])
+
+    # ------------------------------------------------------------ job actions
+
+    def _writable(self) -> bool:
+        if self.read_only:
+            self.notify("Read-only: this profile does not change anything.", severity="warning")
+        return not self.read_only
+
+    def action_cancel_job(self) -> None:
+        job = self.jobs.get(self.followed_job or "")
+        if not job or not self._writable():
+            return
+        if job["status"] not in ACTIVE:
+            self.notify(f"{job['id']} is {job['status']}: nothing to cancel.")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.change_job("cancel_job", job["id"])
+
+        self.push_screen(Confirm(f"Cancel job {job['id']}?", "Training stops; this cannot be undone."), confirmed)
+
+    def action_pause_or_resume_job(self) -> None:
+        job = self.jobs.get(self.followed_job or "")
+        if not job or not self._writable():
+            return
+        if job["status"] == "paused":
+            self.change_job("resume_job", job["id"])
+        elif job["status"] == "running":
+            self.change_job("pause_job", job["id"])
+        else:
+            self.notify(f"{job['id']} is {job['status']}: only running jobs pause and paused jobs resume.")
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def change_job(self, operation: str, job_id: str) -> None:
+        from services import jobs
+
+        job = getattr(jobs, operation)(self.workspace, job_id)
+        self.call_from_thread(self.notify, f"{job_id}: {job['status']}")
+        self.call_from_thread(self.action_refresh)
+
+    # ------------------------------------------------------------ panes, filter, layout
+
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(f"#{pane}").focus()
+
+    def action_toggle_detail(self) -> None:
+        self.screen.toggle_class("-detail")
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        self._filter_target = self.focused if isinstance(self.focused, ResourceTable) else self.query_one("#jobs", ResourceTable)
+        box.value = self._filter_target.filter_text
+        box.add_class("-on")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self._filter_target.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-on")
+        self._filter_target.focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_class("-on"):
+            box.value = ""
+            self._filter_target.set_filter("")
+            box.remove_class("-on")
+            self._filter_target.focus()
+            event.stop()
 
     @on(Worker.StateChanged)
     def report_failure(self, event: Worker.StateChanged) -> None:

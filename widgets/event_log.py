@@ -1,0 +1,43 @@
+"""A job's event log: levels coloured, follows the tail unless the reader scrolled up, in which
+case the border counts what arrived meanwhile."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
+
+
+class EventLog(RichLog):
+    DEFAULT_CSS = """
+    EventLog { border: round $panel-lighten-2; height: 1fr; }
+    EventLog:focus { border: round $accent; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(wrap=True, markup=False, auto_scroll=False, **kwargs)
+        self.border_title = "Events"
+        self.unseen = 0
+
+    @property
+    def following(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 1
+
+    def add(self, events: list[dict]) -> None:
+        follow = self.following
+        for event in events:
+            stamp = time.strftime("%H:%M:%S", time.localtime(event["created_at"]))
+            line = Text(f"{stamp} ", style="dim")
+            line.append(event["message"], style=LEVEL_STYLES.get(event["level"], ""))
+            self.write(line, scroll_end=follow)
+        self.unseen = 0 if follow else self.unseen + len(events)
+        self.border_subtitle = f"{self.unseen} new events ↓" if self.unseen else ""
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self.following and self.unseen:
+            self.unseen = 0
+            self.border_subtitle = ""

@@ -1,0 +1,75 @@
+"""The selected job: its facts, progress, error with a fix, loss and accuracy charts, event tail."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static, TabbedContent, TabPane
+
+from widgets.event_log import EventLog
+from widgets.loss_chart import LossChart
+
+FIXES = {
+    "invalidTrainingFile": "check the file with `ftdeck data validate` and upload a fixed one",
+    "internalError": "retry the job; if it fails again, report it",
+}
+
+
+def auto(value) -> str:
+    return "auto" if value in (None, -1, "auto") else str(value)
+
+
+def summary(job: dict, metrics: list[dict]) -> str:
+    """The job's facts as a few readable lines."""
+    hp = job.get("hyperparameters") or {}
+    lines = [
+        f"[b]{job['id']}[/b]  [reverse] {job['status']} [/reverse]",
+        f"model {job['model']}",
+        f"→ {job.get('fine_tuned_model') or '(fine-tuned model when it succeeds)'}",
+        f"files train {job['training_file']}  valid {job.get('validation_file') or '-'}",
+        f"epochs {auto(hp.get('n_epochs'))}  batch {auto(hp.get('batch_size'))}  lr× {auto(hp.get('learning_rate_multiplier'))}  seed {job.get('seed')}",
+    ]
+    if metrics:
+        last = metrics[-1]
+        progress = f"step {last['step']}"
+        if job["status"] in ("running", "pausing", "paused", "resuming") and job.get("estimated_finish"):
+            eta = max(0, int(job["estimated_finish"] - time.time()))
+            progress += f"  ETA {eta // 60}m{eta % 60:02d}s"
+        progress += f"  loss {last['train_loss']:.4f}"
+        if job.get("trained_tokens"):
+            progress += f"  trained tokens {job['trained_tokens']:,}"
+        lines.append(progress)
+    error = job.get("error") or {}
+    if error.get("message"):
+        fix = FIXES.get(error.get("code"), "")
+        lines.append(f"[red]error {error.get('code')}: {error['message']}[/red]" + (f"\nfix: {fix}" if fix else ""))
+    return "\n".join(lines)
+
+
+class JobDetail(Vertical):
+    DEFAULT_CSS = """
+    JobDetail { border: round $panel-lighten-2; height: 1fr; }
+    JobDetail:focus-within { border: round $accent; }
+    JobDetail #job-summary { height: auto; padding: 0 1; }
+    JobDetail TabbedContent { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Job"
+        yield Static("Select a job to see its details.", id="job-summary")
+        with TabbedContent("Loss", "Accuracy"):
+            yield LossChart("loss", id="loss-chart")
+            yield LossChart("accuracy", id="accuracy-chart")
+        yield EventLog(id="events")
+
+    def show_job(self, job: dict, metrics: list[dict]) -> None:
+        self.query_one("#job-summary", Static).update(summary(job, metrics))
+        for chart in self.query(LossChart):
+            chart.show(metrics)
+
+    def reset(self) -> None:
+        self.query_one(EventLog).clear()
+        for chart in self.query(LossChart):
+            chart.show([])
