@@ -5,6 +5,7 @@ together they cost over a second of start-up."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
@@ -145,7 +146,8 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
     from emulator.server import EmbeddedEmulator
     from services.paths import emulator_data_dir
 
-    emulator = EmbeddedEmulator.start(emulator_data_dir())
+    speed = float(os.environ.get("FTDECK_EMULATOR_SPEED", "1") or 1)  # demos and screenshots run it faster
+    emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=speed)
     key = SecretStr(emulator.api_key)
     local = Profile(
         endpoint=emulator.url,

@@ -24,7 +24,8 @@ class EventLog(RichLog):
 
     @property
     def following(self) -> bool:
-        return self.scroll_y >= self.max_scroll_y - 1
+        """At the bottom (or not on screen yet, so nothing was scrolled away from)."""
+        return not self.is_on_screen or self.scroll_y >= self.max_scroll_y - 1
 
     def add(self, events: list[dict]) -> None:
         follow = self.following
@@ -35,6 +36,12 @@ class EventLog(RichLog):
             self.write(line, scroll_end=follow)
         self.unseen = 0 if follow else self.unseen + len(events)
         self.border_subtitle = f"{self.unseen} new events ↓" if self.unseen else ""
+
+    def on_show(self) -> None:
+        """Coming into view starts at the tail: nothing was scrolled away from while hidden."""
+        self.call_after_refresh(self.scroll_end, animate=False)
+        self.unseen = 0
+        self.border_subtitle = ""
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

@@ -53,7 +53,8 @@ class JobDetail(Vertical):
     JobDetail { border: round $panel-lighten-2; height: 1fr; }
     JobDetail:focus-within { border: round $accent; }
     JobDetail #job-summary { height: auto; padding: 0 1; }
-    JobDetail TabbedContent { height: 1fr; }
+    JobDetail TabbedContent { height: 3fr; }
+    JobDetail EventLog { height: 2fr; min-height: 5; }
     """
 
     def compose(self) -> ComposeResult:

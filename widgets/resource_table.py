@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 class ResourceTable(DataTable):
     DEFAULT_CSS = """
-    ResourceTable { border: round $panel-lighten-2; height: 1fr; }
+    ResourceTable { border: round $panel-lighten-2; height: 1fr; scrollbar-size-horizontal: 1; }
     ResourceTable:focus { border: round $accent; }
     """
 
