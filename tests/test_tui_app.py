@@ -128,3 +128,23 @@ async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp
         assert "refresh paused" in str(app.query_one("#status").render())
         await pilot.press("3")
         assert app.focused is app.query_one("#files")
+
+
+async def test_console_commands_act_and_report(configured):
+    client = configured
+    data = upload(client, chat_examples(30)).id
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 40})
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        transcript = app.query_one("#transcript")
+        said = lambda text: any(text in line.text for line in transcript.lines)  # noqa: E731
+        await wait_until(pilot, lambda: said("Connected to"))
+        await pilot.press("colon")
+        await pilot.press(*"/help", "enter")
+        assert said("/deploy") and said("/cancel")
+        await pilot.press(*"/frobnicate", "enter")
+        assert said("unknown command /frobnicate")
+        await pilot.press(*f"/cancel {job.id}", "enter")
+        await wait_until(pilot, lambda: said(f"cancel {job.id}: now cancelled"))
+        assert client.fine_tuning.jobs.retrieve(job.id).status == "cancelled"
+        await wait_until(pilot, lambda: said(f"{job.id} is cancelled"))

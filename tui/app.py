@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.confirm import Confirm
+from widgets.console import Console
 from widgets.job_detail import JobDetail
 from widgets.resource_table import ResourceTable
 
@@ -34,6 +35,16 @@ PANES = {
     "deployments": ("Deployments", ("name", "model", "sku", "state")),
 }
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
+COMMANDS = {
+    "help": "list the commands",
+    "refresh": "refresh every pane now",
+    "cancel": "cancel a job: /cancel [JOB] (default: the selected one)",
+    "pause": "pause a running job: /pause [JOB]",
+    "resume": "resume a paused job: /resume [JOB]",
+    "deploy": "deploy the selected job's fine-tuned model: /deploy NAME [MODEL_OR_CHECKPOINT]",
+    "filter": "filter the jobs pane: /filter TEXT (no text clears it)",
+    "quit": "leave ftdeck",
+}
 
 
 class Connected(Message):
@@ -70,6 +81,8 @@ class FtdeckApp(App):
     #left { width: 1fr; }
     JobDetail { width: 1fr; }
     #filter { dock: bottom; display: none; }
+    .-narrow Console { height: 5; }
+    .-narrow #checkpoints { display: none; }
     #filter.-on { display: block; }
     .-narrow JobDetail { display: none; }
     .-narrow.-detail JobDetail { display: block; width: 100%; }
@@ -81,6 +94,7 @@ class FtdeckApp(App):
         Binding("p", "toggle_pause", "Pause refresh", id="pause-refresh"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("d", "toggle_detail", "Detail", id="detail"),
+        Binding("colon", "console", "Console", id="console"),
         Binding("c", "cancel_job", "Cancel job", id="job.cancel"),
         Binding("s", "pause_or_resume_job", "Pause/resume job", id="job.pause"),
         Binding("1", "focus_pane('jobs')", "Jobs", show=False, id="pane.jobs"),
@@ -107,6 +121,7 @@ class FtdeckApp(App):
                 for key, (title, columns) in PANES.items():
                     yield ResourceTable(title, columns, id=key)
             yield JobDetail(id="detail")
+        yield Console([f"/{name}" for name in COMMANDS], id="console")
         yield Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         yield Footer()
 
@@ -126,6 +141,8 @@ class FtdeckApp(App):
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
         self.read_only = self.read_only or self.workspace.profile.read_only
+        where = "the built-in emulator (demo workspace)" if self.workspace.is_emulator else self.workspace.endpoint
+        self.say(f"Connected to {where} as profile '{self.workspace.profile_name}'. Type : then /help.")
         self.show_status()
         self.refresh_panes()
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
@@ -160,8 +177,13 @@ class FtdeckApp(App):
         }
         self.post_message(Loaded(rows))
 
+    def say(self, message: str, kind: str = "info") -> None:
+        """Report in the console (App.console is Rich's, hence the name)."""
+        self.query_one(Console).say(message, kind)
+
     @on(Loaded)
     def update_panes(self, message: Loaded) -> None:
+        self.report_job_changes(message.rows["jobs"])
         for pane, rows in message.rows.items():
             self.query_one(f"#{pane}", ResourceTable).sync(rows)
         self.last_refresh = time.time()
@@ -180,6 +202,21 @@ class FtdeckApp(App):
         self.query_one("#status", Static).update(
             f"[b]{self.workspace.profile_name}[/b] · {where} · account {p.account or '-'} · api {p.api_version} · {state}{badge}"
         )
+
+    def report_job_changes(self, rows: list[tuple[str, tuple]]) -> None:
+        """Say in the console when a job appears or changes state (not on the first load)."""
+        statuses = {job_id: values[2] for job_id, values in rows}
+        known = getattr(self, "_statuses", None)
+        self._statuses = statuses
+        if known is None:
+            return
+        for job_id, status in statuses.items():
+            if known.get(job_id) == status:
+                continue
+            kind = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}.get(status, "info")
+            self.say(f"{job_id} is {status}" if job_id in known else f"{job_id} created ({status})", kind)
+            if status == "succeeded":
+                self.say(f"Deploy it? /deploy NAME (select {job_id} first)", "ok")
 
     # ------------------------------------------------------------ the followed job
 
@@ -234,6 +271,7 @@ class FtdeckApp(App):
     def _writable(self) -> bool:
         if self.read_only:
             self.notify("Read-only: this profile does not change anything.", severity="warning")
+            self.say("read-only: refused", "warning")
         return not self.read_only
 
     def action_cancel_job(self) -> None:
@@ -266,8 +304,54 @@ class FtdeckApp(App):
         from services import jobs
 
         job = getattr(jobs, operation)(self.workspace, job_id)
-        self.call_from_thread(self.notify, f"{job_id}: {job['status']}")
+        self.call_from_thread(self.say, f"{operation.removesuffix('_job')} {job_id}: now {job['status']}", "ok")
         self.call_from_thread(self.action_refresh)
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def deploy(self, name: str, model: str) -> None:
+        from services import deployments
+
+        self.call_from_thread(self.say, f"deploying {model} as {name}…")
+        created = deployments.create_deployment(self.workspace, name, model, wait=True, poll=1.0)
+        facts = deployments.describe(created)
+        self.call_from_thread(self.say, f"{name} is {facts['state']}: chat with it, e.g. ftdeck chat {name} \"hello\"", "ok")
+        for note in facts.get("notes", []):
+            self.call_from_thread(self.say, f"note: {note}", "warning")
+        self.call_from_thread(self.action_refresh)
+
+    # ------------------------------------------------------------ console commands
+
+    def action_console(self) -> None:
+        self.query_one("#command", Input).focus()
+
+    @on(Console.Command)
+    def run_command(self, command: Console.Command) -> None:
+        say = self.say
+        target = command.args[0] if command.args else self.followed_job
+        if command.name == "help":
+            for name, text in COMMANDS.items():
+                say(f"/{name:8} {text}")
+        elif command.name == "refresh":
+            self.action_refresh()
+            say("refreshing")
+        elif command.name in ("cancel", "pause", "resume"):
+            if not target:
+                say(f"/{command.name} needs a job: select one or give its id", "warning")
+            elif self._writable():
+                self.change_job(f"{command.name}_job", target)
+        elif command.name == "deploy":
+            job = self.jobs.get(self.followed_job or "")
+            model = command.args[1] if len(command.args) > 1 else (job or {}).get("fine_tuned_model")
+            if not command.args or not model:
+                say("/deploy NAME [MODEL]: select a succeeded job, or name the model or checkpoint", "warning")
+            elif self._writable():
+                self.deploy(command.args[0], model)
+        elif command.name == "filter":
+            self.query_one("#jobs", ResourceTable).set_filter(" ".join(command.args))
+        elif command.name == "quit":
+            self.exit()
+        else:
+            say(f"unknown command /{command.name}; /help lists them", "error")
 
     # ------------------------------------------------------------ panes, filter, layout
 
@@ -306,12 +390,13 @@ class FtdeckApp(App):
     def report_failure(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.group}: {event.worker.error}", severity="error", timeout=8)
+            self.say(f"{event.worker.group} failed: {event.worker.error}", "error")
 
     def on_unmount(self) -> None:
         if self.workspace is not None:
             self.workspace.close()
 
 
-def run_app(profile: str | None = None) -> int:
-    FtdeckApp(profile).run()
+def run_app(profile: str | None = None, read_only: bool = False) -> int:
+    FtdeckApp(profile, read_only=read_only).run()
     return 0

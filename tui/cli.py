@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(on the built-in emulator when no Azure resource is configured).",
     )
     parser.add_argument("--profile", default=None, help="config profile to use (default: FTDECK_PROFILE, the file's default, the environment, or the built-in emulator)")
+    parser.add_argument("--read-only", action="store_true", help="open the TUI without any way to change things")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(commands)
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     from tui.app import run_app
 
-    return run_app(args.profile)
+    return run_app(args.profile, read_only=args.read_only)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,58 @@
+"""The chat-style console: a transcript where ftdeck reports what happens, and a `/` command line.
+
+The widget only displays and collects: it posts `Console.Command` for each line entered, and the
+app decides what a command does and answers with `say()`."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, RichLog
+
+STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan"}
+
+
+class Console(Vertical):
+    DEFAULT_CSS = """
+    Console { height: 10; border: round $panel-lighten-2; }
+    Console:focus-within { border: round $accent; }
+    Console RichLog { height: 1fr; }
+    Console #command { border: none; height: 1; padding: 0 1; background: $boost; }
+    """
+
+    class Command(Message):
+        def __init__(self, name: str, args: list[str]) -> None:
+            super().__init__()
+            self.name, self.args = name, args
+
+    def __init__(self, commands: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.commands = commands
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Console"
+        yield RichLog(wrap=True, markup=False, id="transcript")
+        yield Input(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
+
+    def say(self, message: str, kind: str = "info") -> None:
+        line = Text(time.strftime("%H:%M:%S "), style="dim")
+        line.append(message, style=STYLES.get(kind, ""))
+        self.query_one("#transcript", RichLog).write(line)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        event.input.value = ""
+        if not text:
+            return
+        self.say(text, "you")
+        if not text.startswith("/"):
+            self.say("Commands start with /; try /help.", "warning")
+            return
+        name, *args = text[1:].split()
+        self.post_message(self.Command(name.lower(), args))
