@@ -394,7 +394,7 @@ class JobRunner:
             "step_number": metrics["step"],
             "metrics": metrics,
         }
-        self.emu.store.add_checkpoint(checkpoint, run.model.to_bytes())
+        self.emu.store.add_checkpoint(checkpoint, run.model().to_bytes())
         # Only the last three epochs stay deployable.
         for old in self.emu.store.list_checkpoints(body["id"])[3:]:
             self.emu.store.delete_checkpoint(old["id"])
@@ -416,7 +416,7 @@ class JobRunner:
                 "lifecycle_status": "generally-available",
                 "deprecation": {"inference": int(now) + 365 * 86400},
             },
-            run.model.to_bytes(),
+            run.model().to_bytes(),
         )
         hours = (now - progress["started_at"]) / 3600
         body.update(
@@ -474,7 +474,7 @@ class JobRunner:
         n_epochs = requested["n_epochs"] or auto.n_epochs
         batch_size = requested["batch_size"] or auto.batch_size
         lr = requested["learning_rate_multiplier"] or auto.learning_rate_multiplier
-        run = TrainingRun(
+        run = TrainingRun.resume(
             NGramModel.base(),
             training,
             validation,
@@ -483,9 +483,9 @@ class JobRunner:
             learning_rate_multiplier=lr,
             seed=body["seed"],
             start_from=self.emu.fine_tuned_weights(progress["start_from"]) if progress["start_from"] else None,
+            beta=requested.get("beta") or 0.1,
+            steps_done=progress["steps_done"],
         )
-        for _ in range(progress["steps_done"]):
-            run.step()
         # Azure reports the values it chose once training starts.
         body["hyperparameters"] = {"n_epochs": n_epochs, "batch_size": batch_size, "learning_rate_multiplier": lr}
         if "method" in body:
