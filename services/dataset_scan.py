@@ -1,0 +1,164 @@
+"""One pass over one byte range of a training file: check each line, count its tokens, and keep
+only small aggregates (so memory stays flat however big the file is).
+
+`datasets.py` cuts the file into ranges at line ends, scans them in order (in this process, or
+in forked worker processes for big files) and merges the `RangeScan`s. Line numbers here are
+1-based within the range; the merge adds the range's offset.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from services.dataset_rules import CHECKS, ROLES, BadExample, counted_messages, fingerprint, format_of
+from services.model_families import COMPLETION
+from services.tokens import encoding_for_model
+
+MAX_KEPT = 100  # errors (and over-limit examples) listed per range; the rest are only counted
+CACHE_LIMIT = 1_000  # distinct system messages and names whose token counts are remembered
+JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true/false", type(None): "null"}
+
+
+class ScanTask(NamedTuple):
+    path: str
+    start: int
+    end: int
+    data_format: str | None  # the format of the file's first example (None: no example has one)
+    format_line: int | None  # the line that example is on
+    model: str | None
+    token_limit: int
+
+
+@dataclass
+class RangeScan:
+    lines: int = 0
+    examples: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    error_count: int = 0
+    over_limit: list[tuple[int, int]] = field(default_factory=list)  # (line, tokens)
+    over_limit_count: int = 0
+    token_counts: Counter = field(default_factory=Counter)  # example size -> examples of that size
+    system_counts: Counter = field(default_factory=Counter)  # hash of a system message -> examples
+    system_texts: dict[int, str] = field(default_factory=dict)
+    missing_system: int = 0
+    example_lines: array = field(default_factory=lambda: array("Q"))
+    digests: array = field(default_factory=lambda: array("q"))  # 8-byte fingerprints, for duplicates
+
+    def error(self, line: int, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_KEPT:
+            self.errors.append((line, printable(message)))
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates (which JSON escapes allow) replaced, so it can be printed."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class TokenCounter:
+    """Counts examples the common recipe's way (spec section 3), with tiktoken's encoder."""
+
+    def __init__(self, model: str | None) -> None:
+        self.encode = encoding_for_model(model).encode_ordinary
+        self.roles = {role: len(self.encode(role)) for role in ROLES}
+        self.repeated: dict[str, int] = {}  # system messages and names repeat across examples
+
+    def cached(self, text: str) -> int:
+        n = self.repeated.get(text)
+        if n is None:
+            if len(self.repeated) >= CACHE_LIMIT:
+                self.repeated.clear()
+            n = self.repeated[text] = len(self.encode(text))
+        return n
+
+    def messages(self, messages: list[dict]) -> int:
+        """3 (reply priming) + per message 3 + role + content (text parts only) [+ 1 + name];
+        `weight` and tool-call fields are not counted."""
+        encode, size = self.encode, 3
+        for m in messages:
+            role, content = m["role"], m.get("content")
+            size += 3 + self.roles[role]
+            if type(content) is str:
+                size += self.cached(content) if role == "system" else len(encode(content))
+            elif content:
+                size += sum(len(encode(part["text"])) for part in content if part["type"] == "text")
+            name = m.get("name")
+            if name is not None:
+                size += 1 + self.cached(name)
+        return size
+
+    def completion(self, record: dict) -> int:
+        return len(self.encode(record["prompt"])) + len(self.encode(record["completion"]))
+
+
+def scan_range(task: ScanTask) -> RangeScan:
+    """Check and count every line of `task`'s byte range."""
+    with open(task.path, "rb") as f:
+        f.seek(task.start)
+        data = f.read(task.end - task.start)
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    scan = RangeScan(lines=len(lines))
+    counter = TokenCounter(task.model)
+    for number, raw in enumerate(lines, start=1):
+        if raw.strip():  # blank lines are skipped, as the service does
+            _scan_line(scan, task, counter, number, raw)
+    return scan
+
+
+def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: int, raw: bytes) -> None:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        if type(record) is not dict:
+            raise BadExample(f"expected a JSON object, found {JSON_TYPES.get(type(record), 'a value')}; put one example object on each line")
+        data_format = format_of(record)
+        if task.data_format is not None and data_format != task.data_format:
+            raise BadExample(
+                f"this is a {data_format} example, but the file's first example (line {task.format_line}) is "
+                f"{task.data_format}; use one format per file"
+            )
+        CHECKS[data_format](record)
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 4].hex(" ")
+        scan.error(number, f"not UTF-8: byte {exc.start + 1} of the line starts an invalid sequence ({bad}); save the file as UTF-8")
+        return
+    except BadExample as problem:
+        scan.error(number, str(problem))
+        return
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, numbers too long, nesting too deep
+        detail = f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else str(exc) or "nested too deeply"
+        scan.error(number, f"invalid JSON: {detail}; each line must be one complete JSON object")
+        return
+    scan.examples += 1
+    scan.example_lines.append(number)
+    scan.digests.append(fingerprint(record))
+    if data_format == COMPLETION:
+        size = counter.completion(record)
+    else:
+        messages = counted_messages(record, data_format)
+        _tally_system_message(scan, messages)
+        size = counter.messages(messages)
+    scan.token_counts[size] += 1
+    if size > task.token_limit:
+        scan.over_limit_count += 1
+        if len(scan.over_limit) < MAX_KEPT:
+            scan.over_limit.append((number, size))
+
+
+def _tally_system_message(scan: RangeScan, messages: list[dict]) -> None:
+    first = messages[0]  # where the system message nearly always is
+    system = first if first["role"] == "system" else next((m for m in messages if m["role"] == "system"), None)
+    if system is None:
+        scan.missing_system += 1
+        return
+    content = system["content"]
+    text = content if isinstance(content, str) else "".join(p["text"] for p in content if p["type"] == "text")
+    key = hash(text)  # 64 bits; the same in forked workers
+    scan.system_counts[key] += 1
+    if key not in scan.system_texts:
+        scan.system_texts[key] = printable(text)
