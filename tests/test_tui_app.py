@@ -44,6 +44,13 @@ def finished_job(configured):
     return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=2).id)
 
 
+@pytest.fixture
+def long_job(configured):
+    """A job that trains long enough to be acted on."""
+    data = upload(configured, chat_examples(30)).id
+    return configured.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 40})
+
+
 def ids(table: ResourceTable) -> set[str]:
     return {key.value for key in table.rows}
 
@@ -81,10 +88,8 @@ async def test_filter_narrows_the_focused_pane_and_esc_clears_it(finished_job):
         assert files.row_count == len(files.rows_by_id) and app.focused is files
 
 
-async def test_cancel_asks_first_and_read_only_refuses(configured):
-    client = configured
-    data = upload(client, chat_examples(30)).id
-    job = client.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 40})
+async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
+    client, job = configured, long_job
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         jobs = app.query_one("#jobs", ResourceTable)
@@ -130,10 +135,8 @@ async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp
         assert app.focused is app.query_one("#files")
 
 
-async def test_console_commands_act_and_report(configured):
-    client = configured
-    data = upload(client, chat_examples(30)).id
-    job = client.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 40})
+async def test_console_commands_act_and_report(configured, long_job):
+    client, job = configured, long_job
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         transcript = app.query_one("#transcript")
