@@ -82,9 +82,12 @@ CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_pref
 def _check_messages(value: object, where: str) -> list[dict]:
     if not isinstance(value, list) or not value:
         raise BadExample(f"'{where}' must be a non-empty list of messages")
+    images = 0
     for i, message in enumerate(value):
         if not _is_plain(message):
-            _check_message(message, f"{where}[{i}]")
+            images += _check_message(message, f"{where}[{i}]")
+    if images > MAX_IMAGES:  # the limit is per example, however the images are spread over messages
+        raise BadExample(f"the example has {images} images; at most {MAX_IMAGES} per example")
     return value
 
 
@@ -97,7 +100,8 @@ def _is_plain(message: object) -> bool:
     return type(content) is str and message.get("role") in ROLES and content != "" and not content.isspace()
 
 
-def _check_message(message: object, where: str) -> None:
+def _check_message(message: object, where: str) -> int:
+    """Check one message; return how many images it holds."""
     if not isinstance(message, dict):
         raise BadExample(f"{where} must be an object with 'role' and 'content'")
     role = message.get("role")
@@ -115,18 +119,19 @@ def _check_message(message: object, where: str) -> None:
     if "name" in message and not isinstance(message["name"], str):
         raise BadExample(f"{where}: 'name' must be a string")
     content = message.get("content")
+    calls_tool = role == "assistant" and bool(message.get("tool_calls") or message.get("function_call"))
     if isinstance(content, str):
-        if not content.strip():
+        if not content.strip() and not calls_tool:  # a tool call needs no text
             raise BadExample(f"{where} ({role}) has empty content; write the text or remove the message")
-    elif content is None and role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
-        pass  # a tool call needs no text
-    elif isinstance(content, list) and content:
-        _check_parts(content, role, where)
-    else:
-        raise BadExample(f"{where} ({role}) needs 'content': a non-empty string")
+        return 0
+    if content is None and calls_tool:
+        return 0
+    if isinstance(content, list) and content:
+        return _check_parts(content, role, where)
+    raise BadExample(f"{where} ({role}) needs 'content': a non-empty string")
 
 
-def _check_parts(parts: list, role: str, where: str) -> None:
+def _check_parts(parts: list, role: str, where: str) -> int:
     images = 0
     for j, part in enumerate(parts):
         kind = part.get("type") if isinstance(part, dict) else None
@@ -145,8 +150,7 @@ def _check_parts(parts: list, role: str, where: str) -> None:
         raise BadExample(f"{where}: assistant content must be a plain string, not a list of parts")
     if role not in ("user", "system"):
         raise BadExample(f"{where}: only user and system messages may have a list of content parts")
-    if images > MAX_IMAGES:
-        raise BadExample(f"{where} has {images} images; at most {MAX_IMAGES} per example")
+    return images
 
 
 def counted_messages(record: dict, data_format: str) -> list[dict]:

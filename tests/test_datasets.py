@@ -227,6 +227,8 @@ IMAGE = {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}
         (user_and({"role": "assistant", "content": [IMAGE]}), "images are allowed only in user messages"),
         (line({"role": "system", "content": [IMAGE]}, {"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}), "images are allowed only in user"),
         (line({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "u", "detail": "max"}}]}, {"role": "assistant", "content": "y"}), "detail must be low, high or auto"),
+        (line({"role": "user", "content": [IMAGE] * 33}, {"role": "assistant", "content": "y"},
+              {"role": "user", "content": [IMAGE] * 32}, {"role": "assistant", "content": "z"}), "65 images; at most 64 per example"),
         (user_and({"role": "assistant", "content": "y"}, mood="happy"), "unknown key 'mood'"),
         (user_and({"role": "assistant", "content": "y"}, name=7), "'name' must be a string"),
         (line({"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}, extra=1), "unknown key 'extra'"),
@@ -240,6 +242,15 @@ def test_each_error_names_its_line(tmp_path, bad_line, fragment):
     assert not report.ok
     assert [(e.line, fragment in e.message) for e in report.errors] == [(3, True)], report.errors
     assert report.examples == 62
+
+
+def test_tool_calls_need_no_text_and_64_images_are_allowed(tmp_path):
+    call = {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+    images = line({"role": "user", "content": [IMAGE] * 64}, {"role": "assistant", "content": "y"})
+    calls = line({"role": "user", "content": "x"}, call, {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+                 {"role": "assistant", "content": "done"})
+    report = validate_dataset(write(tmp_path, images + calls + good_lines(60)))
+    assert report.ok, report.errors
 
 
 def test_non_utf8_line(tmp_path):
