@@ -144,3 +144,30 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: flo
 
 def wait_for_job(client, job_id: str, statuses=("succeeded", "failed", "cancelled"), timeout: float = 60):
     return wait_for(lambda: (j := client.fine_tuning.jobs.retrieve(job_id)).status in statuses and j, timeout)
+
+
+# --- the TUI and CLI as a user points them at the test emulator ---------------------------------
+
+
+async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def configured(emulator, monkeypatch, tmp_path):
+    """Point ftdeck at the test emulator the way a user does: exported variables."""
+    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", emulator.url)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", emulator.url)
+    monkeypatch.setenv("FTDECK_MANAGEMENT_TOKEN", API_KEY)
+    parts = ARM_DEPLOYMENTS.split("/")
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", parts[2])
+    monkeypatch.setenv("AZURE_RESOURCE_GROUP", parts[4])
+    monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", parts[8])
+    return emulator.openai()

@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job
+from tests.conftest import chat_examples, upload, wait_for_job, wait_until
 from tui.app import FtdeckApp
-from tui.confirm import Confirm
+from tui.screens.confirm import Confirm
 from widgets.event_log import EventLog
 from widgets.resource_table import ResourceTable
 
 BASE = "gpt-4o-mini-2024-07-18"
-
-
-async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
-
-@pytest.fixture
-def configured(emulator, monkeypatch, tmp_path):
-    """Point ftdeck at the test emulator the way a user does: exported variables."""
-    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", emulator.url)
-    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", emulator.url)
-    monkeypatch.setenv("FTDECK_MANAGEMENT_TOKEN", API_KEY)
-    parts = ARM_DEPLOYMENTS.split("/")
-    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", parts[2])
-    monkeypatch.setenv("AZURE_RESOURCE_GROUP", parts[4])
-    monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", parts[8])
-    return emulator.openai()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui.confirm import Confirm
+from tui.screens.confirm import Confirm
 from widgets.console import Console
 from widgets.job_detail import JobDetail
 from widgets.resource_table import ResourceTable
