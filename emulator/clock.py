@@ -12,9 +12,12 @@ import time
 
 
 class Clock:
+    """`speed` 0 with a `start` is a frozen clock: it moves only when advanced (reproducible
+    screenshots and snapshot tests)."""
+
     def __init__(self, speed: float = 1.0, floor: float = 0.0, start: float | None = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
+        if speed < 0 or (speed == 0 and start is None):
+            raise ValueError("speed must be positive (0 only for a frozen clock with a start)")
         self.speed = speed
         self._origin = start if start is not None else max(time.time(), floor)
         self._started = time.monotonic()
@@ -33,4 +36,6 @@ class Clock:
 
     def real_seconds(self, emulated_seconds: float) -> float:
         """How long to really wait for `emulated_seconds` to pass on this clock."""
+        if self.speed == 0:
+            return 1.0  # frozen: look again soon, in case someone advanced it
         return max(0.0, emulated_seconds / self.speed)

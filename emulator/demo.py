@@ -4,7 +4,6 @@ and a job still training."""
 
 from __future__ import annotations
 
-import time
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -27,8 +26,9 @@ def seed_demo(emu: Emulator) -> None:
     if emu.store.get_meta("demo_seeded"):
         return
     live_clock = emu.clock
-    # The finished job is trained on a clock set a few hours back, so its history is in the past.
-    emu.clock = Clock(start=time.time() - 3 * 3600)
+    # The finished job is trained on a clock set a few hours back, so its history is in the past;
+    # that clock moves only as the loop below advances it, so the demo is the same every time.
+    emu.clock = Clock(0, start=live_clock.now() - 3 * 3600)
     try:
         pirate = files.create(emu, "pirate-support.jsonl", "fine-tune", dataset("pirate-support.jsonl"), immediately=True)
         pirate_valid = files.create(emu, "pirate-support-valid.jsonl", "fine-tune", dataset("pirate-support-valid.jsonl"), immediately=True)

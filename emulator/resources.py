@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
+import random
 from datetime import datetime, timezone
+
+
+_ids = random.Random()
+
+
+def seed_ids(seed: int) -> None:
+    """Make ids repeat from run to run (screenshots, snapshot tests)."""
+    global _ids
+    _ids = random.Random(seed)
 
 
 def new_id(prefix: str) -> str:
     """`file-`, `ftjob-`, `ftevent-`, `ftchkpt-`: the prefix then 32 hex digits, as Azure names them."""
-    return f"{prefix}{uuid.uuid4().hex}"
+    return f"{prefix}{_ids.getrandbits(128):032x}"
 
 
 def public(body: dict) -> dict:

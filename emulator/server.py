@@ -59,13 +59,16 @@ def serve(
     speed: float,
     faults: str | None,
     demo: bool = False,
+    frozen_at: float | None = None,
+    seed: int | None = None,
 ) -> int:
     """`ftdeck emulator`: serve until interrupted. Returns the process exit code."""
     if not is_loopback(host) and not api_key:
         print(f"ftdeck emulator: binding {host} exposes it beyond this machine; pass --api-key KEY too.", file=sys.stderr)
         return 2
     try:
-        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults))
+        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults),
+                            frozen_at=frozen_at, seed=seed)
     except ValueError as exc:
         print(f"ftdeck emulator: {exc}", file=sys.stderr)
         return 2
@@ -98,9 +101,10 @@ class EmbeddedEmulator:
     _thread: threading.Thread
 
     @classmethod
-    def start(cls, data_dir: Path, *, speed: float = 1.0, demo: bool = True) -> "EmbeddedEmulator":
+    def start(cls, data_dir: Path, *, speed: float = 1.0, demo: bool = True,
+              frozen_at: float | None = None, seed: int | None = None) -> "EmbeddedEmulator":
         api_key = secrets.token_urlsafe(24)  # only this process knows it
-        emu = Emulator(Settings(data_dir=data_dir, api_key=api_key, speed=speed))
+        emu = Emulator(Settings(data_dir=data_dir, api_key=api_key, speed=speed, frozen_at=frozen_at, seed=seed))
         if demo:
             seed_demo(emu)
         sock = bind("127.0.0.1", 0)

@@ -11,7 +11,7 @@ from emulator.errors import ServiceError, not_found
 from emulator.faults import Faults
 from emulator.jobs import JobRunner
 from emulator.language_model import NGramModel
-from emulator.resources import public
+from emulator.resources import public, seed_ids
 from emulator.store import Store
 
 
@@ -22,13 +22,20 @@ class Settings:
     speed: float = 1.0
     faults: Faults = field(default_factory=Faults)
     jobs_at_once: int = 1  # the rest queue, with "Jobs ahead in queue: N"
+    frozen_at: float | None = None  # a clock stopped at this time, moved only by /_emulator/clock
+    seed: int | None = None  # ids repeat from run to run
 
 
 class Emulator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.data_dir)
-        self.clock = Clock(settings.speed, floor=float(self.store.get_meta("clock", "0") or 0))
+        if settings.frozen_at is not None:
+            self.clock = Clock(0, start=max(settings.frozen_at, float(self.store.get_meta("clock", "0") or 0)))
+        else:
+            self.clock = Clock(settings.speed, floor=float(self.store.get_meta("clock", "0") or 0))
+        if settings.seed is not None:
+            seed_ids(settings.seed)
         self.runner = JobRunner(self, settings.jobs_at_once)
         self._models: dict[str, NGramModel] = {}
 

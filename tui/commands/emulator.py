@@ -40,6 +40,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--speed", type=positive_float, default=1.0, help="clock speed: 100 makes jobs finish 100 times sooner")
     parser.add_argument("--faults", default=None, metavar="SPEC", help='misbehave on purpose, e.g. "429=0.2,500=0.1,reset=0.05,slow=0.1"')
+    parser.add_argument("--frozen-at", type=float, default=None, metavar="UNIX_TIME",
+                        help="stop the clock at this time; only POST /_emulator/clock moves it (reproducible runs)")
+    parser.add_argument("--seed", type=int, default=None, help="make ids repeat from run to run")
     parser.add_argument("--demo", action="store_true", help="seed the demo workspace (datasets, jobs, deployments) once")
     parser.set_defaults(handler=run)
 
@@ -56,4 +59,6 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         faults=args.faults,
         demo=args.demo,
+        frozen_at=args.frozen_at,
+        seed=args.seed,
     )
