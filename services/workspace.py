@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import httpx
 from pydantic import SecretStr
 
+from services.api_calls import CallLog, RecordingClient
 from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, resolve_profile
 from services.errors import FtdeckError, explain_management_response, explain_openai_error
 
@@ -30,7 +31,9 @@ class Workspace:
     profile_name: str
     profile: Profile
     emulator: "EmbeddedEmulator | None" = None
+    calls: CallLog = field(default_factory=CallLog, repr=False)
     _openai: "AzureOpenAI | None" = field(default=None, repr=False)
+    _management: httpx.Client | None = field(default=None, repr=False)
     _credential: Any = field(default=None, repr=False)
 
     @property
@@ -53,7 +56,18 @@ class Workspace:
                 auth = {"azure_ad_token_provider": get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)}
             else:
                 auth = {"api_key": _reveal(self.profile.api_key)}
-            self._openai = AzureOpenAI(azure_endpoint=self.endpoint, api_version=self.profile.api_version, **auth)
+            # A plain httpx client works with every openai major (1.x uses httpx, 3.x accepts it beside
+            # httpx2); these are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
+            http = RecordingClient(
+                self.calls,
+                "data",
+                timeout=httpx.Timeout(600, connect=5),
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+                follow_redirects=True,
+            )
+            self._openai = AzureOpenAI(
+                azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http, **auth
+            )
         return self._openai
 
     def credential(self) -> Any:
@@ -90,14 +104,15 @@ class Workspace:
                 "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)",
                 exit_code=2,
             )
+        if self._management is None:
+            self._management = RecordingClient(self.calls, "management", timeout=60)
         try:
-            response = httpx.request(
+            response = self._management.request(
                 method,
                 url or self.deployments_url() + path,
                 params=None if url else {"api-version": p.management_api_version},
                 json=body,
                 headers=self.management_headers(),
-                timeout=60,
             )
         except httpx.HTTPError as exc:
             raise FtdeckError(f"cannot reach the management endpoint {p.management_endpoint}: {exc}") from None
@@ -115,7 +130,9 @@ class Workspace:
 
     def close(self) -> None:
         if self._openai is not None:
-            self._openai.close()
+            self._openai.close()  # and its RecordingClient
+        if self._management is not None:
+            self._management.close()
         if self.emulator is not None:
             self.emulator.stop()
 
@@ -146,8 +163,12 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
     from emulator.server import EmbeddedEmulator
     from services.paths import emulator_data_dir
 
-    speed = float(os.environ.get("FTDECK_EMULATOR_SPEED", "1") or 1)  # demos and screenshots run it faster
-    emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=speed)
+    # Demos run it faster; screenshots and snapshot tests freeze its clock and seed its ids.
+    speed = float(os.environ.get("FTDECK_EMULATOR_SPEED", "1") or 1)
+    frozen_at = os.environ.get("FTDECK_EMULATOR_FROZEN_AT")
+    seed = os.environ.get("FTDECK_EMULATOR_SEED")
+    emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=speed, frozen_at=float(frozen_at) if frozen_at else None,
+                                      seed=int(seed) if seed else None)
     key = SecretStr(emulator.api_key)
     local = Profile(
         endpoint=emulator.url,
