@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -137,3 +138,58 @@ def download_file(ws: Workspace, file_id: str, destination: str | os.PathLike, *
         Path(tmp).unlink(missing_ok=True)
         raise
     return destination
+
+
+@dataclass
+class FilePreview:
+    """What an uploaded file holds. A JSONL training file gets a validation `report` and its first
+    `examples`; any other file (a job's results.csv) only its first `lines`."""
+
+    report: DatasetReport | None
+    examples: list[dict]
+    lines: list[str]
+
+
+PREVIEWS_KEPT = 64
+_previews: dict[tuple[str, str, int], FilePreview] = {}
+
+
+def preview_file(ws: Workspace, file_id: str, examples: int = 3) -> FilePreview:
+    """Download a file, validate it and keep its first examples. Cached per file: an uploaded
+    file's content never changes."""
+    key = (ws.endpoint, file_id, examples)
+    if key in _previews:
+        return _previews[key]
+    with tempfile.TemporaryDirectory(prefix="ftdeck-preview-") as tmp:
+        path = Path(tmp) / "content"
+        # Streamed to disk: a training file can be hundreds of MB, and validation streams it back.
+        with calling(), ws.openai().files.with_streaming_response.content(file_id) as response, path.open("wb") as f:
+            for block in response.iter_bytes(1 << 20):
+                f.write(block)
+        preview = _preview_of(path, examples)
+    if preview.report:
+        preview.report.path = file_id  # not the temporary copy it was read from
+    if len(_previews) >= PREVIEWS_KEPT:
+        _previews.pop(next(iter(_previews)))
+    _previews[key] = preview
+    return preview
+
+
+def _preview_of(path: Path, n: int) -> FilePreview:
+    lines: list[str] = []
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        for line in f:
+            if line.strip():
+                lines.append(line.rstrip("\r\n"))
+            if len(lines) == n:
+                break
+    first = lines[0].lstrip() if lines else ""
+    if first and not first.startswith("{") and first.isprintable():  # plain text, such as results.csv
+        return FilePreview(None, [], lines)
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue  # the report names the line and the fix
+    return FilePreview(validate_dataset(path), [r for r in records if isinstance(r, dict)], lines)

@@ -1,0 +1,88 @@
+"""Every key that works on the screen below, grouped by where it comes from, and the console's
+commands: read from the live bindings, so a remapped key (App.set_keymap) shows as remapped."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.dom import DOMNode
+from textual.keys import format_key
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from widgets.markup import plain
+
+KEY_WIDTH = 20  # at most; narrower when every key is short
+SSH_SAFE = (
+    "ftdeck's keys are letters, digits, punctuation and ctrl+letter: every terminal sends them over "
+    "SSH and through tmux or screen unchanged. Where one is swallowed (ctrl+s and ctrl+q are flow "
+    "control on some terminals; tmux and mosh keep a few for themselves), the console (:) does the "
+    "same things with / commands, and ctrl+p opens the command palette."
+)
+
+
+def key_name(key: str) -> str:
+    """How to type a key: 'ctrl+r', '/', 'esc' (words for modifiers: '^r' puzzles people)."""
+    *modifiers, key = key.split("+")
+    return "+".join([*modifiers, format_key(key)])
+
+
+def origin(node: DOMNode, focused: DOMNode | None) -> str:
+    if isinstance(node, App):
+        return "Everywhere"
+    if isinstance(node, Screen):
+        return "On this screen"
+    name = getattr(node, "border_title", None) or type(node).__name__
+    return f"{name} (focused)" if node is focused else f"Around {name}"
+
+
+def listing(below: Screen, commands: dict[str, str]) -> str:
+    groups: dict[str, dict[str, tuple[list[str], Binding]]] = {}
+    for node, binding, _enabled, _tooltip in below.active_bindings.values():  # the focused widget's first
+        if binding.system:
+            continue
+        actions = groups.setdefault(origin(node, below.focused), {})
+        keys, _ = actions.setdefault(binding.action, ([], binding))
+        keys.append(key_name(binding.key))  # several keys for one action share a line
+    rows = {title: [(", ".join(keys), binding.description or binding.action) for keys, binding in actions.values()]
+            for title, actions in groups.items()}
+    rows["Console (: then a command; Tab completes)"] = [(f"/{name}", text) for name, text in commands.items()]
+    width = min(KEY_WIDTH, max((len(keys) for group in rows.values() for keys, _ in group), default=0))
+    lines = []
+    for title, group in rows.items():
+        lines.append(f"[b]{plain(title)}[/b]")
+        lines += [f"  [b $accent]{plain(keys.ljust(width))}[/] {plain(text)}" for keys, text in group]
+        lines.append("")
+    lines += ["[b]Over SSH[/b]", SSH_SAFE]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 90; height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+
+    def __init__(self, commands: dict[str, str]) -> None:
+        """`commands`: the console's / commands, name (without the slash) to what it does."""
+        super().__init__()
+        self.commands = commands
+
+    def compose(self) -> ComposeResult:
+        stack = self.app.screen_stack
+        below = stack[stack.index(self) - 1]  # the screen whose keys are wanted
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys"
+            scroll.border_subtitle = "Esc close"
+            yield Static(listing(below, self.commands), id="help-text")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,53 @@
+"""The selected deployment: what it serves, on which sku, and how long before Azure deletes it."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from widgets.markup import plain
+
+STATE_STYLES = {"Succeeded": "green", "Failed": "red", "Canceled": "red", "Deleting": "dim"}
+FEW_DAYS_LEFT = 3
+
+
+def summary(facts: dict, last_call: float | None = None) -> str:
+    state = facts.get("state") or "?"
+    created = facts.get("created_days_ago")
+    lines = [
+        f"[b]{plain(facts.get('name') or '?')}[/b]  [reverse {STATE_STYLES.get(state, 'yellow')}] {state} [/]",
+        f"model {facts.get('model') or '-'}",
+        f"sku {facts.get('sku') or '-'} · capacity {facts.get('capacity') or '-'} · "
+        f"created {'-' if created is None else f'{created:g} days ago'}",
+    ]
+    if facts.get("fine_tuned"):
+        # Azure does not report calls: only ftdeck's own are known, hence "at most".
+        seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(last_call)) if last_call else "none seen by ftdeck"
+        lines.append(f"last call {seen}")
+        left = facts.get("days_left_at_most")
+        if left is not None:
+            style = "bold $warning" if left <= FEW_DAYS_LEFT else "green"
+            lines.append(f"[{style}]at most {left:g} days left[/] before the inactivity deletion")
+        lines += [f"[dim]note: {plain(note)}[/]" for note in facts.get("notes", [])]
+    return "\n".join(lines)
+
+
+class DeploymentDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    DeploymentDetail { border: round $panel-lighten-2; height: 1fr; }
+    DeploymentDetail:focus-within, DeploymentDetail:focus { border: round $accent; }
+    DeploymentDetail Static { padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Deployment"
+        self.border_subtitle = "g open in playground"  # always in sight, however tall the pane
+        yield Static("Select a deployment to see its details.", id="deployment-summary")
+
+    def show(self, facts: dict, last_call: float | None = None) -> None:
+        """`facts` from services.deployments.describe(); `last_call` from services.usage.last_call()."""
+        self.border_title = f"Deployment {facts.get('name')}"
+        self.query_one("#deployment-summary", Static).update(summary(facts, last_call))
