@@ -22,9 +22,9 @@ def finished_job(configured):
 
 @pytest.fixture
 def long_job(configured):
-    """A job that trains long enough to be acted on."""
-    data = upload(configured, chat_examples(30)).id
-    return configured.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 40})
+    """A job that trains long enough to be acted on (5,000 steps: over a minute at speed 100)."""
+    data = upload(configured, chat_examples(100)).id
+    return configured.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 50})
 
 
 def ids(table: ResourceTable) -> set[str]:
@@ -94,9 +94,16 @@ async def test_narrow_terminal_shows_detail_on_demand(finished_job):
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
         detail = app.query_one("#detail")
         assert not detail.display or detail.size.width == 0
-        await pilot.press("d")
+        assert app.query_one("#pane-tabs").display
+        await pilot.press("enter")
         await pilot.pause()
         assert detail.size.width > 60
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not detail.display or detail.size.width == 0
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
 
 
 async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp_path):

@@ -1,4 +1,4 @@
-"""The ftdeck TUI: resource panes over one workspace, refreshed live, and the selected job followed.
+"""The ftdeck TUI: resource panes over one workspace, refreshed live, the selected row in detail.
 
 The first frame is drawn before anything slow happens: connecting (which may start the built-in
 emulator, and imports openai) runs in a worker after mount. Workers call services/ and post
@@ -7,19 +7,27 @@ messages; only the @on handlers touch widgets.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui.screens.confirm import Confirm
+from tui import actions
+from tui.panes import PANES
+from tui.slash_commands import COMMANDS, run_command
+from widgets.api_log import ApiLog
+from widgets.checkpoint_detail import CheckpointDetail
 from widgets.console import Console
+from widgets.deployment_detail import DeploymentDetail
+from widgets.file_detail import FileDetail
 from widgets.job_detail import JobDetail
 from widgets.resource_table import ResourceTable
 
@@ -28,23 +36,8 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 2.0
 FOLLOW_SECONDS = 1.0
-PANES = {
-    "jobs": ("Jobs", ("id", "model", "status", "fine-tuned model")),
-    "checkpoints": ("Checkpoints", ("step", "id", "train loss", "valid loss")),
-    "files": ("Files", ("filename", "status", "id", "bytes")),
-    "deployments": ("Deployments", ("name", "model", "sku", "state")),
-}
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
-COMMANDS = {
-    "help": "list the commands",
-    "refresh": "refresh every pane now",
-    "cancel": "cancel a job: /cancel [JOB] (default: the selected one)",
-    "pause": "pause a running job: /pause [JOB]",
-    "resume": "resume a paused job: /resume [JOB]",
-    "deploy": "deploy the selected job's fine-tuned model: /deploy NAME [MODEL_OR_CHECKPOINT]",
-    "filter": "filter the jobs pane: /filter TEXT (no text clears it)",
-    "quit": "leave ftdeck",
-}
+NEARLY_DELETED_DAYS = 3
 
 
 class Connected(Message):
@@ -54,79 +47,119 @@ class Connected(Message):
 
 
 class Loaded(Message):
-    """Fresh rows for the resource panes, from a refresh worker."""
+    """Fresh resources for the panes (jobs, files, deployments), from a refresh worker."""
 
-    def __init__(self, rows: dict[str, list[tuple[str, tuple]]]) -> None:
+    def __init__(self, resources: dict[str, list[dict]]) -> None:
         super().__init__()
-        self.rows = rows
+        self.resources = resources
+
+
+class RefreshFailed(Message):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+
+class Trouble(Message):
+    """A throttled, failed or unanswered API call, reported from whichever thread made it."""
+
+    def __init__(self, call) -> None:
+        super().__init__()
+        self.call = call
+
+
+class Previewed(Message):
+    def __init__(self, file_id: str, preview) -> None:
+        super().__init__()
+        self.file_id, self.preview = file_id, preview
 
 
 class JobUpdate(Message):
     """The followed job's latest state, checkpoints and the events that are new (never coalesced)."""
 
-    def __init__(self, job: dict, checkpoints: list[dict], new_events: list[dict], metrics: list[dict]) -> None:
+    def __init__(self, job: dict, checkpoints: list[dict], new_events: list[dict], metrics: list[dict], as_of: float | None) -> None:
         super().__init__()
         self.job, self.checkpoints, self.new_events, self.metrics = job, checkpoints, new_events, metrics
+        self.as_of = as_of  # the service's time of the latest event
 
 
-def _num(value) -> str:
-    return f"{value:.4f}" if isinstance(value, (int, float)) else "-"
-
-
-class FtdeckApp(App):
+class FtdeckApp(actions.Actions, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     CSS = """
-    #status { height: 1; background: $panel; padding: 0 1; }
+    #status { height: 1; background: $accent 35%; padding: 0 1; }
     #left { width: 1fr; }
-    JobDetail { width: 1fr; }
+    #detail { width: 1fr; }
     #filter { dock: bottom; display: none; }
-    .-narrow Console { height: 5; }
-    .-narrow #checkpoints { display: none; }
     #filter.-on { display: block; }
-    .-narrow JobDetail { display: none; }
-    .-narrow.-detail JobDetail { display: block; width: 100%; }
+    #pane-tabs { display: none; }
+    .-narrow #pane-tabs { display: block; }
+    .-narrow #left ResourceTable { display: none; }
+    .-narrow #left ResourceTable.-current { display: block; }
+    .-narrow Console { height: 6; }
+    .-calls Console { height: 22; }
+    .-narrow.-calls Console { height: 1fr; }
+    .-narrow #detail { display: none; }
+    .-narrow.-detail #detail { display: block; width: 100%; }
     .-narrow.-detail #left { display: none; }
     """
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
         Binding("ctrl+r", "refresh", "Refresh", id="refresh"),
-        Binding("p", "toggle_pause", "Pause refresh", id="pause-refresh"),
+        Binding("p", "toggle_pause", "Pause refresh", show=False, id="pause-refresh"),
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("d", "toggle_detail", "Detail", id="detail"),
         Binding("colon", "console", "Console", id="console"),
-        Binding("c", "cancel_job", "Cancel job", id="job.cancel"),
-        Binding("s", "pause_or_resume_job", "Pause/resume job", id="job.pause"),
-        Binding("1", "focus_pane('jobs')", "Jobs", show=False, id="pane.jobs"),
-        Binding("2", "focus_pane('checkpoints')", "Checkpoints", show=False, id="pane.checkpoints"),
-        Binding("3", "focus_pane('files')", "Files", show=False, id="pane.files"),
-        Binding("4", "focus_pane('deployments')", "Deployments", show=False, id="pane.deployments"),
+        Binding("escape", "back", "Back", show=False, id="back"),
+        *(Binding(pane.key, f"focus_pane('{name}')", pane.title, show=False, id=f"pane.{name}") for name, pane in PANES.items()),
         Binding("5", "focus_pane('events')", "Events", show=False, id="pane.events"),
+        *actions.BINDINGS,
     ]
 
     def __init__(self, profile: str | None = None, *, read_only: bool = False) -> None:
         super().__init__()
+        self.animation_level = "none"  # calm over SSH; Textual's themes still apply
+        self.now = time.time  # the wall clock, for the header and console; snapshot tests stop it
         self.profile = profile
         self.read_only = read_only
         self.workspace: Workspace | None = None
+        self.models: list[dict] = []
         self.last_refresh: float | None = None
         self.paused = False
+        self.offline: str | None = None
+        self.current_pane = "jobs"
         self.followed_job: str | None = None
-        self.jobs: dict[str, dict] = {}
+        # The last listed resources of each pane, by row id: details, raw JSON and actions use them.
+        self.resources: dict[str, dict[str, dict]] = {name: {} for name in PANES}
+        self.tails: dict = {}
+        self._statuses: dict[str, str] | None = None
+        self._warned_deployments: set[str] = set()
+
+    @property
+    def jobs(self) -> dict[str, dict]:
+        return self.resources["jobs"]
 
     def compose(self) -> ComposeResult:
         yield Static("connecting…", id="status")
+        yield Tabs(*(Tab(f"{p.key} {p.title}", id=f"tab-{name}") for name, p in PANES.items()), id="pane-tabs")
         with Horizontal():
             with Vertical(id="left"):
-                for key, (title, columns) in PANES.items():
-                    yield ResourceTable(title, columns, id=key)
-            yield JobDetail(id="detail")
+                for name, pane in PANES.items():
+                    yield ResourceTable(f"{pane.key} {pane.title}", pane.columns, id=name, classes="-current" if name == "jobs" else "")
+            with ContentSwitcher(id="detail", initial="jobs-detail"):  # the current pane's selected row
+                yield JobDetail(id="jobs-detail")
+                yield CheckpointDetail(id="checkpoints-detail")
+                yield FileDetail(id="files-detail")
+                yield DeploymentDetail(id="deployments-detail")
         yield Console([f"/{name}" for name in COMMANDS], id="console")
-        yield Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
+        box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
+        box.cursor_blink = False
+        yield box
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#jobs", ResourceTable).focus()
+        self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
         self.connect()
 
     # ------------------------------------------------------------ connecting and refreshing
@@ -137,20 +170,50 @@ class FtdeckApp(App):
 
         self.post_message(Connected(open_workspace(self.profile)))
 
+    @work(thread=True, exclusive=True, group="models", exit_on_error=False)
+    def load_models(self) -> None:
+        """The models a new job can start from; the create-job form needs them, nothing else waits."""
+        from services.models import list_models
+
+        try:
+            models = list_models(self.workspace)
+        except Exception:
+            return  # the refresh says the endpoint is unreachable; n asks again later
+        self.call_from_thread(setattr, self, "models", models)
+
     @on(Connected)
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
-        self.read_only = self.read_only or self.workspace.profile.read_only
+        self.workspace.calls.subscribe(self.query_one(ApiLog).record, replay=True)
+        self.workspace.calls.subscribe(self.watch_for_trouble)
+        profile = self.workspace.profile
+        self.read_only = self.read_only or profile.read_only
+        self.apply_theme(profile.theme, profile.accent or ("red" if profile.production else None))
         where = "the built-in emulator (demo workspace)" if self.workspace.is_emulator else self.workspace.endpoint
-        self.say(f"Connected to {where} as profile '{self.workspace.profile_name}'. Type : then /help.")
+        self.say(f"Connected to {where} as profile '{self.workspace.profile_name}'. Press ? for keys, : for /commands.")
         self.show_status()
+        self.refresh_bindings()
         self.refresh_panes()
+        self.load_models()
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
-        self.set_interval(FOLLOW_SECONDS, self.follow_job)
+        self.set_interval(FOLLOW_SECONDS, self.scheduled_follow)
+
+    def apply_theme(self, theme: str | None, accent: str | None) -> None:
+        """The profile's Textual theme, with its accent colour: production looks different."""
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        if accent:
+            base = self.available_themes[self.theme]
+            self.register_theme(dataclasses.replace(base, name=f"{base.name}-accented", accent=accent, primary=accent))
+            self.theme = f"{base.name}-accented"
 
     def scheduled_refresh(self) -> None:
         if not self.paused:
             self.refresh_panes()
+
+    def scheduled_follow(self) -> None:
+        if not self.paused:
+            self.follow_job()
 
     def action_refresh(self) -> None:
         self.refresh_panes()
@@ -166,30 +229,49 @@ class FtdeckApp(App):
 
         if self.workspace is None:
             return
-        found_jobs = jobs.list_jobs(self.workspace)
-        rows = {
-            "jobs": [(j["id"], (j["id"], j["model"], j["status"], j.get("fine_tuned_model") or "")) for j in found_jobs],
-            "files": [(f["id"], (f["filename"], f["status"], f["id"], f["bytes"])) for f in files.list_files(self.workspace)],
-            "deployments": [
-                (d["name"], (d["name"], d["model"], d["sku"], d["state"]))
-                for d in map(deployments.describe, deployments.list_deployments(self.workspace))
-            ],
-        }
-        self.post_message(Loaded(rows))
+        try:
+            found = {
+                "jobs": jobs.list_jobs(self.workspace),
+                "files": files.list_files(self.workspace),
+                "deployments": [
+                    {**deployments.describe(d), "raw": d} for d in deployments.list_deployments(self.workspace)
+                ],
+            }
+        except Exception as exc:  # offline: say so in the header, keep showing what we had
+            self.post_message(RefreshFailed(exc))
+            return
+        self.post_message(Loaded(found))
 
     def say(self, message: str, kind: str = "info") -> None:
         """Report in the console (App.console is Rich's, hence the name)."""
-        self.query_one(Console).say(message, kind)
+        self.query_one(Console).say(message, kind, self.now())
 
     @on(Loaded)
     def update_panes(self, message: Loaded) -> None:
-        self.report_job_changes(message.rows["jobs"])
-        for pane, rows in message.rows.items():
-            self.query_one(f"#{pane}", ResourceTable).sync(rows)
-        self.last_refresh = time.time()
+        if self.offline:
+            self.say("back online", "ok")
+            self.offline = None
+        self.report_job_changes(message.resources["jobs"])
+        self.report_nearly_deleted(message.resources["deployments"])
+        for name, items in message.resources.items():
+            self.show_rows(name, items)
+        self.last_refresh = self.now()
         self.show_status()
         if self.followed_job is None:
             self.select_job(self.query_one("#jobs", ResourceTable).selected_id)
+        self.show_detail()
+
+    def show_rows(self, pane: str, items: list[dict]) -> None:
+        rows = [PANES[pane].row(item) for item in items]
+        self.resources[pane] = {row_id: item for (row_id, _), item in zip(rows, items)}
+        self.query_one(f"#{pane}", ResourceTable).sync(rows)
+
+    @on(RefreshFailed)
+    def went_offline(self, message: RefreshFailed) -> None:
+        if not self.offline:
+            self.say(f"cannot refresh: {message.error}; retrying every {REFRESH_SECONDS:g}s", "error")
+        self.offline = str(message.error)
+        self.show_status()
 
     def show_status(self) -> None:
         if self.workspace is None:
@@ -197,40 +279,125 @@ class FtdeckApp(App):
         p = self.workspace.profile
         where = "built-in emulator" if self.workspace.is_emulator else p.endpoint
         refreshed = time.strftime("%H:%M:%S", time.localtime(self.last_refresh)) if self.last_refresh else "—"
-        state = "[b]refresh paused[/b]" if self.paused else f"refresh {REFRESH_SECONDS:g}s, last {refreshed}"
+        state = "[b]refresh paused[/b] (p)" if self.paused else f"refresh {REFRESH_SECONDS:g}s, last {refreshed}"
+        if self.offline:
+            state = f"[reverse red] OFFLINE [/] retrying every {REFRESH_SECONDS:g}s, last ok {refreshed}"
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(
             f"[b]{self.workspace.profile_name}[/b] · {where} · account {p.account or '-'} · api {p.api_version} · {state}{badge}"
         )
 
-    def report_job_changes(self, rows: list[tuple[str, tuple]]) -> None:
+    def report_job_changes(self, found: list[dict]) -> None:
         """Say in the console when a job appears or changes state (not on the first load)."""
-        statuses = {job_id: values[2] for job_id, values in rows}
-        known = getattr(self, "_statuses", None)
-        self._statuses = statuses
+        statuses = {job["id"]: job["status"] for job in found}
+        known, self._statuses = self._statuses, statuses
         if known is None:
             return
-        for job_id, status in statuses.items():
+        for job in found:
+            job_id, status = job["id"], job["status"]
             if known.get(job_id) == status:
                 continue
             kind = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}.get(status, "info")
             self.say(f"{job_id} is {status}" if job_id in known else f"{job_id} created ({status})", kind)
+            error = job.get("error") or {}
+            if status == "failed" and error.get("message"):
+                self.say(f"{job_id}: {error.get('code')}: {error['message']}", "error")
             if status == "succeeded":
-                self.say(f"Deploy it? /deploy NAME (select {job_id} first)", "ok")
+                self.say(f"{job_id} made {job.get('fine_tuned_model')}: deploy it? select it and press d, or /deploy NAME", "ok")
 
-    # ------------------------------------------------------------ the followed job
+    def report_nearly_deleted(self, found: list[dict]) -> None:
+        for facts in found:
+            days = facts.get("days_left_at_most")
+            if days is not None and days <= NEARLY_DELETED_DAYS and facts["name"] not in self._warned_deployments:
+                self._warned_deployments.add(facts["name"])
+                self.say(f"deployment {facts['name']} may be deleted for inactivity in {days:g} days or less: chat with it to keep it", "warning")
 
-    @on(DataTable.RowHighlighted, "#jobs")
-    def job_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.select_job(event.row_key.value if event.row_key else None)
+    # ------------------------------------------------------------ selection and the followed job
+
+    @on(DataTable.RowHighlighted)
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        pane = event.data_table.id
+        if pane == "jobs":
+            self.select_job(event.row_key.value if event.row_key else None)
+        if pane == self.current_pane:
+            self.show_detail()
+
+    def show_detail(self) -> None:
+        """The detail of the current pane's selected row (jobs show the followed job)."""
+        self.refresh_bindings()
+        pane = self.current_pane
+        self.query_one("#detail", ContentSwitcher).current = f"{pane}-detail"
+        chosen = self.selected()
+        if chosen is None or pane == "jobs":
+            return
+        _, row_id, item = chosen
+        if pane == "checkpoints":
+            self.query_one(CheckpointDetail).show(item)
+        elif pane == "deployments":
+            from services.deployments import describe
+            from services.usage import last_call
+
+            used = last_call(self.workspace.endpoint, row_id)
+            self.query_one(DeploymentDetail).show(describe(item["raw"], last_call=used), used)
+        elif pane == "files":
+            detail = self.query_one(FileDetail)
+            if getattr(detail, "shown", None) != (row_id, item["status"]):  # content only changes with status
+                detail.shown = (row_id, item["status"])
+                detail.show(item, None)
+                if item["status"] in ("processed", "error"):
+                    self.preview_file(row_id)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def preview_file(self, file_id: str) -> None:
+        from services.files import preview_file
+
+        self.post_message(Previewed(file_id, preview_file(self.workspace, file_id)))
+
+    @on(Previewed)
+    def show_preview(self, message: Previewed) -> None:
+        chosen = self.selected()
+        if chosen and chosen[0] == "files" and chosen[1] == message.file_id:
+            self.query_one(FileDetail).show(chosen[2], message.preview)
+
+    @on(DataTable.RowSelected)
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: on a narrow terminal the detail takes the screen (Esc comes back)."""
+        if self.screen.has_class("-narrow"):
+            self.screen.add_class("-detail")
+
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget
+        if isinstance(widget, ResourceTable) and widget.id in PANES:
+            self.current_pane = widget.id
+            for table in self.query(ResourceTable):
+                table.set_class(table is widget, "-current")
+            tabs = self.query_one("#pane-tabs", Tabs)
+            if tabs.active != f"tab-{widget.id}":
+                tabs.active = f"tab-{widget.id}"
+            self.show_detail()
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def tab_chosen(self, event: Tabs.TabActivated) -> None:
+        pane = event.tab.id.removeprefix("tab-")
+        if pane != self.current_pane:
+            self.action_focus_pane(pane)
+
+    def selected(self) -> tuple[str, str, dict] | None:
+        """(pane, id, resource) of the row under the cursor in the current pane."""
+        table = self.query_one(f"#{self.current_pane}", ResourceTable)
+        row_id = table.selected_id
+        item = self.resources[self.current_pane].get(row_id or "")
+        return (self.current_pane, row_id, item) if row_id and item else None
 
     def select_job(self, job_id: str | None) -> None:
         if job_id == self.followed_job or job_id is None:
             return
         self.followed_job = job_id
-        self.tails: dict = {}
+        self.tails = {}
         self.query_one(JobDetail).reset()
         self.query_one(JobDetail).border_title = f"Job {job_id}"
+        self.resources["checkpoints"] = {}
+        self.query_one("#checkpoints", ResourceTable).sync([])
         self.follow_job()
 
     @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
@@ -243,13 +410,18 @@ class FtdeckApp(App):
         tail = self.tails.setdefault(job_id, jobs.EventTail(job_id))
         if tail.events and self.jobs.get(job_id, {}).get("status") not in ACTIVE:
             return  # a finished job has nothing new to say
-        job = jobs.get_job(self.workspace, job_id)
-        new_events = tail.poll(self.workspace)
-        checkpoints = jobs.list_checkpoints(self.workspace, job_id)
+        try:
+            job = jobs.get_job(self.workspace, job_id)
+            new_events = tail.poll(self.workspace)
+            checkpoints = jobs.list_checkpoints(self.workspace, job_id)
+        except Exception as exc:
+            self.post_message(RefreshFailed(exc))
+            return
         if get_current_worker().is_cancelled or job_id != self.followed_job:
             return
         metrics = [e["data"] for e in tail.events if e.get("type") == "metrics" and e.get("data")]
-        self.post_message(JobUpdate(job, checkpoints, new_events, metrics))
+        as_of = max((e["created_at"] for e in tail.events), default=None)
+        self.post_message(JobUpdate(job, checkpoints, new_events, metrics, as_of))
 
     @on(JobUpdate)
     def show_job(self, message: JobUpdate) -> None:
@@ -257,113 +429,63 @@ class FtdeckApp(App):
             return
         self.jobs[message.job["id"]] = message.job
         detail = self.query_one(JobDetail)
-        detail.show_job(message.job, message.metrics)
+        detail.show_job(message.job, message.metrics, message.as_of)
         if message.new_events:
             detail.query_one("#events").add(message.new_events)
-        self.query_one("#checkpoints", ResourceTable).sync([
-            (c["id"], (c["step_number"], c["id"], _num((c.get("metrics") or {}).get("train_loss")),
-                       _num((c.get("metrics") or {}).get("full_valid_loss"))))
-            for c in message.checkpoints
-        ])
+        self.show_rows("checkpoints", message.checkpoints)
+        if self.current_pane == "checkpoints":
+            self.show_detail()
+        self.refresh_bindings()
 
-    # ------------------------------------------------------------ job actions
-
-    def _writable(self) -> bool:
-        if self.read_only:
-            self.notify("Read-only: this profile does not change anything.", severity="warning")
-            self.say("read-only: refused", "warning")
-        return not self.read_only
-
-    def action_cancel_job(self) -> None:
-        job = self.jobs.get(self.followed_job or "")
-        if not job or not self._writable():
-            return
-        if job["status"] not in ACTIVE:
-            self.notify(f"{job['id']} is {job['status']}: nothing to cancel.")
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.change_job("cancel_job", job["id"])
-
-        self.push_screen(Confirm(f"Cancel job {job['id']}?", "Training stops; this cannot be undone."), confirmed)
-
-    def action_pause_or_resume_job(self) -> None:
-        job = self.jobs.get(self.followed_job or "")
-        if not job or not self._writable():
-            return
-        if job["status"] == "paused":
-            self.change_job("resume_job", job["id"])
-        elif job["status"] == "running":
-            self.change_job("pause_job", job["id"])
-        else:
-            self.notify(f"{job['id']} is {job['status']}: only running jobs pause and paused jobs resume.")
-
-    @work(thread=True, group="actions", exit_on_error=False)
-    def change_job(self, operation: str, job_id: str) -> None:
-        from services import jobs
-
-        job = getattr(jobs, operation)(self.workspace, job_id)
-        self.call_from_thread(self.say, f"{operation.removesuffix('_job')} {job_id}: now {job['status']}", "ok")
-        self.call_from_thread(self.action_refresh)
-
-    @work(thread=True, group="actions", exit_on_error=False)
-    def deploy(self, name: str, model: str) -> None:
-        from services import deployments
-
-        self.call_from_thread(self.say, f"deploying {model} as {name}…")
-        created = deployments.create_deployment(self.workspace, name, model, wait=True, poll=1.0)
-        facts = deployments.describe(created)
-        self.call_from_thread(self.say, f"{name} is {facts['state']}: chat with it, e.g. ftdeck chat {name} \"hello\"", "ok")
-        for note in facts.get("notes", []):
-            self.call_from_thread(self.say, f"note: {note}", "warning")
-        self.call_from_thread(self.action_refresh)
-
-    # ------------------------------------------------------------ console commands
+    # ------------------------------------------------------------ console, panes, filter, layout
 
     def action_console(self) -> None:
         self.query_one("#command", Input).focus()
 
     @on(Console.Command)
-    def run_command(self, command: Console.Command) -> None:
-        say = self.say
-        target = command.args[0] if command.args else self.followed_job
-        if command.name == "help":
-            for name, text in COMMANDS.items():
-                say(f"/{name:8} {text}")
-        elif command.name == "refresh":
-            self.action_refresh()
-            say("refreshing")
-        elif command.name in ("cancel", "pause", "resume"):
-            if not target:
-                say(f"/{command.name} needs a job: select one or give its id", "warning")
-            elif self._writable():
-                self.change_job(f"{command.name}_job", target)
-        elif command.name == "deploy":
-            job = self.jobs.get(self.followed_job or "")
-            model = command.args[1] if len(command.args) > 1 else (job or {}).get("fine_tuned_model")
-            if not command.args or not model:
-                say("/deploy NAME [MODEL]: select a succeeded job, or name the model or checkpoint", "warning")
-            elif self._writable():
-                self.deploy(command.args[0], model)
-        elif command.name == "filter":
-            self.query_one("#jobs", ResourceTable).set_filter(" ".join(command.args))
-        elif command.name == "quit":
-            self.exit()
-        else:
-            say(f"unknown command /{command.name}; /help lists them", "error")
+    def console_command(self, command: Console.Command) -> None:
+        run_command(self, command.name, command.args)
 
-    # ------------------------------------------------------------ panes, filter, layout
+    def toggle_calls(self) -> None:
+        log = self.query_one(ApiLog)
+        log.collapsed = not log.collapsed
+
+    @on(ApiLog.Expanded)
+    @on(ApiLog.Collapsed)
+    def calls_shown(self) -> None:
+        self.screen.set_class(not self.query_one(ApiLog).collapsed, "-calls")
+
+    def watch_for_trouble(self, call) -> None:
+        """Throttling and dropped calls are said in the console (any thread; at most one line in 5 s)."""
+        if call.status == 429 or call.status is None or call.status >= 500:
+            if time.time() - getattr(self, "_last_trouble", 0) > 5:
+                self._last_trouble = time.time()
+                self.post_message(Trouble(call))
+
+    @on(Trouble)
+    def say_trouble(self, message: Trouble) -> None:
+        call = message.call
+        what = "throttled (429)" if call.status == 429 else f"answered {call.status}" if call.status else f"no answer ({call.error})"
+        retry = f"; retrying in {call.retry_after:g} s" if call.retry_after else "; retrying"
+        self.say(f"{call.method} {call.path} {what}{retry}", "warning")
 
     def action_focus_pane(self, pane: str) -> None:
+        if self.screen.has_class("-detail") and pane != "events":
+            self.screen.remove_class("-detail")
+        if pane == "events":  # the followed job's event tail
+            self.screen.add_class("-detail")
+            self.query_one("#detail", ContentSwitcher).current = "jobs-detail"
         self.query_one(f"#{pane}").focus()
 
-    def action_toggle_detail(self) -> None:
-        self.screen.toggle_class("-detail")
+    def action_back(self) -> None:
+        """Esc: from the full-screen detail (narrow) back to the panes."""
+        if self.screen.has_class("-detail"):
+            self.screen.remove_class("-detail")
+            self.query_one(f"#{self.current_pane}").focus()
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        self._filter_target = self.focused if isinstance(self.focused, ResourceTable) else self.query_one("#jobs", ResourceTable)
+        self._filter_target = self.query_one(f"#{self.current_pane}", ResourceTable)
         box.value = self._filter_target.filter_text
         box.add_class("-on")
         box.focus()
@@ -386,10 +508,18 @@ class FtdeckApp(App):
             self._filter_target.focus()
             event.stop()
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every ftdeck action the current row allows, in the command palette too."""
+        yield from super().get_system_commands(screen)
+        for binding in actions.BINDINGS:
+            name = binding.action.split("(")[0]
+            if self.check_action(name, ()):
+                yield SystemCommand(binding.description, f"key {binding.key}", getattr(self, f"action_{name}"))
+
     @on(Worker.StateChanged)
     def report_failure(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.group}: {event.worker.error}", severity="error", timeout=8)
+            self.notify(f"{event.worker.error}", title=event.worker.group, severity="error", timeout=8)
             self.say(f"{event.worker.group} failed: {event.worker.error}", "error")
 
     def on_unmount(self) -> None:

@@ -37,10 +37,12 @@ class Console(Vertical):
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
         yield RichLog(wrap=True, markup=False, id="transcript")
-        yield Input(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
+        command = Input(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
+        command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
+        yield command
 
-    def say(self, message: str, kind: str = "info") -> None:
-        line = Text(time.strftime("%H:%M:%S "), style="dim")
+    def say(self, message: str, kind: str = "info", when: float | None = None) -> None:
+        line = Text(time.strftime("%H:%M:%S ", time.localtime(when)), style="dim")
         line.append(message, style=STYLES.get(kind, ""))
         self.query_one("#transcript", RichLog).write(line)
 

@@ -21,11 +21,9 @@ class EventLog(RichLog):
         super().__init__(wrap=True, markup=False, auto_scroll=False, **kwargs)
         self.border_title = "Events"
         self.unseen = 0
-
-    @property
-    def following(self) -> bool:
-        """At the bottom (or not on screen yet, so nothing was scrolled away from)."""
-        return not self.is_on_screen or self.scroll_y >= self.max_scroll_y - 1
+        # Follow until the reader scrolls up; a flag, not the scroll position, because new lines
+        # can arrive before the last batch's scroll to the end has happened.
+        self.following = True
 
     def add(self, events: list[dict]) -> None:
         follow = self.following
@@ -40,11 +38,15 @@ class EventLog(RichLog):
     def on_show(self) -> None:
         """Coming into view starts at the tail: nothing was scrolled away from while hidden."""
         self.call_after_refresh(self.scroll_end, animate=False)
+        self.following = True
         self.unseen = 0
         self.border_subtitle = ""
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self.following and self.unseen:
+        if new < old:  # only the reader scrolls up
+            self.following = False
+        elif new >= self.max_scroll_y - 1:
+            self.following = True
             self.unseen = 0
             self.border_subtitle = ""

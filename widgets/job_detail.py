@@ -21,21 +21,22 @@ def auto(value) -> str:
     return "auto" if value in (None, -1, "auto") else str(value)
 
 
-def summary(job: dict, metrics: list[dict]) -> str:
-    """The job's facts as a few readable lines."""
+def summary(job: dict, metrics: list[dict], as_of: float | None = None) -> str:
+    """The job's facts as a few readable lines; the ETA counts from `as_of`, the service's time of
+    the latest event (the emulator's clock may run fast)."""
     hp = job.get("hyperparameters") or {}
     lines = [
         f"[b]{job['id']}[/b]  [reverse] {job['status']} [/reverse]",
         f"model {job['model']}",
         f"→ {job.get('fine_tuned_model') or '(fine-tuned model when it succeeds)'}",
-        f"files train {job['training_file']}  valid {job.get('validation_file') or '-'}",
+        f"train {job['training_file']}" + (f"\nvalid {job['validation_file']}" if job.get("validation_file") else ""),
         f"epochs {auto(hp.get('n_epochs'))}  batch {auto(hp.get('batch_size'))}  lr× {auto(hp.get('learning_rate_multiplier'))}  seed {job.get('seed')}",
     ]
     if metrics:
         last = metrics[-1]
         progress = f"step {last['step']}"
         if job["status"] in ("running", "pausing", "paused", "resuming") and job.get("estimated_finish"):
-            eta = max(0, int(job["estimated_finish"] - time.time()))
+            eta = max(0, int(job["estimated_finish"] - (as_of or time.time())))
             progress += f"  ETA {eta // 60}m{eta % 60:02d}s"
         progress += f"  loss {last['train_loss']:.4f}"
         if job.get("trained_tokens"):
@@ -65,8 +66,8 @@ class JobDetail(Vertical):
             yield LossChart("accuracy", id="accuracy-chart")
         yield EventLog(id="events")
 
-    def show_job(self, job: dict, metrics: list[dict]) -> None:
-        self.query_one("#job-summary", Static).update(summary(job, metrics))
+    def show_job(self, job: dict, metrics: list[dict], as_of: float | None = None) -> None:
+        self.query_one("#job-summary", Static).update(summary(job, metrics, as_of))
         for chart in self.query(LossChart):
             chart.show(metrics)
 

@@ -22,7 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     models = commands.add_parser("models", help="base and fine-tuned models")
     model_actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add_action(model_actions, "list", "list models and what each can do", list_models)
+    add_action(model_actions, "list", "list models and what each can do", show_models)
+    add_action(model_actions, "delete", "delete a fine-tuned model (not while deployed)", delete_model, "model")
 
 
 def list_deployments(ws, args) -> int:
@@ -79,15 +80,25 @@ def delete_deployment(ws, args) -> int:
     return 0
 
 
-def list_models(ws, args) -> int:
-    from services.workspace import calling
+def show_models(ws, args) -> int:
+    from services.models import list_models
 
-    with calling():
-        found = [m.model_dump() for m in ws.openai().models.list()]
+    found = list_models(ws)
     if args.json:
         print_json(found)
         return 0
     can = lambda m, c: "yes" if (m.get("capabilities") or {}).get(c) else "-"  # noqa: E731
     print_table(("id", "kind", "fine-tune", "chat", "inference"),
                 [(m["id"], "fine-tuned" if ".ft-" in m["id"] else "base", can(m, "fine_tune"), can(m, "chat_completion"), can(m, "inference")) for m in found])
+    return 0
+
+
+def delete_model(ws, args) -> int:
+    from services.models import delete_model
+
+    delete_model(ws, args.model)
+    if args.json:
+        print_json({"id": args.model, "deleted": True})
+    else:
+        print(f"deleted {args.model}")
     return 0

@@ -1,0 +1,82 @@
+"""Snapshot tests: the real app on the built-in emulator's demo workspace, with the emulator's clock
+frozen and its ids seeded so every run draws the same screen. Update after a deliberate change
+with `pytest tests/test_tui_snapshots.py --snapshot-update` and look at the report."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import wait_until
+from tui.app import FtdeckApp
+
+FROZEN_AT = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+@pytest.fixture
+def demo(monkeypatch, tmp_path):
+    """A fresh demo workspace on a frozen, seeded emulator, shown in UTC."""
+    for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "FTDECK_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("FTDECK_EMULATOR_FROZEN_AT", str(FROZEN_AT))
+    monkeypatch.setenv("FTDECK_EMULATOR_SEED", "7")
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def demo_app() -> FtdeckApp:
+    app = FtdeckApp()
+    app.now = lambda: FROZEN_AT + 60  # the header's "last refresh" and the console's times
+    return app
+
+
+async def trained(pilot, steps: int = 30) -> None:
+    """Let the demo's live job train `steps` steps on the frozen clock, then hold the screen still."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.workspace is not None and app.jobs)
+    app.workspace.emulator.emulator.advance_clock(4 + steps * 1.5)  # validation, then the steps
+    job = app.query_one("#jobs").selected_id
+    client = app.workspace.openai()
+    counts = [-1]
+    while True:  # the runner catches up on the advanced clock; then, frozen, nothing more comes
+        await pilot.pause(0.5)
+        counts.append(len(client.fine_tuning.jobs.list_events(job, limit=1000).data))
+        if counts[-1] == counts[-2] and counts[-1] > steps:
+            break
+    await wait_until(pilot, lambda: len(app.tails.get(job, _NoTail).events) == counts[-1])
+    await pilot.press("p")  # pause the refresh: the frozen clock makes every later refresh the same anyway
+    app.action_refresh()
+    await pilot.pause(0.8)  # charts redraw at most twice a second
+
+
+class _NoTail:
+    events: list = []
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_main_screen_with_a_training_job(demo, snap_compare, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=trained)
+
+
+def test_job_detail_on_a_narrow_terminal(demo, snap_compare):
+    async def detail(pilot):
+        await trained(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.8)
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=detail)
+
+
+def test_console_help_and_api_calls(demo, snap_compare):
+    async def console(pilot):
+        await trained(pilot)
+        await pilot.press("colon", *"/help", "enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=console)
