@@ -478,8 +478,10 @@ class FtdeckApp(actions.Actions, App):
         self.query_one(f"#{pane}").focus()
 
     def action_back(self) -> None:
-        """Esc: from the full-screen detail (narrow) back to the panes."""
-        if self.screen.has_class("-detail"):
+        """Esc: from the console or the full-screen detail (narrow) back to the panes."""
+        if self.focused is not None and self.focused.id == "command":
+            self.query_one(f"#{self.current_pane}").focus()
+        elif self.screen.has_class("-detail"):
             self.screen.remove_class("-detail")
             self.query_one(f"#{self.current_pane}").focus()
 

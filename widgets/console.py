@@ -33,6 +33,7 @@ class Console(Vertical):
     def __init__(self, commands: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
         self.commands = commands
+        self.said: list[str] = []  # every message, unwrapped (the transcript holds wrapped lines)
 
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
@@ -42,6 +43,7 @@ class Console(Vertical):
         yield command
 
     def say(self, message: str, kind: str = "info", when: float | None = None) -> None:
+        self.said.append(message)
         line = Text(time.strftime("%H:%M:%S ", time.localtime(when)), style="dim")
         line.append(message, style=STYLES.get(kind, ""))
         self.query_one("#transcript", RichLog).write(line)

@@ -1,0 +1,125 @@
+"""Row actions through the real app on the test emulator: delete (typed on production), copy,
+raw JSON, results.csv, deploy from the console, read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job, wait_until
+from tui.app import FtdeckApp
+from tui.screens.confirm import Confirm
+from tui.screens.raw_json import RawJsonScreen
+from widgets.resource_table import ResourceTable
+
+BASE = "gpt-4o-mini-2024-07-18"
+
+
+@pytest.fixture
+def finished_job(configured):
+    data = upload(configured, chat_examples(10)).id
+    return wait_for_job(configured, configured.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+
+
+async def select(pilot, pane: str, row_id: str) -> ResourceTable:
+    """Jump to a pane and put the cursor on a row, as a user does with a digit and the arrows."""
+    app = pilot.app
+    table = app.query_one(f"#{pane}", ResourceTable)
+    await wait_until(pilot, lambda: row_id in table.rows_by_id)
+    await pilot.press({"jobs": "1", "checkpoints": "2", "files": "3", "deployments": "4"}[pane])
+    table.move_cursor(row=[k.value for k in table.rows].index(row_id))
+    await pilot.pause()
+    assert app.selected()[1] == row_id
+    return table
+
+
+def said(app, text: str) -> bool:
+    return any(text in message for message in app.query_one("#console").said)
+
+
+async def test_delete_asks_and_names_the_file(configured):
+    file = upload(configured, chat_examples(10))
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "files", file.id)
+        await pilot.press("x")
+        assert isinstance(app.screen, Confirm) and file.id in app.screen.question
+        await pilot.press("n")
+        assert configured.files.retrieve(file.id).id == file.id
+        await pilot.press("x", "y")
+        await wait_until(pilot, lambda: said(app, f"deleted file {file.id}"))
+    assert file.id not in [f.id for f in configured.files.list()]
+
+
+async def test_production_profile_wants_the_name_typed(configured, emulator, monkeypatch, tmp_path):
+    parts = ARM_DEPLOYMENTS.split("/")
+    config = tmp_path / "prod.toml"
+    config.write_text(
+        f'default_profile = "prod"\n[profiles.prod]\nendpoint = "{emulator.url}"\napi_key = "{API_KEY}"\nproduction = true\n'
+        f'management_endpoint = "{emulator.url}"\nmanagement_token = "{API_KEY}"\n'
+        f'subscription_id = "{parts[2]}"\nresource_group = "{parts[4]}"\naccount = "{parts[8]}"\n'
+    )
+    for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FTDECK_CONFIG", str(config))
+    file = upload(configured, chat_examples(10))
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "files", file.id)
+        assert app.theme.endswith("-accented")  # production looks different
+        await pilot.press("x")
+        assert isinstance(app.screen, Confirm) and app.screen.typed == file.id
+        await pilot.press("y")  # a stray y is just typing here
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("ctrl+a", *"file-wrong", "enter")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press(*file.id, "enter")
+        await wait_until(pilot, lambda: said(app, f"deleted file {file.id}"))
+
+
+async def test_copy_raw_json_and_results(finished_job, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "jobs", finished_job.id)
+        await pilot.press("y")
+        assert app.clipboard == finished_job.id
+        await pilot.press("v")
+        assert isinstance(app.screen, RawJsonScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RawJsonScreen)
+        assert app.check_action("results", ())
+        await pilot.press("o")
+        saved = tmp_path / f"{finished_job.id}-results.csv"
+        await wait_until(pilot, lambda: said(app, f"saved {saved}"))
+        assert saved.read_text().startswith("step,train_loss")
+        await pilot.press("o")  # a second download never overwrites the first
+        await wait_until(pilot, lambda: (tmp_path / f"{finished_job.id}-results-2.csv").exists())
+
+
+async def test_deploy_from_the_console_then_delete_it(configured, emulator, finished_job):
+    app = FtdeckApp()
+    name = "console-deploy"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.workspace is not None)
+        await pilot.press("colon", *f"/deploy {name} {finished_job.fine_tuned_model}", "enter")
+        await wait_until(pilot, lambda: said(app, f"{name} is Succeeded"))
+        await pilot.press("escape")  # leave the console
+        await select(pilot, "deployments", name)
+        assert "days left" in str(app.query_one("#deployments-detail").query_one("Static").render())
+        await pilot.press("x", "y")
+        await wait_until(pilot, lambda: said(app, f"deleted deployment {name}"))
+    assert emulator.arm().get(f"/{name}").status_code == 404
+
+
+async def test_read_only_hides_and_refuses_writes(configured):
+    file = upload(configured, chat_examples(10))
+    app = FtdeckApp(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "files", file.id)
+        shown = {active.binding.action for active in app.active_bindings.values()}
+        assert "delete" not in shown and "upload" not in shown and "copy_id" in shown
+        await pilot.press("x")
+        assert not isinstance(app.screen, Confirm)
+        await pilot.press("colon", *f"/delete file {file.id}", "enter")
+        assert said(app, "read-only: refused")
+    assert configured.files.retrieve(file.id).id == file.id
