@@ -122,7 +122,6 @@ async def test_console_commands_act_and_report(configured, long_job):
     client, job = configured, long_job
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        transcript = app.query_one("#transcript")
         said = lambda text: any(text in message for message in app.query_one("#console").said)  # noqa: E731
         await wait_until(pilot, lambda: said("Connected to"))
         await pilot.press("colon")
