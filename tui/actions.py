@@ -114,13 +114,16 @@ class Actions:
     def action_new_job(self, start_from: str | None = None) -> None:
         if not self._writable() or self.workspace is None:
             return
-        from services.models import fine_tunable
+        from services.models import fine_tunable, is_fine_tuned
         from tui.screens.create_job import CreateJobScreen
 
         if not self.models:
             self.load_models()
         files = [f for f in self.resources["files"].values() if f.get("status") == "processed"]
-        models = fine_tunable(self.models) + [c["fine_tuned_model_checkpoint"] for c in self.resources["checkpoints"].values()]
+        # Newest-looking base models first (gpt-4o-mini before gpt-35-turbo), then what was trained here.
+        tunable = fine_tunable(self.models)
+        models = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True) + [m for m in tunable if is_fine_tuned(m)]
+        models += [c["fine_tuned_model_checkpoint"] for c in self.resources["checkpoints"].values()]
         self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from), self.job_created)
 
     def job_created(self, job: dict | None) -> None:

@@ -8,6 +8,7 @@ messages; only the @on handlers touch widgets.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import TYPE_CHECKING, Iterable
 
@@ -15,6 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
@@ -81,6 +83,20 @@ class JobUpdate(Message):
         super().__init__()
         self.job, self.checkpoints, self.new_events, self.metrics = job, checkpoints, new_events, metrics
         self.as_of = as_of  # the service's time of the latest event
+
+
+def while_open(handler):
+    """For answers from workers: one that lands while ftdeck is closing finds its widgets gone."""
+
+    @functools.wraps(handler)
+    def guarded(self, message):
+        try:
+            return handler(self, message)
+        except NoMatches:
+            if self.is_running and not self._exit:
+                raise
+
+    return guarded
 
 
 class FtdeckApp(actions.Actions, App):
@@ -247,6 +263,7 @@ class FtdeckApp(actions.Actions, App):
         self.query_one(Console).say(message, kind, self.now())
 
     @on(Loaded)
+    @while_open
     def update_panes(self, message: Loaded) -> None:
         if self.offline:
             self.say("back online", "ok")
@@ -267,6 +284,7 @@ class FtdeckApp(actions.Actions, App):
         self.query_one(f"#{pane}", ResourceTable).sync(rows)
 
     @on(RefreshFailed)
+    @while_open
     def went_offline(self, message: RefreshFailed) -> None:
         if not self.offline:
             self.say(f"cannot refresh: {message.error}; retrying every {REFRESH_SECONDS:g}s", "error")
@@ -354,6 +372,7 @@ class FtdeckApp(actions.Actions, App):
         self.post_message(Previewed(file_id, preview_file(self.workspace, file_id)))
 
     @on(Previewed)
+    @while_open
     def show_preview(self, message: Previewed) -> None:
         chosen = self.selected()
         if chosen and chosen[0] == "files" and chosen[1] == message.file_id:
@@ -424,6 +443,7 @@ class FtdeckApp(actions.Actions, App):
         self.post_message(JobUpdate(job, checkpoints, new_events, metrics, as_of))
 
     @on(JobUpdate)
+    @while_open
     def show_job(self, message: JobUpdate) -> None:
         if message.job["id"] != self.followed_job:
             return

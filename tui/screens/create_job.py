@@ -1,0 +1,223 @@
+"""Create a fine-tuning job: model, files, method and hyperparameters, checked as you type with
+the same rules the CLI uses (JobRequest.problems()), and a token estimate of the training file.
+Enter moves to the next field; ctrl+s (or the Create button) creates the job."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widget import Widget
+from textual.widgets import Button, Input, Select, Static
+
+from tui.screens.form import FormScreen
+
+if TYPE_CHECKING:
+    from services.datasets import DatasetReport
+    from services.jobs import JobRequest
+    from services.workspace import Workspace
+
+SUFFIX_WARN_LENGTH = 18  # the docs' older limit: accepted, but some places may still refuse it
+ESTIMATE_MAX_BYTES = 64 * 2**20  # bigger files are not downloaded just for an estimate
+NUMBER_FIELDS = {"epochs": int, "batch-size": int, "lr": float, "beta": float, "seed": int}
+LABELS = {"epochs": "epochs", "batch-size": "batch size", "lr": "LR multiplier", "beta": "beta", "seed": "seed",
+          "suffix": "suffix"}
+# JobRequest.problems() speak in CLI flags ("--batch-size must be..."): the form's field and words for each.
+FIELD_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch-size", "--lr-multiplier": "lr",
+                 "--seed": "seed", "--suffix": "suffix", "--beta": "beta"}
+
+
+class CreateJobScreen(FormScreen[dict | None]):
+    """Dismisses with the created job, or None."""
+
+    DEFAULT_CSS = """
+    CreateJobScreen .pair > .second { margin-left: 2; width: 12; }
+    CreateJobScreen #beta-label, CreateJobScreen #beta { display: none; }
+    CreateJobScreen.-dpo #beta-label, CreateJobScreen.-dpo #beta { display: block; }
+    """
+    BINDINGS = [Binding("ctrl+s", "submit", "Create the job", id="job.create")]
+
+    def __init__(self, workspace: "Workspace", files: list[dict], models: list[str], start_from: str | None = None) -> None:
+        """`files`: the resource's files (only processed training files are offered); `models`:
+        fine-tunable base models and fine-tuned models or checkpoints; `start_from` preselects one
+        of those to continue fine-tuning it."""
+        super().__init__()
+        self.workspace = workspace
+        self.files = sorted((f for f in files if f.get("purpose") == "fine-tune" and f.get("status") == "processed"),
+                            key=lambda f: f.get("created_at") or 0, reverse=True)
+        self.models = ([start_from] if start_from and start_from not in models else []) + list(models)
+        self.start_from = start_from
+        self.estimates: dict[tuple[str, str], DatasetReport | str] = {}  # (file, model) -> report or why not
+        self.AUTO_FOCUS = "#training" if self.files else "#model"  # the model is usually chosen already
+
+    def compose(self) -> ComposeResult:
+        # A short id tells apart files of the same name and keeps the line within an 80-column dialog.
+        file_options = [(f"{f['filename']}  {f['id'][:13]}…", f["id"]) for f in self.files]
+        with Vertical(id="dialog") as dialog:
+            dialog.border_title = "Create a fine-tuning job"
+            yield self.row("Model", Select([(m, m) for m in self.models], id="model", compact=True, allow_blank=not self.models,
+                                           value=self.start_from or (self.models[0] if self.models else Select.NULL)))
+            prompt = "choose a processed file" if self.files else "no processed training file yet: upload one first"
+            yield self.row("Training", Select(file_options, prompt=prompt, id="training", compact=True))
+            yield self.row("Validation", Select(file_options, prompt="none", id="validation", compact=True))
+            yield self.pair("Method", Select([("supervised", "supervised"), ("dpo (preference)", "dpo")], value="supervised",
+                                             allow_blank=False, id="method", compact=True),
+                            "Beta", self.number("beta", "auto (0.1-0.5)"), second_id="beta-label")
+            yield self.pair("Epochs", self.number("epochs", "auto (1-50)"),
+                            "Batch size", self.number("batch-size", "auto (1-256)"))
+            yield self.pair("LR multiplier", self.number("lr", "auto (0.02-0.2)"), "Seed", self.number("seed", "random"))
+            yield self.row("Suffix", Input(placeholder="optional: up to 40 of a-z A-Z 0-9 - _", id="suffix", compact=True))
+            yield Static("estimate: choose a training file", id="estimate", classes="note")
+            yield Static(id="problems")
+            yield from self.progress_widgets()
+            with Horizontal(id="buttons"):
+                yield Button("Create", variant="primary", compact=True, id="create")
+                yield Button("Cancel", compact=True, id="cancel")
+                yield Static("ctrl+s create · Esc cancel", id="hint")
+
+    def pair(self, label: str, field: Widget, second: str, second_field: Widget, second_id: str | None = None) -> Horizontal:
+        return self.row(label, field, Static(second, classes="label second", id=second_id), second_field, classes="pair")
+
+    def number(self, field_id: str, placeholder: str) -> Input:
+        kind = "integer" if NUMBER_FIELDS[field_id] is int else "number"
+        return Input(placeholder=placeholder, type=kind, id=field_id, compact=True)
+
+    def on_mount(self) -> None:
+        self.check()
+
+    # ------------------------------------------------------------ the request, checked as you type
+
+    def request(self) -> tuple[JobRequest, dict[str, str]]:
+        """The job as filled in, and what is wrong with it, by field (nothing is sent while anything is)."""
+        from services.jobs import JobRequest
+
+        problems, numbers = {}, {}
+        for field_id, kind in NUMBER_FIELDS.items():
+            text = self.query_one(f"#{field_id}", Input).value.strip()
+            try:
+                numbers[field_id] = kind(text) if text else None  # blank = auto
+            except ValueError:
+                problems[field_id] = f"{LABELS[field_id]}: '{text}' is not a number"
+        dpo = self.query_one("#method", Select).value == "dpo"
+        request = JobRequest(
+            model=_chosen(self.query_one("#model", Select)) or "",
+            training_file=_chosen(self.query_one("#training", Select)) or "",
+            validation_file=_chosen(self.query_one("#validation", Select)),
+            epochs=numbers.get("epochs"), batch_size=numbers.get("batch-size"), learning_rate_multiplier=numbers.get("lr"),
+            seed=numbers.get("seed"), suffix=self.query_one("#suffix", Input).value.strip() or None,
+            method="dpo" if dpo else "supervised", beta=numbers.get("beta") if dpo else None,
+        )
+        for problem in request.problems():
+            flag = problem.split()[0]
+            problems.setdefault(FIELD_OF_FLAG.get(flag, flag), _in_words(problem))
+        return request, problems
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def check(self) -> None:
+        self.set_class(self.query_one("#method", Select).value == "dpo", "-dpo")
+        request, problems = self.request()
+        for field_id in LABELS:
+            self.query_one(f"#{field_id}", Input).set_class(field_id in problems, "-invalid")
+        self.show_problems(list(problems.values()))
+        if request.suffix and len(request.suffix) > SUFFIX_WARN_LENGTH and "suffix" not in problems:
+            self.show_status(f"suffix over {SUFFIX_WARN_LENGTH} characters: fine on Azure today (the limit is 40), "
+                             "older docs say 18")
+        elif not self.busy:
+            self.show_status("")
+        self.show_estimate(request)
+
+    @on(Input.Submitted)
+    def next_field(self) -> None:
+        self.focus_next()
+
+    # ------------------------------------------------------------ the token estimate
+
+    def show_estimate(self, request: JobRequest) -> None:
+        from services.model_families import PREFERENCE, family_of
+
+        if request.method == "dpo" and request.model and not family_of(request.model).dpo:
+            self.query_one("#estimate", Static).update(f"[$warning]{escape(request.model)} is not known to support dpo; "
+                                                       "the service will likely refuse it[/]")
+            return
+        if not request.training_file or not request.model:
+            self.query_one("#estimate", Static).update("estimate: choose a training file")
+            return
+        known = self.estimates.get((request.training_file, request.model))
+        if known is None:
+            self.estimates[(request.training_file, request.model)] = "estimating…"
+            self.estimate(next(f for f in self.files if f["id"] == request.training_file), request.model)
+            known = "estimating…"
+        if isinstance(known, str):
+            self.query_one("#estimate", Static).update(f"estimate: {escape(known)}")
+            return
+        epochs = request.epochs or known.epochs  # the report's: what "auto" usually comes to
+        text = (f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {epochs} epochs"
+                f"{' (auto: assumed)' if not request.epochs else ''} "
+                f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")
+        if known.errors:  # e.g. the file's format does not suit this model
+            text += f"\n[$warning]the training file: {escape(known.errors[0].message)}[/]"
+        elif request.method == "dpo" and known.format != PREFERENCE:
+            text += (f"\n[$warning]dpo trains on preference data (input, preferred_output, non_preferred_output); "
+                     f"this file is {known.format}[/]")
+        self.query_one("#estimate", Static).update(text)
+
+    @work(thread=True, group="estimate", exit_on_error=False)
+    def estimate(self, file: dict, model: str) -> tuple[tuple[str, str], DatasetReport | str]:
+        """Count the file's tokens: download it and check it as `ftdeck data validate` would."""
+        from services.datasets import validate_dataset
+        from services.files import download_file
+
+        key = (file["id"], model)
+        if file.get("bytes", 0) > ESTIMATE_MAX_BYTES:
+            return key, f"skipped, the file is {file['bytes'] / 2**20:,.0f} MB (ftdeck data validate counts a local copy)"
+        try:
+            with tempfile.TemporaryDirectory(prefix="ftdeck-") as folder:
+                copy = download_file(self.workspace, file["id"], Path(folder) / "training.jsonl")
+                return key, validate_dataset(copy, model=model)
+        except Exception as exc:  # an estimate is a nicety: say why there is none, keep the form usable
+            return key, f"unavailable ({exc})"
+
+    # ------------------------------------------------------------ creating
+
+    @on(Button.Pressed, "#create")
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        request, problems = self.request()
+        missing = [f"choose {what}" for what, chosen in (("a model", request.model), ("a training file", request.training_file))
+                   if not chosen]
+        if problems or missing:
+            self.show_problems(missing + list(problems.values()))
+            return
+        self.start(self.create(request))
+        self.show_status(f"creating a job on {request.model}…")
+
+    @work(thread=True, exclusive=True, group="create", exit_on_error=False)
+    def create(self, request: JobRequest) -> dict:
+        from services.jobs import create_job
+
+        return create_job(self.workspace, request, on_status=self.say_status)
+
+    def finished(self, work: str, result: Any) -> None:
+        if work == "create":
+            self.dismiss(result)
+        elif work == "estimate":
+            key, report = result
+            self.estimates[key] = report
+            self.show_estimate(self.request()[0])
+
+
+def _chosen(select: Select) -> str | None:
+    return None if select.value == Select.NULL else str(select.value)
+
+
+def _in_words(problem: str) -> str:
+    return re.sub(r"--[a-z-]+", lambda m: LABELS.get(FIELD_OF_FLAG.get(m[0], ""), m[0][2:]), problem)
