@@ -7,19 +7,26 @@ for either side), the time of the work itself once the encoding is built, peak R
 and check both count the same total.
 
     .venv/bin/python bench/data_validation.py [N_EXAMPLES ...]     (default: 10000 200000)
+    .venv/bin/python bench/data_validation.py --small | --json      (2000 examples; results for bench/run.py)
+
+Peak RSS is each process's own, from wait4 (what `/usr/bin/time -v` reports).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
+
+from harness import Result, report
 
 REFERENCE = r'''
 import json, sys, time
@@ -77,27 +84,64 @@ def generate(path: Path, n: int, seed: int = 1) -> None:
 def run(code: str, path: Path) -> tuple[float, float, int, int]:
     """(process seconds, work seconds, peak RSS in MB, tokens counted) of a fresh process."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    process = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+    out = process.stdout.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(process.pid, 0)  # this child's own peak, not the high-water mark of all
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    total, work = done.stdout.split()
-    return seconds, float(work), peak, int(total)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{'reference' if code is REFERENCE else 'ftdeck'} failed on {path} (exit {process.returncode})")
+    total, work = out.split()
+    return seconds, float(work), usage.ru_maxrss // 1024, int(total)
 
 
-def main(sizes: list[int]) -> None:
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, cpus {__import__('os').cpu_count()}")
-    print("| examples | reference s (work) | ftdeck s (work) | speed-up, whole process (work) | reference peak MB | ftdeck peak MB | same counts |")
-    print("|---|---|---|---|---|---|---|")
+def compare(sizes: list[int]) -> Iterator[tuple[int, tuple[float, float, int, int], tuple[float, float, int, int]]]:
+    """For each size: (examples, ftdeck's run, the reference's run), on the same generated file."""
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = Path(tmp) / f"{n}.jsonl"
             generate(path, n)
-            # Peak RSS of children is a high-water mark: measure ftdeck first, then the reference.
-            ours, our_work, our_peak, our_total = run(FTDECK, path)
-            ref, ref_work, ref_peak, ref_total = run(REFERENCE, path)
-            print(f"| {n:,} | {ref:.2f} ({ref_work:.2f}) | {ours:.2f} ({our_work:.2f}) | {ref / ours:.1f}x ({ref_work / our_work:.1f}x) "
-                  f"| {ref_peak} | {our_peak} | {ref_total == our_total} |")
+            yield n, run(FTDECK, path), run(REFERENCE, path)
+            path.unlink()
+
+
+def measure(sizes: list[int]) -> list[Result]:
+    """The comparison as rows of bench/run.py's table."""
+    results: list[Result] = []
+    peaks: dict[int, int] = {}
+    for n, (ours, our_work, our_peak, our_total), (ref, ref_work, ref_peak, ref_total) in compare(sizes):
+        peaks[n] = our_peak
+        same = our_total == ref_total
+        results += [
+            Result("data validation", f"validate {n:,} examples, whole process", "s", ours, ref, "cookbook recipe",
+                   "≥ 3x faster, same counts", ref / ours >= 3 and same,
+                   f"work only {our_work:.2f} s vs {ref_work:.2f} s, {ref_work / our_work:.1f}x; same token total: {same}"),
+            Result("data validation", f"peak RSS, {n:,} examples", "MB", our_peak, ref_peak, "cookbook recipe"),
+        ]
+    if len(sizes) > 1:
+        small, big = min(sizes), max(sizes)
+        results.append(Result("data validation", f"peak RSS at {big:,} vs {small:,} examples", "MB", peaks[big], peaks[small],
+                              f"ftdeck at {small:,}", "≤ 1.5x (flat)", peaks[big] <= 1.5 * peaks[small]))
+    return results
+
+
+def main(sizes: list[int]) -> None:
+    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, cpus {os.cpu_count()}")
+    print("| examples | reference s (work) | ftdeck s (work) | speed-up, whole process (work) | reference peak MB | ftdeck peak MB | same counts |")
+    print("|---|---|---|---|---|---|---|")
+    for n, (ours, our_work, our_peak, our_total), (ref, ref_work, ref_peak, ref_total) in compare(sizes):
+        print(f"| {n:,} | {ref:.2f} ({ref_work:.2f}) | {ours:.2f} ({our_work:.2f}) | {ref / ours:.1f}x ({ref_work / our_work:.1f}x) "
+              f"| {ref_peak} | {our_peak} | {ref_total == our_total} |")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10_000, 200_000])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, help="examples per generated file (default: 10000 200000)")
+    parser.add_argument("--small", action="store_true", help="one file of 2,000 examples")
+    parser.add_argument("--json", action="store_true", help="results as JSON, for bench/run.py")
+    args = parser.parse_args()
+    sizes = args.sizes or ([2_000] if args.small else [10_000, 200_000])
+    if args.json:
+        report(measure(sizes), as_json=True)
+    else:
+        main(sizes)

@@ -121,7 +121,9 @@ def _check_message(message: object, where: str) -> int:
     content = message.get("content")
     calls_tool = role == "assistant" and bool(message.get("tool_calls") or message.get("function_call"))
     if isinstance(content, str):
-        if not content.strip() and not calls_tool:  # a tool call needs no text
+        # Only user and assistant text must say something (a tool call needs none); an empty system
+        # message or tool result breaks no rule of spec section 3, and the service takes it.
+        if not content.strip() and role in ("user", "assistant") and not calls_tool:
             raise BadExample(f"{where} ({role}) has empty content; write the text or remove the message")
         return 0
     if content is None and calls_tool:

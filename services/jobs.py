@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from services.errors import FtdeckError
+from services.errors import FtdeckError, explain_openai_error
 from services.files import upload_file
 from services.workspace import Workspace, calling
 
 FINISHED = ("succeeded", "failed", "cancelled")
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 TRAINING_TYPES = {"standard": "standard", "globalstandard": "globalstandard", "developertier": "developerTier"}
+CREATE_ATTEMPTS = 4  # the first POST and up to three more
+RECENT_JOBS = 50  # how far down the job list (newest first) a job we created is looked for
 
 
 @dataclass
@@ -103,7 +106,69 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
     if request.training_type:
         options["extra_body"] = {"trainingType": TRAINING_TYPES[request.training_type.lower()]}
     with calling():
-        return ws.openai().fine_tuning.jobs.create(**body, **options).model_dump()
+        return _create_once(ws, body, options, on_status)
+
+
+def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], on_status: Callable[[str], None]) -> dict:
+    """POST the job, and never create it twice.
+
+    The SDK's own retries would resend the request after a dropped connection, a timeout or a 5xx,
+    when the service may have created the job and only its answer was lost: two jobs, both billed.
+    So the POST goes without SDK retries; a 429 (refused before anything was done) is sent again
+    after its retry-after, and any other failure first reads the job list: a job that was not
+    there before, for the same model, files, suffix and seed, is ours."""
+    import openai
+
+    client = ws.openai()
+    before = {job.id for job in client.fine_tuning.jobs.list(limit=RECENT_JOBS).data}
+    once = client.with_options(max_retries=0)
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return once.fine_tuning.jobs.create(**body, **options).model_dump()
+        except openai.RateLimitError as exc:
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            wait = _retry_after(exc.response, attempt)
+            on_status(f"throttled (429); sending the job again in {wait:g} s")
+        except (openai.APIConnectionError, openai.InternalServerError) as exc:
+            try:
+                created = _created_since(client, before, body)
+            except openai.OpenAIError:
+                raise FtdeckError(
+                    f"creating the job failed ({explain_openai_error(exc)}) and the job list cannot be read to tell "
+                    "whether it was created anyway: check `ftdeck jobs list` before trying again"
+                ) from None
+            if created is not None:
+                on_status(f"the answer was lost, but the job was created: {created['id']}")
+                return created
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            wait = 0.5 * 2 ** (attempt - 1)
+            on_status(f"{explain_openai_error(exc)}; the job was not created, sending it again in {wait:g} s")
+        time.sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _created_since(client: Any, before: set[str], body: dict[str, Any]) -> dict | None:
+    """A job that appeared since `before` was read and matches the request (a field the service
+    does not echo back matches anything)."""
+    for job in client.fine_tuning.jobs.list(limit=RECENT_JOBS).data:
+        if job.id in before:
+            continue
+        found = job.model_dump()
+        same_files = all(found.get(key) == body.get(key) for key in ("model", "training_file", "validation_file"))
+        if same_files and all(found.get(key) in (None, body[key]) for key in ("suffix", "seed") if key in body):
+            return found
+    return None
+
+
+def _retry_after(response: Any, attempt: int) -> float:
+    """What the service asked us to wait (capped at 30 s), or an exponential backoff."""
+    try:
+        wait = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        wait = 0.5 * 2 ** (attempt - 1)
+    return min(max(wait, 0.0), 30.0)
 
 
 def cancel_job(ws: Workspace, job_id: str) -> dict:

@@ -1,0 +1,346 @@
+"""Resilience: the CLI against a misbehaving service, bad input, and secrets kept.
+
+- Faults: with the emulator's `--faults` at high rates (429 with retry-after, 500, dropped
+  connections, slow answers), every command completes or fails with one clear line (exit code not
+  0, no traceback), and `jobs create` never creates a job twice, also when an answer is lost after
+  the service acted (which the emulator's faults never do: they strike before the handler runs).
+- Bad input to `data validate` and `files upload`: a clear error naming the problem (and the line),
+  exit code not 0, no traceback, nothing uploaded.
+- Secrets: keys never in `config show`, error messages, the emulator's log or anything ftdeck
+  writes; the emulator refuses a non-loopback bind without a key.
+
+Most commands run as real processes. The bad-input cases run through the same entry point
+in-process (`tui.cli.main`), which is ten times cheaper; a few of them run as processes too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, upload
+from tui.cli import main
+
+BASE = "gpt-4o-mini-2024-07-18"
+# High enough that most commands meet several faults, low enough that the SDK's retries (two, after
+# the retry-after or a backoff) let most of them through. A slow answer takes 3 s.
+FAULTS = "429=0.1,500=0.1,reset=0.1,slow=0.02"
+SECRET_KEY = "sk-resilience-SECRET-4f9c2a"  # distinctive, so any leak is found by a plain search
+
+
+def cli_env(url: str, tmp_path: Path, key: str = API_KEY) -> dict[str, str]:
+    parts = ARM_DEPLOYMENTS.split("/")
+    return {
+        **os.environ,
+        "FTDECK_CONFIG": str(tmp_path / "none.toml"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "AZURE_OPENAI_ENDPOINT": url,
+        "AZURE_OPENAI_API_KEY": key,
+        "FTDECK_MANAGEMENT_ENDPOINT": url,
+        "FTDECK_MANAGEMENT_TOKEN": key,
+        "AZURE_SUBSCRIPTION_ID": parts[2],
+        "AZURE_RESOURCE_GROUP": parts[4],
+        "AZURE_OPENAI_ACCOUNT": parts[8],
+    }
+
+
+def run_all(env: dict[str, str], commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
+    """Each command as its own `ftdeck` process, a few at a time (they mostly wait on retries)."""
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(run, commands))
+
+
+def assert_completed_or_said_why(result: subprocess.CompletedProcess, *secrets: str) -> None:
+    """Exit 0 with its JSON, or not 0 with one line on stderr; never a traceback, never a secret."""
+    where = f"{' '.join(result.args[3:])}: exit {result.returncode}\n{result.stderr}"
+    assert "Traceback" not in result.stderr, where
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr, where
+    if result.returncode == 0:
+        json.loads(result.stdout)
+    else:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("ftdeck: ") and len(lines[0]) < 600, where
+
+
+# ---------------------------------------------------------------- faults
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory) -> EmulatorProcess:
+    emu = EmulatorProcess(tmp_path_factory.mktemp("faulty"), "--faults", FAULTS)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="module")
+def patient(faulty):
+    """A client that outlasts the faults, to set things up and to check the outcome."""
+    return faulty.openai(max_retries=10)
+
+
+@pytest.fixture(scope="module")
+def training_file(patient) -> str:
+    return upload(patient, chat_examples(10)).id
+
+
+def test_every_command_completes_or_fails_in_one_clear_line(faulty, patient, training_file, tmp_path):
+    job = patient.fine_tuning.jobs.create(model=BASE, training_file=training_file, suffix="faulty-show")
+    dataset = tmp_path / "train.jsonl"
+    dataset.write_bytes(jsonl(chat_examples(12, style="Ahoy")))
+    commands = [
+        ["files", "list", "--json"],
+        ["files", "upload", str(dataset), "--reuse", "no", "--json"],
+        ["jobs", "list", "--json"],
+        ["jobs", "create", "--model", BASE, "--training-file", training_file, "--suffix", "faulty-create", "--json"],
+        ["jobs", "show", job.id, "--json"],
+        ["jobs", "events", job.id, "--json"],
+        ["deployments", "list", "--json"],  # the management plane: the emulator's faults spare it
+    ]
+    results = run_all(cli_env(faulty.url, tmp_path), commands)
+    for result in results:
+        assert_completed_or_said_why(result, API_KEY)
+    assert any(r.returncode == 0 for r in results)  # the faults slow things down, they do not stop everything
+    uploaded = results[1]
+    if uploaded.returncode == 0:
+        assert json.loads(uploaded.stdout)["status"] == "processed"
+
+
+def test_jobs_create_under_faults_never_creates_a_job_twice(faulty, patient, training_file, tmp_path):
+    suffixes = [f"once-{i}" for i in range(4)]
+    results = run_all(cli_env(faulty.url, tmp_path), [
+        ["jobs", "create", "--model", BASE, "--training-file", training_file, "--suffix", suffix, "--json"] for suffix in suffixes
+    ])
+    listed = [j.suffix for j in patient.fine_tuning.jobs.list(limit=100).data]  # type: ignore[attr-defined]
+    for suffix, result in zip(suffixes, results):
+        assert_completed_or_said_why(result, API_KEY)
+        assert listed.count(suffix) <= 1, f"{suffix} created {listed.count(suffix)} times"
+        if result.returncode == 0:
+            assert listed.count(suffix) == 1 and json.loads(result.stdout)["suffix"] == suffix
+
+
+class LoseAnswers(httpx.HTTPTransport):
+    """A network that drops the first `n` answers to POST /fine_tuning/jobs: after the service has
+    acted (`after=True`), or before the request reaches it."""
+
+    def __init__(self, n: int, after: bool) -> None:
+        super().__init__()
+        self.left, self.after = n, after
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        creating = request.method == "POST" and request.url.path.endswith("/fine_tuning/jobs")
+        if creating and self.left and not self.after:
+            self.left -= 1
+            raise httpx.ConnectError("connection dropped before the request was sent")
+        response = super().handle_request(request)
+        if creating and self.left:
+            self.left -= 1
+            response.read()
+            raise httpx.ReadError("connection reset before the answer arrived")
+        return response
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["answer-lost-after-creating", "request-lost-before"])
+def test_create_is_sent_again_only_when_the_job_was_not_created(emulator, client, after):
+    from openai import AzureOpenAI
+
+    from services import jobs
+    from services.config import Profile
+    from services.workspace import Workspace
+
+    training = upload(client, chat_examples(10)).id
+    suffix = f"lost-{'after' if after else 'before'}"
+    ws = Workspace("test", Profile(endpoint=emulator.url))
+    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
+                             http_client=httpx.Client(transport=LoseAnswers(2, after)))
+    said: list[str] = []
+    job = jobs.create_job(ws, jobs.JobRequest(model=BASE, training_file=training, suffix=suffix, seed=5), on_status=said.append)
+    created = [j.id for j in client.fine_tuning.jobs.list(limit=100).data if j.suffix == suffix]  # type: ignore[attr-defined]
+    assert created == [job["id"]]
+    if after:
+        assert any("the answer was lost, but the job was created" in line for line in said)
+    else:
+        assert sum("the job was not created, sending it again" in line for line in said) == 2
+
+
+def test_an_unreachable_endpoint_fails_each_command_in_one_line(tmp_path):
+    env = cli_env("http://127.0.0.1:9", tmp_path, key=SECRET_KEY)  # nothing listens on the discard port
+    for result in run_all(env, [["files", "list"], ["jobs", "create", "--model", BASE, "--training-file", "file-x"]]):
+        assert result.returncode == 1
+        assert_completed_or_said_why(result, SECRET_KEY)
+        assert "cannot reach the endpoint" in result.stderr
+
+
+# ---------------------------------------------------------------- bad input
+
+GOOD = {"messages": [{"role": "user", "content": "Where is my invoice?"}, {"role": "assistant", "content": "Under Billing."}]}
+
+
+def lines(*records: object) -> bytes:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records).encode()
+
+
+def bad_line(message: dict) -> bytes:
+    """Nine good examples, then one with `message` in place of the assistant's reply (line 10)."""
+    return lines(*[GOOD] * 9, {"messages": [GOOD["messages"][0], message]})
+
+
+TEN_MB = "The quick brown fox jumps over the lazy dog; café, 東京. " * 185_000
+BAD_DATA = {
+    # name: (content, exit code of `data validate`, what its report must say, the line it must name)
+    "truncated-json": (lines(*[GOOD] * 10, json.dumps(GOOD)[:40]), 1, "invalid JSON", 11),
+    "invalid-json": (lines(GOOD, "{messages: []}", *[GOOD] * 9), 1, "invalid JSON", 2),
+    "wrong-types": (lines(*[GOOD] * 3, {"messages": "hello"}, *[GOOD] * 8), 1, "must be a non-empty list", 4),
+    "content-not-text": (bad_line({"role": "assistant", "content": 42}), 1, "needs 'content'", 10),
+    "unknown-role": (bad_line({"role": "bot", "content": "Beep."}), 1, 'role "bot"', 10),
+    "weight-2": (bad_line({"role": "assistant", "content": "Under Billing.", "weight": 2}), 1, "weight 2", 10),
+    "empty-messages": (lines(*[GOOD] * 4, {"messages": []}, *[GOOD] * 7), 1, "must be a non-empty list", 5),
+    "empty-reply": (bad_line({"role": "assistant", "content": " "}), 1, "empty content", 10),
+    "non-utf8": (lines(*[GOOD] * 5) + '{"messages": [{"role": "user", "content": "café"}]}\n'.encode("latin-1") + lines(*[GOOD] * 5),
+                 1, "not UTF-8", 6),
+    "utf-16": (lines(*[GOOD] * 10).decode().encode("utf-16"), 1, "UTF-16", None),
+    "zero-bytes": (b"", 1, "no examples", None),
+    "binary": (b"\x89PNG\r\n\x1a\n" + random.Random(6).randbytes(3000), 1, "not UTF-8", 1),
+    "very-long-line": (lines(*[GOOD] * 10) + b"x" * 3_000_000 + b"\n", 1, "invalid JSON", 11),
+    "10-mb-example": (lines({"messages": [GOOD["messages"][0], {"role": "assistant", "content": TEN_MB}]}), 1,
+                      "a fine-tuning job needs at least 10", None),
+}
+UNREADABLE = {"directory": "is a directory", "missing": "no such file"}
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bad-input")
+    paths = {}
+    for name, (content, *_) in BAD_DATA.items():
+        paths[name] = folder / f"{name}.jsonl"
+        paths[name].write_bytes(content)
+    (folder / "a-folder.jsonl").mkdir()
+    paths["directory"] = folder / "a-folder.jsonl"
+    paths["missing"] = folder / "not-there.jsonl"
+    return paths
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """`ftdeck ARGS` through the same entry point as the installed script, in this process."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("name", list(BAD_DATA))
+def test_data_validate_names_each_problem_and_its_line(bad_files, capsys, name):
+    content, code, says, line = BAD_DATA[name]
+    exit_code, out, err = cli(capsys, "data", "validate", str(bad_files[name]))
+    assert exit_code == code and err == ""
+    errors = [l for l in out.splitlines() if l.strip().startswith("error")]
+    assert any(says in l for l in errors), out
+    if line is not None:
+        assert any(l.split(None, 1)[1].startswith(f"line {line}: ") and says in l for l in errors), out
+    assert all(len(l) < 400 for l in out.splitlines()), "a report line echoes the data"
+    if name == "10-mb-example":
+        assert "over the 65536-token limit" in out
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE))
+def test_data_validate_refuses_what_is_not_a_file(bad_files, capsys, name):
+    exit_code, out, err = cli(capsys, "data", "validate", str(bad_files[name]))
+    assert exit_code == 2 and out == "" and UNREADABLE[name] in err and len(err.strip().splitlines()) == 1
+
+
+def test_upload_refuses_every_bad_file_and_uploads_nothing(configured, bad_files, capsys):
+    client = configured
+    before = {f.id for f in client.files.list()}
+    for name in [*BAD_DATA, *UNREADABLE]:
+        exit_code, out, err = cli(capsys, "files", "upload", str(bad_files[name]), "--reuse", "no")
+        expected = UNREADABLE.get(name) or BAD_DATA[name][2]
+        assert exit_code == (2 if name in UNREADABLE else 1) and out == "", (name, err)
+        assert err.startswith("ftdeck: ") and len(err.strip().splitlines()) == 1 and expected in err, (name, err)
+        line = BAD_DATA.get(name, (None,) * 4)[3]
+        if line is not None:
+            assert f"line {line}: " in err, (name, err)
+        if name not in UNREADABLE:
+            assert "nothing uploaded" in err
+    assert {f.id for f in client.files.list()} == before
+
+
+def test_bad_input_as_real_processes_exits_without_a_traceback(emulator, bad_files, tmp_path):
+    env = cli_env(emulator.url, tmp_path)
+    results = run_all(env, [
+        ["data", "validate", str(bad_files["binary"])],
+        ["data", "validate", str(bad_files["directory"])],
+        ["files", "upload", str(bad_files["non-utf8"]), "--reuse", "no"],
+        ["files", "upload", str(bad_files["missing"]), "--reuse", "no"],
+    ])
+    assert [r.returncode for r in results] == [1, 2, 1, 2]
+    for result in results:
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+# ---------------------------------------------------------------- secrets
+
+
+def test_config_show_and_errors_never_print_the_key(monkeypatch, tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(f'default_profile = "work"\n[profiles.work]\nendpoint = "http://127.0.0.1:9"\napi_key = "{SECRET_KEY}"\n')
+    for name in [n for n in os.environ if n.startswith(("AZURE_", "FTDECK_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FTDECK_CONFIG", str(config))
+    monkeypatch.setenv("FTDECK_MANAGEMENT_TOKEN", SECRET_KEY + "-arm")
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        code, out, err = cli(capsys, *args)
+        assert code == 0 and "set (hidden)" in out and SECRET_KEY not in out + err
+    code, out, err = cli(capsys, "files", "list")  # nothing listens there
+    assert code == 1 and "cannot reach" in err and SECRET_KEY not in out + err
+
+
+def test_the_emulator_logs_no_key_and_ftdeck_writes_none_to_disk(fresh_emulator, tmp_path, capsys, monkeypatch):
+    emu = fresh_emulator("--faults", "429=0.2,500=0.2", api_key=SECRET_KEY)
+    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+    for name, value in cli_env(emu.url, tmp_path, key=SECRET_KEY).items():
+        if name.startswith(("AZURE_", "FTDECK_", "XDG_")):
+            monkeypatch.setenv(name, value)
+    arm = httpx.Client(base_url=emu.url + ARM_DEPLOYMENTS, headers={"Authorization": f"Bearer {SECRET_KEY}"}, params={"api-version": "2024-10-01"})
+    arm.put("/resilience-base", json={"sku": {"name": "standard", "capacity": 1},
+                                      "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+    for args in (["files", "list"], ["jobs", "list"], ["deployments", "list"], ["chat", "resilience-base", "hello", "--max-tokens", "5"],
+                 ["config", "show"]):
+        code, out, err = cli(capsys, *args)
+        assert SECRET_KEY not in out + err, args
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", SECRET_KEY + "-wrong")
+    code, out, err = cli(capsys, "files", "list")
+    assert code == 1 and "refused the credentials" in err and SECRET_KEY not in err
+    httpx.get(emu.url + "/openai/files", params={"api-version": "2024-10-21"}, headers={"api-key": SECRET_KEY + "-header"})
+    emu.stop()
+
+    assert SECRET_KEY not in emu.first_line and SECRET_KEY not in emu.log.read_text()
+    for path in emu.data_dir.rglob("*"):  # the emulator's SQLite state holds no key either
+        if path.is_file():
+            assert SECRET_KEY.encode() not in path.read_bytes(), path
+    written = [p for p in (tmp_path / "config").rglob("*")] + [p for p in (tmp_path / "data").rglob("*")]
+    for path in written:
+        if path.is_file():
+            assert SECRET_KEY.encode() not in path.read_bytes(), path
+            if (tmp_path / "config") in path.parents:  # ftdeck writes no config file today; if it does, private
+                assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10"])
+def test_the_emulator_refuses_a_non_loopback_bind_without_a_key(monkeypatch, tmp_path, capsys, host):
+    monkeypatch.delenv("FTDECK_EMULATOR_API_KEY", raising=False)
+    code, out, err = cli(capsys, "emulator", "--host", host, "--data-dir", str(tmp_path / "emu"))
+    assert code == 2 and out == "" and "--api-key" in err
+    assert not (tmp_path / "emu").exists()  # refused before anything was created
