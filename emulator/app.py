@@ -22,7 +22,7 @@ from starlette.routing import Route
 from emulator import deployments, files, inference, jobs
 from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
-from emulator.resources import new_id
+from emulator.resources import request_id
 from emulator.service import Emulator
 from emulator.store import paginate
 
@@ -92,7 +92,7 @@ def build_app(emu: Emulator) -> Starlette:
 
 
 async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, request: Request) -> Response:
-    headers = {"apim-request-id": new_id(""), "x-request-id": new_id(""), "x-ms-region": "Emulator"}
+    headers = {"apim-request-id": request_id(), "x-request-id": request_id(), "x-ms-region": "Emulator"}
     try:
         fault = emu.settings.faults.pick()
         if fault == "slow":
@@ -344,7 +344,7 @@ async def delete_deployment(request: Request, emu: Emulator) -> Response:
 
 
 def _operation(request: Request, emu: Emulator, name: str, ready_at: float) -> str:
-    op_id = new_id("")
+    op_id = request_id()
     emu.store.put_operation(op_id, {"name": name, "ready_at": ready_at})
     sub = request.path_params["sub"]
     path = f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/emulator/operationResults/{op_id}"

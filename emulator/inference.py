@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 from emulator import deployments
 from emulator.errors import DEPLOYMENT_NOT_FOUND_MESSAGE, ServiceError, invalid
 from emulator.language_model import Generation
-from emulator.resources import new_id
+from emulator.resources import request_id
 
 if TYPE_CHECKING:
     from emulator.service import Emulator
@@ -64,7 +64,7 @@ def usage(g: Generation) -> dict:
 
 def chat_completion(model_name: str, g: Generation) -> dict:
     return {
-        "id": f"chatcmpl-{new_id('')[:29]}",
+        "id": f"chatcmpl-{request_id()[:29]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model_name,
@@ -85,7 +85,7 @@ def chat_completion(model_name: str, g: Generation) -> dict:
 
 def completion(model_name: str, g: Generation) -> dict:
     return {
-        "id": f"cmpl-{new_id('')[:29]}",
+        "id": f"cmpl-{request_id()[:29]}",
         "object": "text_completion",
         "created": int(time.time()),
         "model": model_name,
@@ -96,7 +96,7 @@ def completion(model_name: str, g: Generation) -> dict:
 
 async def stream_chat(emu: Emulator, model_name: str, g: Generation, include_usage: bool) -> AsyncIterator[str]:
     """SSE frames in Azure's order: prompt filter results, role, content deltas, finish, usage, [DONE]."""
-    base = {"id": f"chatcmpl-{new_id('')[:29]}", "object": "chat.completion.chunk", "created": int(time.time()),
+    base = {"id": f"chatcmpl-{request_id()[:29]}", "object": "chat.completion.chunk", "created": int(time.time()),
             "model": model_name, "system_fingerprint": "fp_ftdeck_emulator"}
 
     def frame(payload: dict) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime, timezone
 
 
@@ -13,6 +14,11 @@ def seed_ids(seed: int) -> None:
     """Make ids repeat from run to run (screenshots, snapshot tests)."""
     global _ids
     _ids = random.Random(seed)
+
+
+def request_id() -> str:
+    """Ids of requests and replies: never seeded, so how many calls were made can't shift the resource ids."""
+    return uuid.uuid4().hex
 
 
 def new_id(prefix: str) -> str:

@@ -2,9 +2,9 @@
 
     .venv/bin/python screenshots/make.py
 
-Runs ftdeck on its built-in emulator (a fresh data dir, clock at 20x so the demo job is mid-training)
-and saves SVGs of the main screen at 120x40 and 80x24 (detail view). PNGs are made too when
-`rsvg-convert` is installed.
+Runs ftdeck on its built-in emulator in a fresh data dir, with the clock frozen and ids seeded
+(the same scenes the snapshot tests check), trains the demo's live job 60 steps (into its second epoch), and saves SVGs;
+PNGs too when `rsvg-convert` is installed.
 """
 
 from __future__ import annotations
@@ -13,45 +13,50 @@ import asyncio
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 
 
-async def wait_until(pilot, predicate, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise TimeoutError("the demo did not reach the expected state")
+async def scene(name: str, size: tuple[int, int], *keys: str) -> Path:
+    from tests.test_tui_snapshots import demo_app, trained
 
-
-async def shoot() -> list[Path]:
-    from tui.app import FtdeckApp
-
-    saved = []
-    app = FtdeckApp()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: len(app.query_one("#loss-chart").metrics) >= 25)
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await trained(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.2)
         await pilot.pause(1.0)
-        saved.append(Path(app.save_screenshot("main-120x40.svg", str(HERE))))
-    app = FtdeckApp()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: len(app.query_one("#loss-chart").metrics) >= 25)
-        saved.append(Path(app.save_screenshot("main-80x24.svg", str(HERE))))
-        await pilot.press("d")
-        await pilot.pause(1.0)
-        saved.append(Path(app.save_screenshot("job-detail-80x24.svg", str(HERE))))
-    return saved
+        return Path(app.save_screenshot(f"{name}.svg", str(HERE)))
+
+
+SCENES = [
+    ("main-120x40", (120, 40)),
+    ("main-80x24", (80, 24)),
+    ("job-detail-80x24", (80, 24), "enter"),
+    ("create-job-120x40", (120, 40), "n"),
+    ("console-120x40", (120, 40), "colon", *"/help", "enter", *"/calls", "enter"),
+    ("file-detail-120x40", (120, 40), "3", "down", "down", "down"),
+]
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as home:
-        os.environ.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, FTDECK_CONFIG=f"{home}/none.toml", FTDECK_EMULATOR_SPEED="20")
-        for key in [k for k in os.environ if k.startswith(("AZURE_OPENAI", "FTDECK_PROFILE", "FTDECK_MANAGEMENT"))]:
-            del os.environ[key]
-        saved = asyncio.run(shoot())
+    from tests.test_tui_snapshots import FROZEN_AT
+
+    saved = []
+    for name, size, *keys in SCENES:
+        with tempfile.TemporaryDirectory() as home:
+            os.environ.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, FTDECK_CONFIG=f"{home}/none.toml",
+                              FTDECK_EMULATOR_FROZEN_AT=str(FROZEN_AT), FTDECK_EMULATOR_SEED="7", TZ="UTC")
+            time.tzset()
+            for key in [k for k in os.environ if k.startswith(("AZURE_OPENAI", "FTDECK_PROFILE", "FTDECK_MANAGEMENT"))]:
+                del os.environ[key]
+            saved.append(asyncio.run(scene(name, size, *keys)))
     for svg in saved:
         if shutil.which("rsvg-convert"):
             subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)

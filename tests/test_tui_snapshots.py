@@ -36,7 +36,7 @@ def demo_app() -> FtdeckApp:
     return app
 
 
-async def trained(pilot, steps: int = 30) -> None:
+async def trained(pilot, steps: int = 60) -> None:
     """Let the demo's live job train `steps` steps on the frozen clock, then hold the screen still."""
     app = pilot.app
     await wait_until(pilot, lambda: app.workspace is not None and app.jobs)

@@ -194,7 +194,7 @@ class Actions:
             return
         from services.deployments import describe
 
-        facts = describe(deployment)
+        facts = describe(deployment, now=self.now())
         self.say(f"{facts['name']} is {facts['state']}: press g on it to chat (playground)", "ok")
         for note in facts.get("notes", []):
             self.say(f"note: {note}", "warning")

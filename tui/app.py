@@ -250,7 +250,7 @@ class FtdeckApp(actions.Actions, App):
                 "jobs": jobs.list_jobs(self.workspace),
                 "files": files.list_files(self.workspace),
                 "deployments": [
-                    {**deployments.describe(d), "raw": d} for d in deployments.list_deployments(self.workspace)
+                    {**deployments.describe(d, now=self.now()), "raw": d} for d in deployments.list_deployments(self.workspace)
                 ],
             }
         except Exception as exc:  # offline: say so in the header, keep showing what we had
@@ -356,7 +356,7 @@ class FtdeckApp(actions.Actions, App):
             from services.usage import last_call
 
             used = last_call(self.workspace.endpoint, row_id)
-            self.query_one(DeploymentDetail).show(describe(item["raw"], last_call=used), used)
+            self.query_one(DeploymentDetail).show(describe(item["raw"], now=self.now(), last_call=used), used)
         elif pane == "files":
             detail = self.query_one(FileDetail)
             if getattr(detail, "shown", None) != (row_id, item["status"]):  # content only changes with status
