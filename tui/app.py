@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 import time
 from typing import TYPE_CHECKING, Iterable
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from tui import actions
 from tui.panes import PANES
@@ -79,9 +80,9 @@ class Previewed(Message):
 class JobUpdate(Message):
     """The followed job's latest state, checkpoints and the events that are new (never coalesced)."""
 
-    def __init__(self, job: dict, checkpoints: list[dict], new_events: list[dict], metrics: list[dict], as_of: float | None) -> None:
+    def __init__(self, job: dict, checkpoints: list[dict], new_events: list[dict], as_of: float | None) -> None:
         super().__init__()
-        self.job, self.checkpoints, self.new_events, self.metrics = job, checkpoints, new_events, metrics
+        self.job, self.checkpoints, self.new_events = job, checkpoints, new_events
         self.as_of = as_of  # the service's time of the latest event
 
 
@@ -92,7 +93,7 @@ def while_open(handler):
     def guarded(self, message):
         try:
             return handler(self, message)
-        except NoMatches:
+        except (NoMatches, ScreenStackError):
             if self.is_running and not self._exit:
                 raise
 
@@ -148,6 +149,9 @@ class FtdeckApp(actions.Actions, App):
         # The last listed resources of each pane, by row id: details, raw JSON and actions use them.
         self.resources: dict[str, dict[str, dict]] = {name: {} for name in PANES}
         self.tails: dict = {}
+        self.metrics: list[dict] = []  # the followed job's metrics, oldest first, grown as events come
+        self._polling = threading.Lock()  # one poll of the followed job at a time
+        self._last_seen: tuple | None = None  # (job, checkpoints) last shown: unchanged ones aren't re-sent
         self._statuses: dict[str, str] | None = None
         self._warned_deployments: set[str] = set()
 
@@ -176,7 +180,9 @@ class FtdeckApp(actions.Actions, App):
     def on_mount(self) -> None:
         self.query_one("#jobs", ResourceTable).focus()
         self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
-        self.connect()
+        # Connecting imports openai and may start the emulator: a thread, but it holds the GIL
+        # a while, so only once the first frame is on screen.
+        self.call_after_refresh(self.connect)
 
     # ------------------------------------------------------------ connecting and refreshing
 
@@ -333,6 +339,7 @@ class FtdeckApp(actions.Actions, App):
     # ------------------------------------------------------------ selection and the followed job
 
     @on(DataTable.RowHighlighted)
+    @while_open
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         pane = event.data_table.id
         if pane == "jobs":
@@ -384,6 +391,7 @@ class FtdeckApp(actions.Actions, App):
         if self.screen.has_class("-narrow"):
             self.screen.add_class("-detail")
 
+    @while_open
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
         if isinstance(widget, ResourceTable) and widget.id in PANES:
@@ -413,6 +421,8 @@ class FtdeckApp(actions.Actions, App):
             return
         self.followed_job = job_id
         self.tails = {}
+        self.metrics = []
+        self._last_seen = None
         self.query_one(JobDetail).reset()
         self.query_one(JobDetail).border_title = f"Job {job_id}"
         self.resources["checkpoints"] = {}
@@ -426,21 +436,28 @@ class FtdeckApp(actions.Actions, App):
         job_id = self.followed_job
         if self.workspace is None or job_id is None:
             return
-        tail = self.tails.setdefault(job_id, jobs.EventTail(job_id))
-        if tail.events and self.jobs.get(job_id, {}).get("status") not in ACTIVE:
-            return  # a finished job has nothing new to say
+        # A poll still under way (a slow endpoint, a long first read) is not joined by another:
+        # two would re-read the same events.
+        if not self._polling.acquire(blocking=False):
+            return
         try:
-            job = jobs.get_job(self.workspace, job_id)
-            new_events = tail.poll(self.workspace)
-            checkpoints = jobs.list_checkpoints(self.workspace, job_id)
-        except Exception as exc:
-            self.post_message(RefreshFailed(exc))
-            return
-        if get_current_worker().is_cancelled or job_id != self.followed_job:
-            return
-        metrics = [e["data"] for e in tail.events if e.get("type") == "metrics" and e.get("data")]
-        as_of = max((e["created_at"] for e in tail.events), default=None)
-        self.post_message(JobUpdate(job, checkpoints, new_events, metrics, as_of))
+            tail = self.tails.setdefault(job_id, jobs.EventTail(job_id))
+            if tail.events and self.jobs.get(job_id, {}).get("status") not in ACTIVE:
+                return  # a finished job has nothing new to say
+            try:
+                job = jobs.get_job(self.workspace, job_id)
+                new_events = tail.poll(self.workspace)
+                checkpoints = jobs.list_checkpoints(self.workspace, job_id)
+            except Exception as exc:
+                self.post_message(RefreshFailed(exc))
+                return
+            if job_id != self.followed_job or (not new_events and self._last_seen == (job, checkpoints)):
+                return  # nothing to redraw
+            self._last_seen = (job, checkpoints)
+            as_of = tail.events[-1]["created_at"] if tail.events else None
+            self.post_message(JobUpdate(job, checkpoints, new_events, as_of))
+        finally:
+            self._polling.release()
 
     @on(JobUpdate)
     @while_open
@@ -448,8 +465,9 @@ class FtdeckApp(actions.Actions, App):
         if message.job["id"] != self.followed_job:
             return
         self.jobs[message.job["id"]] = message.job
+        self.metrics += [e["data"] for e in message.new_events if e.get("type") == "metrics" and e.get("data")]
         detail = self.query_one(JobDetail)
-        detail.show_job(message.job, message.metrics, message.as_of)
+        detail.show_job(message.job, self.metrics, message.as_of)
         if message.new_events:
             detail.query_one("#events").add(message.new_events)
         self.show_rows("checkpoints", message.checkpoints)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Collapsible, RichLog
 
-from services.api_calls import Call
+if TYPE_CHECKING:  # services.api_calls imports httpx: not before the first frame
+    from services.api_calls import Call
 
 # ARM paths repeat /subscriptions/{id}/resourceGroups/{g}/providers/.../accounts/{a}: keep what differs.
 ARM_PREFIX = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/accounts/[^/]+")

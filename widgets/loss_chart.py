@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual_plotext import PlotextPlot
 
 REDRAW_SECONDS = 0.5
+MAX_POINTS = 400  # more than a terminal chart can show: long runs are thinned before plotting
 SERIES = {
     "loss": (("train_loss", "train"), ("valid_loss", "valid"), ("full_valid_loss", "full valid")),
     "accuracy": (("train_mean_token_accuracy", "train"), ("valid_mean_token_accuracy", "valid"), ("full_valid_mean_token_accuracy", "full valid")),
@@ -43,6 +44,9 @@ class LossChart(PlotextPlot):
             points = [(m["step"], m[key]) for m in self.metrics if m.get(key) is not None]
             if not points:
                 continue
+            if len(points) > MAX_POINTS:
+                stride = -(-len(points) // MAX_POINTS)
+                points = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])  # keep the latest
             steps, values = zip(*points)
             if key.startswith("full_"):
                 plt.scatter(steps, values, label=label, marker="dot")

@@ -19,6 +19,7 @@ class ResourceTable(DataTable):
         self.title = title
         self.column_names = tuple(columns)
         self.rows_by_id: dict[str, tuple] = {}
+        self._text: dict[str, str] = {}  # each row's cells as one lower-case string, for the filter
         self.filter_text = ""
 
     def on_mount(self) -> None:
@@ -31,30 +32,33 @@ class ResourceTable(DataTable):
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
     def sync(self, rows: Sequence[tuple[str, tuple]]) -> None:
-        """Show these rows (id, values), in this order."""
-        self.rows_by_id = dict(rows)
-        self._show()
+        """Show these rows (id, values), in this order. Unchanged rows cost nothing: a refresh of
+        thousands of rows must not stall the screen."""
+        new = dict(rows)
+        old, self.rows_by_id = self.rows_by_id, new
+        changed = {key for key, values in new.items() if old.get(key) != values}
+        if not changed and list(new) == list(old):
+            return
+        for key in changed:
+            self._text[key] = " ".join(str(v) for v in new[key]).lower()
+        self._show(changed)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.lower()
-        self._show()
+        self._show(set())
 
-    def _show(self) -> None:
-        wanted = [(k, v) for k, v in self.rows_by_id.items() if self._matches(v)]
-        shown = [key.value for key in self.rows]
-        if [k for k, _ in wanted] == shown:  # same rows: update cells in place
-            for key, values in wanted:
-                for column, value in zip(self.columns, values):
+    def _show(self, changed: set[str]) -> None:
+        wanted = [key for key in self.rows_by_id if not self.filter_text or self.filter_text in self._text[key]]
+        if wanted == [key.value for key in self.rows]:  # same rows: update the changed cells in place
+            for key in changed.intersection(wanted):
+                for column, value in zip(self.columns, self.rows_by_id[key]):
                     self.update_cell(key, column, value)
         else:  # rows came or went: rebuild, keeping the cursor on the same id
             selected = self.selected_id
             self.clear()
-            for key, values in wanted:
-                self.add_row(*values, key=key)
-            ids = [k for k, _ in wanted]
-            if selected in ids:
-                self.move_cursor(row=ids.index(selected))
-        self.border_subtitle = f"{len(wanted)}/{len(self.rows_by_id)} match '{self.filter_text}'" if self.filter_text else str(len(wanted))
-
-    def _matches(self, values: tuple) -> bool:
-        return not self.filter_text or self.filter_text in " ".join(str(v) for v in values).lower()
+            for key in wanted:
+                self.add_row(*self.rows_by_id[key], key=key)
+            if selected in wanted:
+                self.move_cursor(row=wanted.index(selected))
+        total = len(self.rows_by_id)
+        self.border_subtitle = f"{len(wanted)}/{total} match '{self.filter_text}'" if self.filter_text else str(total)
