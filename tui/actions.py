@@ -37,7 +37,7 @@ ROW_ACTIONS = {
     "results": ({"jobs"}, lambda job: job["status"] == "succeeded"),
     "deploy": ({"jobs", "checkpoints"}, lambda item: bool(item.get("fine_tuned_model") or item.get("fine_tuned_model_checkpoint"))),
     "fine_tune_further": ({"jobs", "checkpoints"}, lambda item: bool(item.get("fine_tuned_model") or item.get("fine_tuned_model_checkpoint"))),
-    "playground": ({"deployments", "checkpoints", "jobs"}, lambda item: True),
+    "playground": ({"deployments", "checkpoints", "jobs"}, lambda item: bool(item.get("sku") or model_of(item))),
     "delete": ({"jobs", "files", "deployments"}, lambda item: item.get("status") not in ACTIVE),
     "copy_id": (None, lambda item: True),
     "raw_json": (None, lambda item: True),
@@ -201,20 +201,22 @@ class Actions:
         self.action_refresh()
 
     def action_playground(self, deployment: str | None = None) -> None:
+        """The playground on the selected deployment (or the one serving the selected job or
+        checkpoint), a fine-tuned one side by side with its base model when that is deployed."""
         if self.workspace is None:
             return
+        from services.playground import sides_for
         from tui.screens.playground import PlaygroundScreen
 
-        names = list(self.resources["deployments"])
+        models = {name: facts["model"] for name, facts in self.resources["deployments"].items()}
         if deployment is None and (chosen := self.selected()):
             pane, row_id, item = chosen
-            if pane == "deployments":
-                deployment = row_id
-            else:  # a job or checkpoint: its deployment, if it has one
-                model = model_of(item)
-                deployment = next((n for n, d in self.resources["deployments"].items() if d["model"] == model), None)
-        base = next((n for n, d in self.resources["deployments"].items() if not d["fine_tuned"]), None)
-        self.push_screen(PlaygroundScreen(self.workspace, names, deployment or base, base if deployment else None))
+            deployment = row_id if pane == "deployments" else model_of(item)
+        left, right = sides_for(models, deployment) if deployment else (None, None)
+        if deployment and left is None:
+            self.say(f"{deployment} is not deployed: press d (or /deploy NAME MODEL) first", "warning")
+            return
+        self.push_screen(PlaygroundScreen(self.workspace, list(models), left, right))
 
     # ------------------------------------------------------------ any row
 

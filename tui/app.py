@@ -119,6 +119,7 @@ class FtdeckApp(actions.Actions, App):
     .-narrow #detail { display: none; }
     .-narrow.-detail #detail { display: block; width: 100%; }
     .-narrow.-detail #left { display: none; }
+    .-narrow.-detail Console { display: none; }  /* 24 rows: the chart needs them more */
     """
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
