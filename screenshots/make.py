@@ -31,6 +31,12 @@ async def scene(name: str, size: tuple[int, int], *keys: str) -> Path:
         for key in keys:
             await pilot.press(key)
             await pilot.pause(0.2)
+        if name.startswith("playground"):  # the demo's fine-tuned deployment against its base model
+            await pilot.press(*"Where be me parcel?", "enter")
+            for _ in range(300):
+                await pilot.pause(0.1)
+                if not app.screen.busy:
+                    break
         await pilot.pause(1.0)
         return Path(app.save_screenshot(f"{name}.svg", str(HERE)))
 
@@ -42,6 +48,7 @@ SCENES = [
     ("create-job-120x40", (120, 40), "n"),
     ("console-120x40", (120, 40), "colon", *"/help", "enter", *"/calls", "enter"),
     ("file-detail-120x40", (120, 40), "3", "down", "down", "down"),
+    ("playground-ab-120x40", (120, 40), "4", "g"),
 ]
 
 

@@ -202,7 +202,7 @@ def list_checkpoints(ws: Workspace, job_id: str) -> list[dict]:
 class EventTail:
     """A job's events, oldest first, read incrementally. The API lists newest first and can only page
     backwards, so each poll reads from the newest event back until it meets one it holds, in pages
-    of 5, 10, 20... : what it re-reads is at most about as much as what was new."""
+    of 2, 4, 8... : what it re-reads is at most about as much as what was new."""
 
     job_id: str
     events: list[dict] = field(default_factory=list)
@@ -213,8 +213,9 @@ class EventTail:
         """Fetch and return the events that are new since the last poll (oldest first)."""
         fresh: list[dict] = []
         after = None
-        # Once we hold events, a small first page usually reaches a known one at once.
-        limit = 5 if self._ids else self.page_size
+        # Once we hold events, a first page of 2 is usually the new event and one known one:
+        # the least that shows nothing was missed.
+        limit = 2 if self._ids else self.page_size
         with calling():
             while True:
                 page = ws.openai().fine_tuning.jobs.list_events(self.job_id, limit=limit, **({"after": after} if after else {}))

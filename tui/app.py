@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from services.workspace import Workspace
 
 REFRESH_SECONDS = 2.0
-FOLLOW_SECONDS = 1.0
+FOLLOW_SECONDS = 2.0  # Azure reports a step every few seconds at best; polling faster only costs CPU
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
 NEARLY_DELETED_DAYS = 3
 
@@ -448,7 +448,12 @@ class FtdeckApp(actions.Actions, App):
             try:
                 job = jobs.get_job(self.workspace, job_id)
                 new_events = tail.poll(self.workspace)
-                checkpoints = jobs.list_checkpoints(self.workspace, job_id)
+                # Checkpoints come at epoch ends, each with an event: ask only then (or first).
+                last_checkpoints = self._last_seen[1] if self._last_seen else None
+                if last_checkpoints is None or any("heckpoint" in e["message"] for e in new_events) or job["status"] != self._last_seen[0]["status"]:
+                    checkpoints = jobs.list_checkpoints(self.workspace, job_id)
+                else:
+                    checkpoints = last_checkpoints
             except Exception as exc:
                 self.post_message(RefreshFailed(exc))
                 return
