@@ -4,10 +4,12 @@ raw JSON, results.csv, deploy from the console, read-only."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Select
 
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job, wait_until
 from tui.app import FtdeckApp
 from tui.screens.confirm import Confirm
+from tui.screens.create_job import CreateJobScreen
 from tui.screens.raw_json import RawJsonScreen
 from widgets.resource_table import ResourceTable
 
@@ -123,3 +125,49 @@ async def test_read_only_hides_and_refuses_writes(configured):
         await pilot.press("colon", *f"/delete file {file.id}", "enter")
         assert said(app, "read-only: refused")
     assert configured.files.retrieve(file.id).id == file.id
+
+
+async def test_pause_resume_and_train_further(configured, long_job_and_finished):
+    long_job, finished = long_job_and_finished
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "jobs", long_job.id)
+        await wait_until(pilot, lambda: app.jobs[long_job.id]["status"] == "running")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: configured.fine_tuning.jobs.retrieve(long_job.id).status in ("pausing", "paused"))
+        await wait_until(pilot, lambda: app.jobs[long_job.id]["status"] == "paused")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: configured.fine_tuning.jobs.retrieve(long_job.id).status in ("resuming", "running"))
+        configured.fine_tuning.jobs.cancel(long_job.id)
+
+        await select(pilot, "jobs", finished.id)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen))
+        assert app.screen.query_one("#model", Select).value == finished.fine_tuned_model
+
+
+@pytest.fixture
+def long_job_and_finished(configured, finished_job):
+    data = upload(configured, chat_examples(100)).id
+    return configured.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 50}), finished_job
+
+
+async def test_screen_keeps_responding_while_the_endpoint_misbehaves(monkeypatch, tmp_path):
+    """Half the calls are slow or fail: keys still act at once and the console says what happens."""
+    from tests.conftest import EmulatorProcess
+
+    faulty = EmulatorProcess(tmp_path / "faulty", "--faults", "slow=0.3,500=0.3,429=0.2")
+    try:
+        monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", faulty.url)
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
+        app = FtdeckApp()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: said(app, "throttled (429)") or said(app, "answered 500"))
+            for key, pane in (("3", "files"), ("4", "deployments"), ("1", "jobs")):
+                await pilot.press(key)  # answered while slow calls are still out
+                assert app.focused.id == pane
+            app.paused = True
+            await pilot.pause(0.5)
+    finally:
+        faulty.stop()

@@ -235,5 +235,7 @@ async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deplo
         await pilot.pause()
         await pilot.press("g")
         await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
-        assert [s.deployment for s in app.screen.conversation.sides] == ["tp-base", "tp-ft"]
+        left, right = [s.deployment for s in app.screen.conversation.sides]
+        models = {name: facts["model"] for name, facts in app.resources["deployments"].items()}
+        assert right == "tp-ft" and models[left] == models["tp-ft"].split(".ft-")[0]  # a deployment of its base model
         await pilot.pause(0.5)  # let the training system message arrive before closing
