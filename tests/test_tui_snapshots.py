@@ -4,7 +4,10 @@ with `pytest tests/test_tui_snapshots.py --snapshot-update` and look at the repo
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +23,9 @@ def demo(monkeypatch, tmp_path):
     for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "FTDECK_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    data = Path(tempfile.gettempdir()) / "ftdeck-snapshot-data"  # a fixed path: the playground shows it
+    shutil.rmtree(data, ignore_errors=True)
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
     monkeypatch.setenv("FTDECK_EMULATOR_FROZEN_AT", str(FROZEN_AT))
     monkeypatch.setenv("FTDECK_EMULATOR_SEED", "7")
     monkeypatch.setenv("TZ", "UTC")
@@ -80,3 +85,27 @@ def test_console_help_and_api_calls(demo, snap_compare):
         await pilot.pause(0.3)
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=console)
+
+
+def test_playground_opens_a_fine_tuned_deployment_against_its_base_with_the_training_system_message(demo, snap_compare):
+    async def playground(pilot):
+        await trained(pilot, steps=1)
+        await pilot.press("4", "g")  # the demo's pirate-support, against gpt-4o-mini
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))
+        await pilot.pause(0.5)
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=playground)
+
+
+def test_playground_warns_when_the_system_message_differs_from_training(demo, snap_compare):
+    async def edited(pilot):
+        await trained(pilot, steps=1)
+        await pilot.press("4", "g")
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))
+        screen.query_one("#system-0").focus()
+        await pilot.press("ctrl+end", *" Be brief.")
+        await pilot.pause(0.5)
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=edited)

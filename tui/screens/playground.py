@@ -211,6 +211,8 @@ class PlaygroundScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     async def on_mount(self) -> None:
+        for box in self.query("TextArea, Input"):
+            box.cursor_blink = False  # no animation: calm over SSH
         if not self.deployments and not self.conversation.sides:
             self.notify("No deployments to chat with: deploy a model first.", severity="warning")
             self.dismiss()
