@@ -43,7 +43,8 @@ def describe(deployment: dict, now: float | None = None, last_call: float | None
         created_at = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
         age_days = round((now - created_at) / 86400, 1)
         idle_since = max(created_at, last_call or 0)
-        days_left = max(0.0, round(INACTIVITY_DAYS - (now - idle_since) / 86400, 1))
+        # Clocks differ (an emulator may run fast): never more than the rule allows, never below 0.
+        days_left = min(float(INACTIVITY_DAYS), max(0.0, round(INACTIVITY_DAYS - (now - idle_since) / 86400, 1)))
     facts = {
         "name": deployment.get("name"),
         "model": model,
