@@ -39,14 +39,16 @@ def origin(node: DOMNode, focused: DOMNode | None) -> str:
 
 def listing(below: Screen, commands: dict[str, str]) -> str:
     groups: dict[str, dict[str, tuple[list[str], Binding]]] = {}
-    for node, binding, _enabled, _tooltip in below.active_bindings.values():  # the focused widget's first
+    for node, binding, _enabled, _tooltip in below.active_bindings.values():
         if binding.system:
             continue
         actions = groups.setdefault(origin(node, below.focused), {})
         keys, _ = actions.setdefault(binding.action, ([], binding))
         keys.append(key_name(binding.key))  # several keys for one action share a line
-    rows = {title: [(", ".join(keys), binding.description or binding.action) for keys, binding in actions.values()]
-            for title, actions in groups.items()}
+    # ftdeck's own keys first; the focused table's cursor keys are the ones people know already.
+    order = sorted(groups, key=lambda title: (title != "Everywhere", title != "On this screen"))
+    rows = {title: [(", ".join(keys), binding.description or binding.action) for keys, binding in groups[title].values()]
+            for title in order}
     rows["Console (: then a command; Tab completes)"] = [(f"/{name}", text) for name, text in commands.items()]
     width = min(KEY_WIDTH, max((len(keys) for group in rows.values() for keys, _ in group), default=0))
     lines = []
