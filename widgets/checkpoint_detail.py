@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from widgets.detail_pane import DetailPane
 
 ROWS = (
     ("train", "train_loss", "train_mean_token_accuracy"),
@@ -33,18 +31,9 @@ def summary(checkpoint: dict) -> str:
     ])
 
 
-class CheckpointDetail(VerticalScroll):
-    DEFAULT_CSS = """
-    CheckpointDetail { border: round $panel-lighten-2; height: 1fr; }
-    CheckpointDetail:focus-within, CheckpointDetail:focus { border: round $accent; }
-    CheckpointDetail Static { padding: 0 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        self.border_title = "Checkpoint"
-        self.border_subtitle = "d deploy · f fine-tune further from it"  # always in sight, however tall the pane
-        yield Static("Select a checkpoint to see its details.", id="checkpoint-summary")
+class CheckpointDetail(DetailPane):
+    KIND = "checkpoint"
+    HINT = "d deploy · f fine-tune further from it"
 
     def show(self, checkpoint: dict) -> None:
-        self.border_title = f"Checkpoint step {checkpoint.get('step_number')}"
-        self.query_one("#checkpoint-summary", Static).update(summary(checkpoint))
+        self.show_summary(f"Checkpoint step {checkpoint.get('step_number')}", summary(checkpoint))

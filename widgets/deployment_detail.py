@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import time
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
-
+from widgets.detail_pane import DetailPane
 from widgets.markup import plain
 
 STATE_STYLES = {"Succeeded": "green", "Failed": "red", "Canceled": "red", "Deleting": "dim"}
@@ -35,19 +32,10 @@ def summary(facts: dict, last_call: float | None = None) -> str:
     return "\n".join(lines)
 
 
-class DeploymentDetail(VerticalScroll):
-    DEFAULT_CSS = """
-    DeploymentDetail { border: round $panel-lighten-2; height: 1fr; }
-    DeploymentDetail:focus-within, DeploymentDetail:focus { border: round $accent; }
-    DeploymentDetail Static { padding: 0 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        self.border_title = "Deployment"
-        self.border_subtitle = "g open in playground"  # always in sight, however tall the pane
-        yield Static("Select a deployment to see its details.", id="deployment-summary")
+class DeploymentDetail(DetailPane):
+    KIND = "deployment"
+    HINT = "g open in playground"
 
     def show(self, facts: dict, last_call: float | None = None) -> None:
         """`facts` from services.deployments.describe(); `last_call` from services.usage.last_call()."""
-        self.border_title = f"Deployment {facts.get('name')}"
-        self.query_one("#deployment-summary", Static).update(summary(facts, last_call))
+        self.show_summary(f"Deployment {facts.get('name')}", summary(facts, last_call))
