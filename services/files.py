@@ -94,12 +94,42 @@ def upload_file(
         if existing and reuse(existing):
             return Upload(existing, report, reused=True)
     on_status(f"uploading {path.name} ({path.stat().st_size:,} bytes)")
-    with calling(), path.open("rb") as f:
-        created = ws.openai().files.create(file=(path.name, f), purpose="fine-tune").model_dump()
+    with calling():
+        created = _upload_once(ws, path, on_status)
     on_status(f"uploaded as {created['id']}: {created['status']}")
     if wait:
         created = wait_for_file(ws, created["id"], on_status)
     return Upload(created, report)
+
+
+def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) -> dict:
+    """POST the file without the SDK's retries, which would send it again after a lost answer
+    (two files, one orphaned): after a dropped connection or a 5xx, a new file of the same name
+    and size that appeared meanwhile is ours; otherwise it is sent again, at most three times."""
+    import openai
+
+    client = ws.openai()
+    size = path.stat().st_size
+    before = {f["id"] for f in list_files(ws, "fine-tune")}
+    once = client.with_options(max_retries=0)
+    for attempt in range(1, 4):
+        try:
+            with path.open("rb") as f:
+                return once.files.create(file=(path.name, f), purpose="fine-tune").model_dump()
+        except openai.RateLimitError:
+            if attempt == 3:
+                raise
+        except (openai.APIConnectionError, openai.InternalServerError):
+            arrived = [f for f in list_files(ws, "fine-tune")
+                       if f["id"] not in before and f["filename"] == path.name and f["bytes"] == size]
+            if arrived:
+                on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
+                return arrived[0]
+            if attempt == 3:
+                raise
+        on_status(f"upload failed; sending it again (attempt {attempt + 1} of 3)")
+        time.sleep(0.5 * 2 ** (attempt - 1))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def wait_for_file(ws: Workspace, file_id: str, on_status: Callable[[str], None] = lambda s: None, poll: float = 1.0) -> dict:

@@ -21,6 +21,7 @@ import random
 import stat
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -133,15 +134,15 @@ def test_jobs_create_under_faults_never_creates_a_job_twice(faulty, patient, tra
 
 
 class LoseAnswers(httpx.HTTPTransport):
-    """A network that drops the first `n` answers to POST /fine_tuning/jobs: after the service has
-    acted (`after=True`), or before the request reaches it."""
+    """A network that drops the first `n` answers to POST `path` (jobs by default): after the
+    service has acted (`after=True`), or before the request reaches it."""
 
-    def __init__(self, n: int, after: bool) -> None:
+    def __init__(self, n: int, after: bool, path: str = "/fine_tuning/jobs") -> None:
         super().__init__()
-        self.left, self.after = n, after
+        self.left, self.after, self.path = n, after, path
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        creating = request.method == "POST" and request.url.path.endswith("/fine_tuning/jobs")
+        creating = request.method == "POST" and request.url.path.endswith(self.path)
         if creating and self.left and not self.after:
             self.left -= 1
             raise httpx.ConnectError("connection dropped before the request was sent")
@@ -174,6 +175,27 @@ def test_create_is_sent_again_only_when_the_job_was_not_created(emulator, client
         assert any("the answer was lost, but the job was created" in line for line in said)
     else:
         assert sum("the job was not created, sending it again" in line for line in said) == 2
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["answer-lost-after-storing", "request-lost-before"])
+def test_upload_is_sent_again_only_when_the_file_did_not_arrive(emulator, client, tmp_path, after):
+    from openai import AzureOpenAI
+
+    from services import files
+    from services.config import Profile
+    from services.workspace import Workspace
+
+    path = tmp_path / f"lost-{'after' if after else 'before'}-{time.time_ns()}.jsonl"
+    path.write_bytes(jsonl(chat_examples(10)))
+    ws = Workspace("test", Profile(endpoint=emulator.url))
+    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
+                             http_client=httpx.Client(transport=LoseAnswers(2, after, "/files")))
+    said: list[str] = []
+    uploaded = files.upload_file(ws, path, wait=False, on_status=said.append)
+    arrived = [f.id for f in client.files.list() if f.filename == path.name]
+    assert arrived == [uploaded.file["id"]]
+    if after:
+        assert any("the answer was lost, but the file arrived" in line for line in said)
 
 
 def test_an_unreachable_endpoint_fails_each_command_in_one_line(tmp_path):
