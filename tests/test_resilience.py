@@ -370,3 +370,25 @@ def test_the_emulator_refuses_a_non_loopback_bind_without_a_key(monkeypatch, tmp
     code, out, err = cli(capsys, "emulator", "--host", host, "--data-dir", str(tmp_path / "emu"))
     assert code == 2 and out == "" and "--api-key" in err
     assert not (tmp_path / "emu").exists()  # refused before anything was created
+
+
+@pytest.mark.parametrize("after", [0.2, 0.6, 1.2])
+def test_killing_ftdeck_mid_upload_and_mid_create_leaves_no_half_state(emulator, client, tmp_path, after):
+    """SIGKILL `files upload` and `jobs create` part way: the service holds the whole file or none
+    of it, and the job once or not at all."""
+    path = tmp_path / f"killed-{time.time_ns()}.jsonl"
+    path.write_bytes(jsonl(chat_examples(20_000)))  # about 5 MB: the upload takes a moment
+    env = cli_env(emulator.url, tmp_path)
+    suffix = f"killed{time.time_ns() % 10**8}"
+    for args in (["files", "upload", str(path), "--no-validate", "--no-wait", "--reuse", "no"],
+                 ["jobs", "create", "--model", BASE, "--training-file", str(path), "--suffix", suffix]):
+        process = subprocess.Popen([sys.executable, "-m", "tui", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(after)
+        process.kill()
+        process.wait(timeout=10)
+    time.sleep(1.0)  # anything the service was still receiving has landed or been dropped
+    for f in client.files.list():
+        if f.filename == path.name:
+            assert f.bytes == path.stat().st_size, "a file was stored half-written"
+    jobs = [j for j in client.fine_tuning.jobs.list(limit=100).data if j.suffix == suffix]
+    assert len(jobs) <= 1
