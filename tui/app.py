@@ -172,7 +172,7 @@ class FtdeckApp(actions.Actions, App):
                 yield CheckpointDetail(id="checkpoints-detail")
                 yield FileDetail(id="files-detail")
                 yield DeploymentDetail(id="deployments-detail")
-        yield Console([f"/{name}" for name in COMMANDS], id="console")
+        yield Console([f"/{name}" for name in COMMANDS], clock=lambda: self.now(), id="console")
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
         yield box

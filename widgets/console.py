@@ -30,9 +30,10 @@ class Console(Vertical):
             super().__init__()
             self.name, self.args = name, args
 
-    def __init__(self, commands: list[str], **kwargs) -> None:
+    def __init__(self, commands: list[str], clock=time.time, **kwargs) -> None:
         super().__init__(**kwargs)
         self.commands = commands
+        self.clock = clock  # the app's clock: what the user typed is stamped like what ftdeck said
         self.said: list[str] = []  # every message, unwrapped (the transcript holds wrapped lines)
 
     def compose(self) -> ComposeResult:
@@ -44,7 +45,7 @@ class Console(Vertical):
 
     def say(self, message: str, kind: str = "info", when: float | None = None) -> None:
         self.said.append(message)
-        line = Text(time.strftime("%H:%M:%S ", time.localtime(when)), style="dim")
+        line = Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())), style="dim")
         line.append(message, style=STYLES.get(kind, ""))
         self.query_one("#transcript", RichLog).write(line)
 
