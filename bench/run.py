@@ -27,6 +27,7 @@ BENCHMARKS = {  # name -> what it measures
     "data_validation": "`ftdeck data validate` against the cookbook recipe (10k and 200k examples)",
     "big_lists": "5,000 jobs and files: render, `/` filter, refresh, against plain DataTables",
     "live_tail": "following a job with 10,000 events: CPU, requests, refetches, against the TUI idle",
+    "streaming_chat": "a streamed reply's pieces, arrival to the playground's reply widget, against a plain Static",
 }
 
 
