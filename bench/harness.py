@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+from emulator import child
+
 ARM_DEPLOYMENTS = "/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.CognitiveServices/accounts/acct-1/deployments"
 API_KEY = "bench-key"
-LISTENING = re.compile(r"^ftdeck emulator listening on (http://127\.0\.0\.1:\d+)$")
 ANSI = re.compile(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[PX^_][^\x1b]*\x1b\\|.)")
 
 
@@ -123,38 +124,11 @@ def median(values: Sequence[float]) -> float:
 # ---------------------------------------------------------------- an emulator to point ftdeck at
 
 
-class EmulatorProcess:
-    """`ftdeck emulator` in a child process, on a free loopback port."""
+class EmulatorProcess(child.EmulatorProcess):
+    """`ftdeck emulator` in a child process, on a free loopback port, with the benchmarks' key."""
 
     def __init__(self, data_dir: Path, *args: str, speed: float = 1.0) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.data_dir = data_dir
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui", "emulator", "--port", "0", "--data-dir", str(data_dir),
-             "--speed", str(speed), "--api-key", API_KEY, *args],
-            stdout=subprocess.PIPE, stderr=(data_dir / "stderr.log").open("a"), text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        first = self.process.stdout.readline().strip()  # type: ignore[union-attr]
-        match = LISTENING.match(first)
-        if not match:
-            self.process.kill()
-            raise RuntimeError(f"the emulator did not start: {first!r} {(data_dir / 'stderr.log').read_text()[-2000:]}")
-        self.url = match.group(1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def __enter__(self) -> "EmulatorProcess":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        super().__init__(data_dir, *args, speed=speed, api_key=API_KEY)
 
 
 def pointed_at(url: str, home: Path) -> dict[str, str]:

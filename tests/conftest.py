@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,55 +10,21 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
+from emulator import child
+
 API_KEY = "test-key"
 PREVIEW = "2025-04-01-preview"
 ARM_VERSION = "2024-10-01"
 ARM_DEPLOYMENTS = (
     "/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.CognitiveServices/accounts/acct-1/deployments"
 )
-LISTENING = re.compile(r"^ftdeck emulator listening on (http://127\.0\.0\.1:(\d+))$")
 
 
-class EmulatorProcess:
-    """`ftdeck emulator` as a user runs it, in a child process."""
+class EmulatorProcess(child.EmulatorProcess):
+    """`ftdeck emulator` as a user runs it, in a child process: fast, with the tests' key."""
 
     def __init__(self, data_dir: Path, *args: str, speed: float = 100, api_key: str | None = API_KEY) -> None:
-        self.data_dir = data_dir
-        self.args = ["--speed", str(speed), "--data-dir", str(data_dir), *args]
-        if api_key:
-            self.args += ["--api-key", api_key]
-        self.start()
-
-    def start(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log = self.data_dir / "stderr.log"  # read it when a test fails
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui", "emulator", "--port", "0", *self.args],
-            stdout=subprocess.PIPE,
-            stderr=self.log.open("a"),
-            text=True,
-            env=env,
-        )
-        self.first_line = self.process.stdout.readline().rstrip("\n")  # type: ignore[union-attr]
-        match = LISTENING.match(self.first_line)
-        if not match:
-            self.process.kill()
-            raise RuntimeError(f"emulator did not start: {self.first_line!r} {self.log.read_text()}")
-        self.url = match.group(1)
-
-    def kill(self) -> None:
-        """The hardest stop: no chance to clean up."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        super().__init__(data_dir, *args, speed=speed, api_key=api_key)
 
     def openai(self, api_version: str = PREVIEW, **kwargs):
         from openai import AzureOpenAI

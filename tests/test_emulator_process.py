@@ -9,7 +9,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.conftest import LISTENING, chat_examples, upload, wait_for, wait_for_job
+from emulator.child import LISTENING
+from tests.conftest import chat_examples, upload, wait_for, wait_for_job
 
 BASE = "gpt-4o-mini-2024-07-18"
 
