@@ -75,12 +75,7 @@ class CreateJobScreen(FormScreen[dict | None]):
             yield self.pair("LR multiplier", self.number("lr", "auto (0.02-0.2)"), "Seed", self.number("seed", "random"))
             yield self.row("Suffix", Input(placeholder="optional: up to 40 of a-z A-Z 0-9 - _", id="suffix", compact=True))
             yield Static("estimate: choose a training file", id="estimate", classes="note")
-            yield Static(id="problems")
-            yield from self.progress_widgets()
-            with Horizontal(id="buttons"):
-                yield Button("Create", variant="primary", compact=True, id="create")
-                yield Button("Cancel", compact=True, id="cancel")
-                yield Static("ctrl+s create · Esc cancel", id="hint")
+            yield from self.closing("ctrl+s create · Esc cancel", Button("Create", variant="primary", compact=True, id="create"))
 
     def pair(self, label: str, field: Widget, second: str, second_field: Widget, second_id: str | None = None) -> Horizontal:
         return self.row(label, field, Static(second, classes="label second", id=second_id), second_field, classes="pair")

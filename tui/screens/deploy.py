@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.markup import escape
 from textual.widgets import Button, Input, Select, Static
 
@@ -70,12 +70,7 @@ class DeployScreen(FormScreen[dict | None]):
             yield Static(SKU_NOTES["standard"], id="sku-note", classes="note")
             if is_fine_tuned(self.model):
                 yield Static(f"{HOSTING_REMINDER}.\n{INACTIVITY_RULE}.", classes="note")
-            yield Static(id="problems")
-            yield from self.progress_widgets()
-            with Horizontal(id="buttons"):
-                yield Button("Deploy", variant="primary", compact=True, id="deploy")
-                yield Button("Cancel", compact=True, id="cancel")
-                yield Static("Enter/ctrl+s deploy · Esc cancel", id="hint")
+            yield from self.closing("Enter/ctrl+s deploy · Esc cancel", Button("Deploy", variant="primary", compact=True, id="deploy"))
 
     def read_form(self) -> tuple[str, str, int, dict[str, str]]:
         """Name, sku, capacity, and what is wrong with them by field."""

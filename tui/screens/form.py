@@ -64,10 +64,13 @@ class FormScreen(ModalScreen[T]):
         """A label and its field(s) on one line; the label lights up while a field has focus."""
         return Horizontal(Static(label, classes="label"), *fields, classes=f"row {classes}")
 
-    def progress_widgets(self) -> Iterator[Widget]:
-        """The busy bar and status line, for the subclass's compose()."""
+    def closing(self, hint: str, *buttons: Button) -> Iterator[Widget]:
+        """What ends every form, for the subclass's compose(): the problems line, the busy bar and
+        status line, then its buttons, Cancel and the key hint."""
+        yield Static(id="problems")
         yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="busy")
         yield Static(id="status")
+        yield Horizontal(*buttons, Button("Cancel", compact=True, id="cancel"), Static(hint, id="hint"), id="buttons")
 
     def start(self, worker: Worker) -> None:
         """Follow the worker that creates something: busy until it ends, earlier problems cleared."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
@@ -56,13 +56,9 @@ class UploadScreen(FormScreen[dict | None]):
             yield self.row("File", path)
             with VerticalScroll(id="report"):
                 yield Static(CHECK_FIRST, id="report-text")
-            yield Static(id="problems")
-            yield from self.progress_widgets()
-            with Horizontal(id="buttons"):
-                yield Button("Upload", variant="primary", compact=True, disabled=True, id="upload")
-                yield Button("Reuse it", compact=True, id="reuse")
-                yield Button("Cancel", compact=True, id="cancel")
-                yield Static("Enter checks the file · Esc cancel", id="hint")
+            yield from self.closing("Enter checks the file · Esc cancel",
+                                    Button("Upload", variant="primary", compact=True, disabled=True, id="upload"),
+                                    Button("Reuse it", compact=True, id="reuse"))
 
     @property
     def path(self) -> Path:
