@@ -37,3 +37,9 @@ def record_call(endpoint: str, deployment: str, when: float | None = None) -> No
 
 def last_call(endpoint: str, deployment: str) -> float | None:
     return _read().get(f"{endpoint}|{deployment}")
+
+
+def last_calls(endpoint: str) -> dict[str, float]:
+    """Every deployment of this endpoint ftdeck has called, and when: one read for a whole list."""
+    prefix = f"{endpoint}|"
+    return {key.removeprefix(prefix): when for key, when in _read().items() if key.startswith(prefix)}

@@ -249,16 +249,22 @@ class FtdeckApp(actions.Actions, App):
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def refresh_panes(self) -> None:
         from services import deployments, files, jobs
+        from services.usage import last_calls
 
         if self.workspace is None:
             return
+        called = last_calls(self.workspace.endpoint)
+
+        def described(deployment: dict) -> dict:
+            """Flat facts for the pane and the detail, days left counted from ftdeck's last call too."""
+            used = called.get(deployment["name"])
+            return {**deployments.describe(deployment, now=self.now(), last_call=used), "raw": deployment, "last_call": used}
+
         try:
             found = {
                 "jobs": jobs.list_jobs(self.workspace),
                 "files": files.list_files(self.workspace),
-                "deployments": [
-                    {**deployments.describe(d, now=self.now()), "raw": d} for d in deployments.list_deployments(self.workspace)
-                ],
+                "deployments": [described(d) for d in deployments.list_deployments(self.workspace)],
             }
         except Exception as exc:  # offline: say so in the header, keep showing what we had
             self.post_message(RefreshFailed(exc))
@@ -360,11 +366,7 @@ class FtdeckApp(actions.Actions, App):
         if pane == "checkpoints":
             self.query_one(CheckpointDetail).show(item)
         elif pane == "deployments":
-            from services.deployments import describe
-            from services.usage import last_call
-
-            used = last_call(self.workspace.endpoint, row_id)
-            self.query_one(DeploymentDetail).show(describe(item["raw"], now=self.now(), last_call=used), used)
+            self.query_one(DeploymentDetail).show(item, item["last_call"])
         elif pane == "files":
             detail = self.query_one(FileDetail)
             if getattr(detail, "shown", None) != (row_id, item["status"]):  # content only changes with status
