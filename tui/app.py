@@ -452,7 +452,7 @@ class FtdeckApp(actions.Actions, App):
                 new_events = tail.poll(self.workspace)
                 # Checkpoints come at epoch ends, each with an event: ask only then (or first).
                 last_checkpoints = self._last_seen[1] if self._last_seen else None
-                if last_checkpoints is None or any("heckpoint" in e["message"] for e in new_events) or job["status"] != self._last_seen[0]["status"]:
+                if last_checkpoints is None or any(e["message"].startswith("Checkpoint created") for e in new_events) or job["status"] != self._last_seen[0]["status"]:
                     checkpoints = jobs.list_checkpoints(self.workspace, job_id)
                 else:
                     checkpoints = last_checkpoints
