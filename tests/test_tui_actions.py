@@ -38,6 +38,22 @@ def said(app, text: str) -> bool:
     return any(text in message for message in app.query_one("#console").said)
 
 
+def footer_keys(app) -> set[str]:
+    return {key.description for key in app.screen.query("FooterKey")}
+
+
+async def test_the_footer_shows_only_what_applies_to_the_selected_row(configured, finished_job):
+    file = upload(configured, chat_examples(10))
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "jobs", finished_job.id)
+        await wait_until(pilot, lambda: {"Deploy", "Results.csv", "Delete"} <= footer_keys(app))
+        assert "Cancel" not in footer_keys(app)
+        await select(pilot, "files", file.id)
+        await wait_until(pilot, lambda: "Deploy" not in footer_keys(app))
+        assert {"Delete", "Upload", "JSON"} <= footer_keys(app)
+
+
 async def test_delete_asks_and_names_the_file(configured):
     file = upload(configured, chat_examples(10))
     app = FtdeckApp()

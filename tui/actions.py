@@ -70,6 +70,14 @@ class Actions:
         chosen = self.selected()
         return bool(chosen and applies(chosen[2]))  # the footer shows only what applies here
 
+    def show_row_actions(self) -> None:
+        """Have the footer show the actions that apply now, only when that changed: each
+        refresh_bindings() rebuilds the whole footer, which is most of a refresh's cost."""
+        allowed = frozenset(action for action in (*ROW_ACTIONS, *WRITES) if self.check_action(action, ()))
+        if allowed != self._shown_actions:
+            self._shown_actions = allowed
+            self.refresh_bindings()
+
     def _writable(self) -> bool:
         if self.read_only:
             self.notify("Read-only: this profile does not change anything.", severity="warning")

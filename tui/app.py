@@ -155,6 +155,7 @@ class FtdeckApp(actions.Actions, App):
         self._last_seen: tuple | None = None  # (job, checkpoints) last shown: unchanged ones aren't re-sent
         self._statuses: dict[str, str] | None = None
         self._warned_deployments: set[str] = set()
+        self._shown_actions: frozenset[str] | None = None  # the row actions the footer shows
 
     @property
     def jobs(self) -> dict[str, dict]:
@@ -215,7 +216,7 @@ class FtdeckApp(actions.Actions, App):
         where = "the built-in emulator (demo workspace)" if self.workspace.is_emulator else self.workspace.endpoint
         self.say(f"Connected to {where} as profile '{self.workspace.profile_name}'. Press ? for keys, : for /commands.")
         self.show_status()
-        self.refresh_bindings()
+        self.show_row_actions()
         self.refresh_panes()
         self.load_models()
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
@@ -356,7 +357,7 @@ class FtdeckApp(actions.Actions, App):
 
     def show_detail(self) -> None:
         """The detail of the current pane's selected row (jobs show the followed job)."""
-        self.refresh_bindings()
+        self.show_row_actions()
         pane = self.current_pane
         self.query_one("#detail", ContentSwitcher).current = f"{pane}-detail"
         chosen = self.selected()
@@ -481,7 +482,7 @@ class FtdeckApp(actions.Actions, App):
         self.show_rows("checkpoints", message.checkpoints)
         if self.current_pane == "checkpoints":
             self.show_detail()
-        self.refresh_bindings()
+        self.show_row_actions()
 
     # ------------------------------------------------------------ console, panes, filter, layout
 
