@@ -46,7 +46,8 @@ async def test_panes_fill_and_the_selected_job_is_followed(finished_job):
         await wait_until(pilot, lambda: checkpoints.row_count == 3)
         summary = str(app.query_one("#job-summary").render())
         assert "succeeded" in summary and finished_job.fine_tuned_model in summary
-        assert app.query_one("#loss-chart").metrics[-1]["step"] == 30
+        steps, _ = app.query_one("#loss-chart").series["train_loss"]
+        assert steps[-1] == 30
 
         await pilot.press("3")
         assert app.focused is app.query_one("#files", ResourceTable)

@@ -23,6 +23,7 @@ from tui.screens.raw_json import RawJsonScreen
 from widgets.checkpoint_detail import CheckpointDetail
 from widgets.deployment_detail import DeploymentDetail
 from widgets.file_detail import FileDetail
+from widgets.loss_chart import MAX_POINTS, LossChart
 
 BASE = "gpt-4o-mini-2024-07-18"
 
@@ -46,6 +47,31 @@ def shown(widget: Widget) -> str:
 def finished_job(configured):
     data = upload(configured, chat_examples(10)).id
     return wait_for_job(configured, configured.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+
+
+# ------------------------------------------------------------ charts
+
+
+def metric(step: int) -> dict:
+    return {"step": step, "train_loss": 1 / step, **({"full_valid_loss": 0.5} if step % 100 == 0 else {})}
+
+
+async def test_the_loss_chart_takes_only_new_metrics_and_thins_long_runs():
+    chart = LossChart("loss")
+    async with Host(chart).run_test(size=(80, 20)) as pilot:
+        metrics = [metric(step) for step in range(1, 5001)]
+        chart.show(metrics)
+        metrics += [metric(5001), metric(5100)]  # the same list, grown
+        chart.show(metrics)
+        assert chart.series["train_loss"][0][-3:] == [5000, 5001, 5100]
+        assert chart.series["full_valid_loss"][0] == list(range(100, 5101, 100))
+        await pilot.pause(0.6)  # a redraw
+        drawn = chart.plt._active.monitor.x  # plotext's own record of the series it drew
+        assert len(drawn) == 2 and all(len(xs) <= MAX_POINTS + 1 for xs in drawn)
+        assert drawn[0][-1] == 5100  # the latest point is never thinned away
+
+        chart.show([metric(1)])  # another job: a new list starts over
+        assert chart.series["train_loss"][0] == [1] and chart.series["full_valid_loss"][0] == []
 
 
 # ------------------------------------------------------------ files

@@ -21,7 +21,9 @@ class LossChart(PlotextPlot):
     def __init__(self, kind: str = "loss", **kwargs) -> None:
         super().__init__(**kwargs)
         self.kind = kind
-        self.metrics: list[dict] = []
+        self._metrics: list[dict] = []  # the job's metrics as last shown; it only grows
+        self._taken = 0  # how many of them are in `series`
+        self.series: dict[str, tuple[list, list]] = {}  # metric key -> (steps, values)
         self._dirty = False
 
     def on_mount(self) -> None:
@@ -29,8 +31,19 @@ class LossChart(PlotextPlot):
         self.set_interval(REDRAW_SECONDS, self._redraw_if_needed)
 
     def show(self, metrics: list[dict]) -> None:
-        self.metrics = metrics
-        self._dirty = True
+        """Plot `metrics` (oldest first). The same list grown since the last call costs only its
+        new entries: a long run has tens of thousands."""
+        if metrics is not self._metrics or len(metrics) < self._taken:
+            self._metrics, self._taken = metrics, 0
+            self.series = {key: ([], []) for key, _ in SERIES[self.kind]}
+            self._dirty = True
+        for m in metrics[self._taken :]:
+            for key, (steps, values) in self.series.items():
+                if m.get(key) is not None:
+                    steps.append(m["step"])
+                    values.append(m[key])
+            self._dirty = True
+        self._taken = len(metrics)
 
     def _redraw_if_needed(self) -> None:
         if not self._dirty or not self.display or not self.is_on_screen:
@@ -41,13 +54,13 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         plt.title(f"{self.kind} by step")
         for key, label in SERIES[self.kind]:
-            points = [(m["step"], m[key]) for m in self.metrics if m.get(key) is not None]
-            if not points:
+            steps, values = self.series.get(key, ((), ()))
+            if not steps:
                 continue
-            if len(points) > MAX_POINTS:
-                stride = -(-len(points) // MAX_POINTS)
-                points = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])  # keep the latest
-            steps, values = zip(*points)
+            if len(steps) > MAX_POINTS:
+                stride = -(-len(steps) // MAX_POINTS)
+                last = (len(steps) - 1) % stride != 0  # keep the latest point
+                steps, values = steps[::stride] + steps[-1:] * last, values[::stride] + values[-1:] * last
             if key.startswith("full_"):
                 plt.scatter(steps, values, label=label, marker="dot")
             else:
