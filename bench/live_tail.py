@@ -141,6 +141,18 @@ def window(terminal: Terminal, counter: RequestCounter, seconds: float) -> tuple
     return (terminal.cpu_seconds() - cpu) / elapsed * 100, (requests_after - requests) / elapsed * 60, resent_after - resent
 
 
+def settle(counter: RequestCounter, seconds: float) -> None:
+    """Wait until the history is read (events pages come only at the polling rate), then a little more
+    for the log and the first chart to be drawn: the windows measure following, not catching up."""
+    pause = min(3.0, seconds / 2)
+    while True:
+        before = counter.requests["GET events"]
+        time.sleep(pause)
+        if counter.requests["GET events"] - before <= pause:  # about a page every 2 s, or less
+            break
+    time.sleep(pause)
+
+
 def measure(events: int, seconds: float) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -154,7 +166,7 @@ def measure(events: int, seconds: float) -> list[Result]:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"the TUI read {len(counter.sent)} of {events} events in 2 minutes")
                     time.sleep(0.1)
-                time.sleep(min(2.0, seconds / 2))  # let the first chart and log catch up
+                settle(counter, seconds)  # the rest of the history read, the first chart and log drawn
                 live = window(terminal, counter, seconds)
                 http = httpx.Client(base_url=url, headers={"api-key": API_KEY}, params={"api-version": "2024-10-21"})
                 assert http.get(f"/openai/fine_tuning/jobs/{job_id}").json()["status"] == "running", "the job stopped early"

@@ -31,7 +31,9 @@ class EventLog(RichLog):
             stamp = time.strftime("%H:%M:%S", time.localtime(event["created_at"]))
             line = Text(f"{stamp} ", style="dim")
             line.append(event["message"], style=LEVEL_STYLES.get(event["level"], ""))
-            self.write(line, scroll_end=follow)
+            self.write(line, scroll_end=False)
+        if follow and events:  # once per batch: a job's history can be thousands of lines
+            self.scroll_end(animate=False, x_axis=False)
         self.unseen = 0 if follow else self.unseen + len(events)
         self.border_subtitle = f"{self.unseen} new events ↓" if self.unseen else ""
 
