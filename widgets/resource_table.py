@@ -1,10 +1,31 @@
-"""A table of one kind of resource (jobs, files, ...), keyed by id so refreshes keep the cursor."""
+"""A table of one kind of resource (jobs, files, ...), keyed by id so refreshes keep the cursor.
+
+Thousands of rows come and go at each filter keystroke, so rows are set in DataTable's own
+structures in one go rather than by clear() and add_row(). That leans on DataTable's internals:
+Textual is pinned, and tests/test_resource_table.py draws the same rows in a plain DataTable to
+check that both measure and draw them alike.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
+from textual._two_way_dict import TwoWayDict
+from textual.coordinate import Coordinate
+from textual.render import measure
 from textual.widgets import DataTable
+from textual.widgets._data_table import default_cell_formatter
+from textual.widgets.data_table import ColumnKey, Row, RowKey
+
+
+class Line(NamedTuple):
+    """One resource's row as DataTable keeps it, built once and reused while its values stay."""
+
+    key: RowKey
+    row: Row
+    cells: dict[ColumnKey, object]
+    text: str  # the cells as one lower-case string, for the filter
+    widths: tuple[int, ...]  # each cell's width on screen
 
 
 class ResourceTable(DataTable):
@@ -19,8 +40,9 @@ class ResourceTable(DataTable):
         self.title = title
         self.column_names = tuple(columns)
         self.rows_by_id: dict[str, tuple] = {}
-        self._text: dict[str, str] = {}  # each row's cells as one lower-case string, for the filter
         self.filter_text = ""
+        self._lines: dict[str, Line] = {}
+        self._unmeasured: set[str] = set()  # ids whose cells have not widened the columns yet
 
     def on_mount(self) -> None:
         self.add_columns(*self.column_names)
@@ -36,29 +58,81 @@ class ResourceTable(DataTable):
         thousands of rows must not stall the screen."""
         new = dict(rows)
         old, self.rows_by_id = self.rows_by_id, new
-        changed = {key for key, values in new.items() if old.get(key) != values}
-        if not changed and list(new) == list(old):
+        if new == old and list(new) == list(old):
             return
+        changed = {key for key, values in new.items() if old.get(key) != values}
+        for key in old.keys() - new.keys():
+            self._lines.pop(key, None)
         for key in changed:
-            self._text[key] = " ".join(str(v) for v in new[key]).lower()
+            self._lines.pop(key, None)  # built again when shown
+        self._unmeasured = (self._unmeasured & new.keys()) | changed
         self._show(changed)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.lower()
         self._show(set())
 
+    def _line(self, key: str) -> Line:
+        line = self._lines.get(key)
+        if line is None:
+            values = self.rows_by_id[key]
+            row_key = RowKey(key)
+            cells = dict(zip((column.key for column in self.ordered_columns), values))
+            text = " ".join(str(v) for v in values).lower()
+            line = self._lines[key] = Line(row_key, Row(row_key, 1), cells, text, tuple(map(self._width, cells.values())))
+        return line
+
+    def _width(self, cell: object) -> int:
+        """What DataTable measures a cell at; plain text (no markup, no :emoji:) is its length."""
+        if isinstance(cell, str) and cell.isascii() and cell.isprintable() and "[" not in cell and ":" not in cell:
+            return len(cell)
+        return measure(self.app.console, default_cell_formatter(cell, wrap=False, height=1) or "", 1)
+
     def _show(self, changed: set[str]) -> None:
-        wanted = [key for key in self.rows_by_id if not self.filter_text or self.filter_text in self._text[key]]
-        if wanted == [key.value for key in self.rows]:  # same rows: update the changed cells in place
-            for key in changed.intersection(wanted):
-                for column, value in zip(self.columns, self.rows_by_id[key]):
-                    self.update_cell(key, column, value)
-        else:  # rows came or went: rebuild, keeping the cursor on the same id
-            selected = self.selected_id
-            self.clear()
-            for key in wanted:
-                self.add_row(*self.rows_by_id[key], key=key)
-            if selected in wanted:
-                self.move_cursor(row=wanted.index(selected))
+        lines = [self._line(key) for key in self.rows_by_id]
+        wanted = [line for line in lines if self.filter_text in line.text] if self.filter_text else lines
+        if [line.key for line in wanted] != list(self.rows):
+            self._replace_rows(wanted)
+        else:  # same rows: only the changed ones have new cells
+            fresh = [self._lines[key] for key in changed if self._lines[key].key in self.rows]
+            if fresh:
+                self._data.update((line.key, line.cells) for line in fresh)
+                self._forget_rendering()
+                self._measure()
         total = len(self.rows_by_id)
         self.border_subtitle = f"{len(wanted)}/{total} match '{self.filter_text}'" if self.filter_text else str(total)
+
+    def _replace_rows(self, wanted: list[Line]) -> None:
+        """What DataTable.clear() and one add_row() per row would leave, built in one go: with
+        thousands of rows, add_row's per-row bookkeeping (and measuring rows already measured)
+        took most of a second. The cursor stays on the same id, at the same height on screen."""
+        selected, old_index = self.selected_id, self.cursor_row
+        self._data = {line.key: line.cells for line in wanted}
+        self.rows = {line.key: line.row for line in wanted}
+        self._row_locations = TwoWayDict({line.key: index for index, line in enumerate(wanted)})
+        self._forget_rendering()
+        self._measure()  # the new height first, so the cursor can be scrolled to
+        index = next((i for i, line in enumerate(wanted) if line.key.value == selected), None)
+        scroll_y = 0 if index is None else self.scroll_y + index - old_index
+        self.scroll_target_y = self.scroll_y = max(0, min(scroll_y, self.max_scroll_y))
+        self.cursor_coordinate = Coordinate(index or 0, self.cursor_column)
+        if self.cursor_row == old_index and self.selected_id != selected:
+            self._highlight_cursor()  # another row under an unmoved cursor: say so, as a move would
+        self._scroll_cursor_into_view()
+
+    def _forget_rendering(self) -> None:
+        self._update_count += 1
+        self._clear_caches()
+        self.refresh()
+
+    def _measure(self) -> None:
+        """Widen the columns for the shown rows not measured yet (columns never narrow, as in
+        DataTable) and size the table to its rows, now rather than when idle."""
+        lines = [self._lines[key] for key in self._unmeasured if key in self._lines and self._lines[key].key in self.rows]
+        self._unmeasured.difference_update(line.key.value for line in lines)
+        for column, widths in zip(self.ordered_columns, zip(*(line.widths for line in lines))):
+            column.content_width = max(column.content_width, *widths)
+        new_rows = self._new_rows.copy()  # rows added the DataTable way, if any: it measures those
+        self._new_rows.clear()
+        self._require_update_dimensions = False
+        self._update_dimensions(new_rows)

@@ -1,0 +1,140 @@
+"""ResourceTable alone in a tiny host app: rows kept by id, the cursor staying on its id through
+refreshes and filters, the filter's count, and cells measured and drawn as DataTable would."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from widgets.resource_table import ResourceTable
+
+COLUMNS = ("filename", "status", "bytes", "id")
+
+
+class Host(App):
+    CSS = "DataTable { width: 70; height: 1fr; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.highlighted: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield ResourceTable("3 Files", COLUMNS, id="files")
+        yield DataTable(id="plain", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.query_one("#plain", DataTable).add_columns(*COLUMNS)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "files":
+            self.highlighted.append(event.row_key.value)
+
+
+def files(n: int, status: str = "processed") -> list[tuple[str, tuple]]:
+    return [(f"file-{i:04d}", (f"dataset-{i:04d}.jsonl", status, f"{i * 1000:,}", f"file-{i:04d}")) for i in range(n)]
+
+
+def shown(table: ResourceTable) -> list[str]:
+    return [key.value for key in table.rows]
+
+
+async def test_the_cursor_stays_on_its_row_as_rows_come_and_go():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.sync(files(100))
+        await pilot.pause()
+        assert shown(table) == [f"file-{i:04d}" for i in range(100)] and table.border_subtitle == "100"
+        assert app.highlighted == ["file-0000"]
+        table.move_cursor(row=50)
+        await pilot.pause()
+        line_on_screen = table.cursor_row - table.scroll_y
+        assert table.selected_id == "file-0050" and table.scroll_y > 0
+
+        app.highlighted.clear()
+        table.sync([("file-new", ("new.jsonl", "pending", "1", "file-new")), *files(100)])
+        await pilot.pause()
+        assert table.selected_id == "file-0050" and table.cursor_row == 51
+        assert table.cursor_row - table.scroll_y == line_on_screen  # the rows moved, not the cursor
+        assert set(app.highlighted) <= {"file-0050"}  # no other row highlighted on the way
+        assert table.border_subtitle == "101"
+
+        app.highlighted.clear()
+        table.sync([row for row in files(100) if row[0] != "file-0050"])
+        await pilot.pause()
+        assert table.selected_id == "file-0000" and app.highlighted == ["file-0000"]
+
+        table.sync([])
+        await pilot.pause()
+        assert table.row_count == 0 and table.selected_id is None and table.border_subtitle == "0"
+
+
+async def test_filter_shows_the_matching_rows_and_clearing_brings_all_back():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.sync(files(300))
+        table.move_cursor(row=42)
+        await pilot.pause()
+
+        table.set_filter("Dataset-004")  # any case
+        await pilot.pause()
+        assert shown(table) == [f"file-{i:04d}" for i in range(40, 50)]
+        assert table.border_subtitle == "10/300 match 'dataset-004'"
+        assert table.selected_id == "file-0042" and table.cursor_row == 2
+
+        table.sync([*files(300), ("file-late", ("dataset-0049-late.jsonl", "pending", "5", "file-late"))])  # a refresh meanwhile
+        await pilot.pause()
+        assert shown(table)[-1] == "file-late" and table.border_subtitle == "11/301 match 'dataset-004'"
+
+        table.set_filter("")
+        await pilot.pause()
+        assert table.row_count == 301 and table.border_subtitle == "301"
+        assert table.selected_id == "file-0042" and table.cursor_row == 42
+
+        app.highlighted.clear()
+        table.set_filter("dataset-001")  # the selected row is not among them: the first match is selected
+        await pilot.pause()
+        assert table.selected_id == "file-0010" and app.highlighted[-1] == "file-0010"
+
+        table.set_filter("nothing like it")
+        await pilot.pause()
+        assert table.row_count == 0 and table.border_subtitle == "0/301 match 'nothing like it'"
+
+
+async def test_changed_rows_are_redrawn_in_place_and_widen_their_column():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.sync(files(3, "pending"))
+        table.move_cursor(row=1)
+        await pilot.pause()
+        status = list(table.columns.values())[1]
+        assert status.content_width == len("pending")
+
+        rows = files(3, "pending")
+        rows[1] = ("file-0001", ("dataset-0001.jsonl", "processed at last", "1,000", "file-0001"))
+        table.sync(rows)
+        await pilot.pause()
+        assert table.get_row("file-0001") == ["dataset-0001.jsonl", "processed at last", "1,000", "file-0001"]
+        assert status.content_width == len("processed at last")
+        assert shown(table) == ["file-0000", "file-0001", "file-0002"] and table.selected_id == "file-0001"
+        assert "processed at last" in table.render_line(2).text  # header, then rows 0 and 1
+
+
+async def test_cells_are_measured_and_drawn_as_datatable_does():
+    tricky = [
+        ("a", ("[b]bold[/b] name", "processed", "1", "a")),
+        ("b", ("データ.jsonl", ":smile: ok", "22,000", "b")),
+        ("c", ("", "error", "3", "c")),
+        ("d", ("two\nlines.jsonl", "processed", "4", "d")),
+    ]
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table, plain = app.query_one(ResourceTable), app.query_one("#plain", DataTable)
+        table.sync(tricky)
+        plain.add_rows(values for _, values in tricky)
+        await pilot.pause()
+        assert [c.content_width for c in table.columns.values()] == [c.content_width for c in plain.columns.values()]
+        assert table.virtual_size == plain.virtual_size
+        assert [table.render_line(y).text.rstrip() for y in range(5)] == [plain.render_line(y).text.rstrip() for y in range(5)]
