@@ -168,11 +168,7 @@ class FtdeckApp(actions.Actions, App):
             with Vertical(id="left"):
                 for name, pane in PANES.items():
                     yield ResourceTable(f"{pane.key} {pane.title}", pane.columns, id=name, classes="-current" if name == "jobs" else "")
-            with ContentSwitcher(id="detail", initial="jobs-detail"):  # the current pane's selected row
-                yield JobDetail(id="jobs-detail")
-                yield CheckpointDetail(id="checkpoints-detail")
-                yield FileDetail(id="files-detail")
-                yield DeploymentDetail(id="deployments-detail")
+            yield ContentSwitcher(id="detail")  # the current pane's selected row: see add_details
         yield Console([f"/{name}" for name in COMMANDS], clock=lambda: self.now(), id="console")
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
@@ -181,10 +177,20 @@ class FtdeckApp(actions.Actions, App):
 
     def on_mount(self) -> None:
         self.query_one("#jobs", ResourceTable).focus()
-        self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
-        # Connecting imports openai and may start the emulator: a thread, but it holds the GIL
-        # a while, so only once the first frame is on screen.
-        self.call_after_refresh(self.connect)
+        self.call_after_refresh(self.add_details)
+
+    async def add_details(self) -> None:
+        """The first frame shows the panes; what no pane shows until data comes (details, charts,
+        the API log) is mounted just after it, then we connect. Connecting imports openai and may
+        start the emulator: a thread, but it holds the GIL a while."""
+        details = [JobDetail(id="jobs-detail"), CheckpointDetail(id="checkpoints-detail"),
+                   FileDetail(id="files-detail"), DeploymentDetail(id="deployments-detail")]
+        for detail in details:
+            detail.display = False  # ContentSwitcher hides only the children it has when it mounts
+        await self.query_one("#detail", ContentSwitcher).mount_all(details)
+        await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
+        self.show_detail()
+        self.connect()
 
     # ------------------------------------------------------------ connecting and refreshing
 
@@ -359,7 +365,10 @@ class FtdeckApp(actions.Actions, App):
         """The detail of the current pane's selected row (jobs show the followed job)."""
         self.show_row_actions()
         pane = self.current_pane
-        self.query_one("#detail", ContentSwitcher).current = f"{pane}-detail"
+        switcher = self.query_one("#detail", ContentSwitcher)
+        if not switcher.children:
+            return  # not mounted yet (add_details)
+        switcher.current = f"{pane}-detail"
         chosen = self.selected()
         if chosen is None or pane == "jobs":
             return
@@ -517,6 +526,8 @@ class FtdeckApp(actions.Actions, App):
         self.say(f"{call.method} {call.path} {what}{retry}", "warning")
 
     def action_focus_pane(self, pane: str) -> None:
+        if pane == "events" and not self.query("#events"):
+            return  # the details are mounted just after the first frame
         if self.screen.has_class("-detail") and pane != "events":
             self.screen.remove_class("-detail")
         if pane == "events":  # the followed job's event tail

@@ -9,7 +9,6 @@ from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
 from widgets.event_log import EventLog
-from widgets.loss_chart import LossChart
 
 FIXES = {
     "invalidTrainingFile": "check the file with `ftdeck data validate` and upload a fixed one",
@@ -59,6 +58,8 @@ class JobDetail(Vertical):
     """
 
     def compose(self) -> ComposeResult:
+        from widgets.loss_chart import LossChart  # plotext: not before the first frame
+
         self.border_title = "Job"
         yield Static("Select a job to see its details.", id="job-summary")
         with TabbedContent("Loss", "Accuracy"):
@@ -68,10 +69,10 @@ class JobDetail(Vertical):
 
     def show_job(self, job: dict, metrics: list[dict], as_of: float | None = None) -> None:
         self.query_one("#job-summary", Static).update(summary(job, metrics, as_of))
-        for chart in self.query(LossChart):
+        for chart in self.query("LossChart"):
             chart.show(metrics)
 
     def reset(self) -> None:
         self.query_one(EventLog).clear()
-        for chart in self.query(LossChart):
+        for chart in self.query("LossChart"):
             chart.show([])
