@@ -9,10 +9,11 @@ them: 5,000 small, valid training files and 5,000 finished jobs cloned from one 
 
 Timings: "render" runs from the moment the app handles the refresh's results (its `Loaded`
 message, seen by run_test's message hook; the reference's own message likewise) until every row
-is in the tables and the screen has been composited; a keystroke from the key event until the
-pane shows the filtered rows and the screen has been composited. Automatic refresh is paused
-while typing, so a refresh does not land on a keystroke; the refresh's own cost is measured
-separately, as the longest the UI could not answer (event-loop stall) while refreshing.
+is in the tables, measured (a DataTable sizes its columns when idle), and the screen has been
+composited; a keystroke from the key event until the pane shows the filtered rows, measured, and
+the screen has been composited. Automatic refresh is paused while typing, so a refresh does not
+land on a keystroke; the refresh's own cost is measured separately, as the longest the UI could
+not answer (event-loop stall) while refreshing.
 
     .venv/bin/python bench/big_lists.py [--small] [--json]     (--small: 200 of each)
 """
@@ -91,6 +92,11 @@ def key_event(key: str):
     return events.Key(key, char)
 
 
+def sized(table) -> bool:
+    """The table has measured its rows (a DataTable does so when idle, after add_row)."""
+    return not table._require_update_dimensions
+
+
 async def until(done: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.perf_counter() + timeout
     while not done():
@@ -133,7 +139,7 @@ async def measure_ftdeck(stall_seconds: float) -> dict:
         async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
             jobs_pane, files_pane = app.query_one("#jobs", DataTable), app.query_one("#files", DataTable)
             n_files = int(os.environ["BENCH_FILES"])
-            await until(lambda: files_pane.row_count >= n_files and jobs_pane.row_count > 0, timeout=120)
+            await until(lambda: files_pane.row_count >= n_files and jobs_pane.row_count > 0 and sized(files_pane) and sized(jobs_pane), timeout=120)
             app.screen._on_timer_update()
             filled = time.perf_counter()
             found.update(render=filled - (loaded[0] if loaded else started), load=filled - started)
@@ -148,11 +154,11 @@ async def measure_ftdeck(stall_seconds: float) -> dict:
                 app.paused = True  # no refresh landing on a keystroke
             await pilot.pause(0.5)
             await pilot.press("3", "slash")
-            applied = lambda text: lambda: getattr(files_pane, "filter_text", text.lower()) == text.lower()  # noqa: E731
+            applied = lambda text: lambda: getattr(files_pane, "filter_text", text.lower()) == text.lower() and sized(files_pane)  # noqa: E731
             found["keys"] = await type_query(app, applied)
             found["matching"] = files_pane.row_count
             everything = len(found["rows"])
-            found["clear"] = await timed_key(app, "escape", lambda: getattr(files_pane, "filter_text", "") == "" and files_pane.row_count == everything)
+            found["clear"] = await timed_key(app, "escape", lambda: getattr(files_pane, "filter_text", "") == "" and files_pane.row_count == everything and sized(files_pane))
     except Exception as exc:
         if "clear" not in found:
             raise
@@ -205,7 +211,7 @@ async def measure_reference(file_rows: list[tuple], n_job_rows: int, stall_secon
         files_pane = app.query_one("#files", DataTable)
         await pilot.pause(0.2)
         app.post_message(Rows())
-        await until(lambda: files_pane.row_count == len(file_rows))
+        await until(lambda: files_pane.row_count == len(file_rows) and sized(files_pane))
         app.screen._on_timer_update()
         render = time.perf_counter() - posted[0]
         stalls = LoopStalls()
@@ -213,10 +219,10 @@ async def measure_reference(file_rows: list[tuple], n_job_rows: int, stall_secon
         idle_stall = stalls.stop()
         app.query_one("#filter", Input).focus()
         await pilot.pause(0.2)
-        keys = await type_query(app, lambda text: lambda: app.applied == text)
+        keys = await type_query(app, lambda text: lambda: app.applied == text and sized(files_pane))
         clear_start = time.perf_counter()
         app.query_one("#filter", Input).value = ""
-        await until(lambda: app.applied == "" and files_pane.row_count == len(file_rows))
+        await until(lambda: app.applied == "" and files_pane.row_count == len(file_rows) and sized(files_pane))
         app.screen._on_timer_update()
         clear = time.perf_counter() - clear_start
     return {"render": render, "keys": keys, "clear": clear, "stall": idle_stall}
