@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
+import gc
 import threading
 import time
 from typing import TYPE_CHECKING, Iterable
@@ -20,22 +22,19 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
+from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui import actions
 from tui.panes import PANES
 from tui.slash_commands import COMMANDS, run_command
-from widgets.api_log import ApiLog
-from widgets.checkpoint_detail import CheckpointDetail
 from widgets.console import Console
-from widgets.deployment_detail import DeploymentDetail
-from widgets.file_detail import FileDetail
-from widgets.job_detail import JobDetail
 from widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
     from services.workspace import Workspace
+    from widgets.api_log import ApiLog
+    from widgets.job_detail import JobDetail
 
 REFRESH_SECONDS = 2.0
 FOLLOW_SECONDS = 2.0  # Azure reports a step every few seconds at best; polling faster only costs CPU
@@ -100,6 +99,17 @@ def while_open(handler):
     return guarded
 
 
+def set_aside_what_lasts() -> None:
+    """Once the first listing is on screen, take what exists by then (Textual, the SDK, the rows)
+    out of the garbage collector's full passes: those walk every object, 100-200 ms with thousands
+    of rows held, on whichever thread set them off, and the screen waits; afterwards they walk
+    only what came since. Collected first, so only what lived then is kept (if dropped later, it
+    stays); unfrozen first, as another app of this process (tests) may have set aside its own."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class FtdeckApp(actions.Actions, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -161,6 +171,14 @@ class FtdeckApp(actions.Actions, App):
     def jobs(self) -> dict[str, dict]:
         return self.resources["jobs"]
 
+    @property
+    def job_detail(self) -> "JobDetail":
+        return self.query_one("#jobs-detail")  # type: ignore[return-value]
+
+    @property
+    def api_log(self) -> "ApiLog":
+        return self.query_one("#api-log")  # type: ignore[return-value]
+
     def compose(self) -> ComposeResult:
         yield Static("connecting…", id="status")
         yield Tabs(*(Tab(f"{p.key} {p.title}", id=f"tab-{name}") for name, p in PANES.items()), id="pane-tabs")
@@ -183,6 +201,12 @@ class FtdeckApp(actions.Actions, App):
         """The first frame shows the panes; what no pane shows until data comes (details, charts,
         the API log) is mounted just after it, then we connect. Connecting imports openai and may
         start the emulator: a thread, but it holds the GIL a while."""
+        from widgets.api_log import ApiLog
+        from widgets.checkpoint_detail import CheckpointDetail
+        from widgets.deployment_detail import DeploymentDetail
+        from widgets.file_detail import FileDetail
+        from widgets.job_detail import JobDetail
+
         details = [JobDetail(id="jobs-detail"), CheckpointDetail(id="checkpoints-detail"),
                    FileDetail(id="files-detail"), DeploymentDetail(id="deployments-detail")]
         for detail in details:
@@ -190,6 +214,9 @@ class FtdeckApp(actions.Actions, App):
         await self.query_one("#detail", ContentSwitcher).mount_all(details)
         await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
         self.show_detail()
+        if not gc.isenabled():  # the CLI turned collection off while starting (tui/cli.py)
+            gc.freeze()  # what start-up made lives as long as the app: later collections skip it
+            gc.enable()
         self.connect()
 
     # ------------------------------------------------------------ connecting and refreshing
@@ -214,7 +241,7 @@ class FtdeckApp(actions.Actions, App):
     @on(Connected)
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
-        self.workspace.calls.subscribe(self.query_one(ApiLog).record, replay=True)
+        self.workspace.calls.subscribe(self.api_log.record, replay=True)
         self.workspace.calls.subscribe(self.watch_for_trouble)
         profile = self.workspace.profile
         self.read_only = self.read_only or profile.read_only
@@ -292,6 +319,8 @@ class FtdeckApp(actions.Actions, App):
         self.report_nearly_deleted(message.resources["deployments"])
         for name, items in message.resources.items():
             self.show_rows(name, items)
+        if self.last_refresh is None:
+            self.call_after_refresh(set_aside_what_lasts)
         self.last_refresh = self.now()
         self.show_status()
         if self.followed_job is None:
@@ -374,11 +403,11 @@ class FtdeckApp(actions.Actions, App):
             return
         _, row_id, item = chosen
         if pane == "checkpoints":
-            self.query_one(CheckpointDetail).show(item)
+            self.query_one("#checkpoints-detail").show(item)
         elif pane == "deployments":
-            self.query_one(DeploymentDetail).show(item, item["last_call"])
+            self.query_one("#deployments-detail").show(item, item["last_call"])
         elif pane == "files":
-            detail = self.query_one(FileDetail)
+            detail = self.query_one("#files-detail")
             if getattr(detail, "shown", None) != (row_id, item["status"]):  # content only changes with status
                 detail.shown = (row_id, item["status"])
                 detail.show(item, None)
@@ -396,7 +425,7 @@ class FtdeckApp(actions.Actions, App):
     def show_preview(self, message: Previewed) -> None:
         chosen = self.selected()
         if chosen and chosen[0] == "files" and chosen[1] == message.file_id:
-            self.query_one(FileDetail).show(chosen[2], message.preview)
+            self.query_one("#files-detail").show(chosen[2], message.preview)
 
     @on(DataTable.RowSelected)
     def row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -436,8 +465,8 @@ class FtdeckApp(actions.Actions, App):
         self.tails = {}
         self.metrics = []
         self._last_seen = None
-        self.query_one(JobDetail).reset()
-        self.query_one(JobDetail).border_title = f"Job {job_id}"
+        self.job_detail.reset()
+        self.job_detail.border_title = f"Job {job_id}"
         self.resources["checkpoints"] = {}
         self.query_one("#checkpoints", ResourceTable).sync([])
         self.follow_job()
@@ -484,7 +513,7 @@ class FtdeckApp(actions.Actions, App):
             return
         self.jobs[message.job["id"]] = message.job
         self.metrics += [e["data"] for e in message.new_events if e.get("type") == "metrics" and e.get("data")]
-        detail = self.query_one(JobDetail)
+        detail = self.job_detail
         detail.show_job(message.job, self.metrics, message.as_of)
         if message.new_events:
             detail.query_one("#events").add(message.new_events)
@@ -503,13 +532,13 @@ class FtdeckApp(actions.Actions, App):
         run_command(self, command.name, command.args)
 
     def toggle_calls(self) -> None:
-        log = self.query_one(ApiLog)
+        log = self.api_log
         log.collapsed = not log.collapsed
 
-    @on(ApiLog.Expanded)
-    @on(ApiLog.Collapsed)
+    @on(Collapsible.Expanded, "#api-log")
+    @on(Collapsible.Collapsed, "#api-log")
     def calls_shown(self) -> None:
-        self.screen.set_class(not self.query_one(ApiLog).collapsed, "-calls")
+        self.screen.set_class(not self.api_log.collapsed, "-calls")
 
     def watch_for_trouble(self, call) -> None:
         """Throttling and dropped calls are said in the console (any thread; at most one line in 5 s)."""

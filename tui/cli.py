@@ -7,6 +7,7 @@ Heavy imports (Textual, openai, uvicorn) happen inside the command that needs th
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from tui.commands import COMMANDS
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:  # `ftdeck files list | head` is fine
             sys.stderr.close()
             return 0
+    # Start-up makes objects that live as long as the app; collecting while making them only
+    # costs time before the first frame. The app freezes them and turns collection back on.
+    gc.disable()
     from tui.app import run_app
 
     return run_app(args.profile, read_only=args.read_only)
