@@ -20,6 +20,8 @@ from services.tokens import encoding_for_model
 
 MAX_KEPT = 100  # errors (and over-limit examples) listed per range; the rest are only counted
 CACHE_LIMIT = 1_000  # distinct system messages and names whose token counts are remembered
+JSON_SPACE = " \t\n\r"  # what json allows around a value
+_scan_json = json.JSONDecoder().scan_once  # json.loads' own scanner, without its wrapping
 JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true/false", type(None): "null"}
 
 
@@ -113,7 +115,7 @@ def scan_range(task: ScanTask) -> RangeScan:
 
 def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: int, raw: bytes) -> None:
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = _json(raw.decode("utf-8"))
         if type(record) is not dict:
             raise BadExample(f"expected a JSON object, found {JSON_TYPES.get(type(record), 'a value')}; put one example object on each line")
         data_format = format_of(record)
@@ -148,6 +150,19 @@ def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: i
         scan.over_limit_count += 1
         if len(scan.over_limit) < MAX_KEPT:
             scan.over_limit.append((number, size))
+
+
+def _json(text: str) -> object:
+    """`json.loads(text)`: the scanner called directly on the usual line (a value from the first
+    character to the last, or followed by a line end's \\r), json.loads for anything else, so
+    errors are its own."""
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:  # leading whitespace, or no value at all
+        return json.loads(text)
+    if end != len(text) and text[end:].strip(JSON_SPACE):
+        return json.loads(text)  # raises "Extra data"
+    return value
 
 
 def _tally_system_message(scan: RangeScan, messages: list[dict]) -> None:

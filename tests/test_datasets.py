@@ -253,6 +253,24 @@ def test_tool_calls_need_no_text_and_64_images_are_allowed(tmp_path):
     assert report.ok, report.errors
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1}', '{"a": 1}\r', ' {"a": 1}', '{"a": 1} \t\r\n ', '[1, 2]', '"x"', '3', 'null', '', '   ', '\ufeff{"a": 1}',
+     '{"a": 1} x', '{"a": 1}{}', '{"a": 1}\x0b', '{"a": 1}\xa0', '{"a": ', '{"a": 1,}', "{'a': 1}", 'nul', '[' * 100_000, '9' * 5000],
+)
+def test_json_lines_read_as_json_loads_reads_them(text):
+    """The scan calls json's scanner directly: values and errors (message and column) are json.loads'."""
+    from services.dataset_scan import _json
+
+    def outcome(read):
+        try:
+            return "value", read(text)
+        except (ValueError, RecursionError) as exc:
+            return type(exc), str(exc)
+
+    assert outcome(_json) == outcome(json.loads)
+
+
 def test_non_utf8_line(tmp_path):
     report = validate_dataset(write(tmp_path, good_lines(1).encode() + b'{"messages": "caf\xe9"}\n' + good_lines(60).encode()))
     assert [(e.line, "not UTF-8" in e.message) for e in report.errors] == [(2, True)]
