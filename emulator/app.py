@@ -90,25 +90,46 @@ def build_app(emu: Emulator) -> Starlette:
 
 # ---------------------------------------------------------------- plane wrappers
 
+# What `--faults` answers on each plane, in its own error shape (spec sections 9 and 7).
+DATA_PLANE_FAULTS = {
+    "429": ServiceError(
+        429,
+        "429",
+        "Requests to the Azure OpenAI API have exceeded the call rate limit of your current pricing tier. "
+        f"Please retry after {RETRY_AFTER_SECONDS} second.",
+        headers={"retry-after": str(RETRY_AFTER_SECONDS), "retry-after-ms": str(RETRY_AFTER_SECONDS * 1000)},
+    ),
+    "500": ServiceError(500, "InternalServerError", "The server had an error while processing your request."),
+}
+MANAGEMENT_PLANE_FAULTS = {
+    "429": ServiceError(
+        429,
+        "TooManyRequests",
+        f"The request was throttled: too many requests for this subscription. Please try again after {RETRY_AFTER_SECONDS} second.",
+        headers={"retry-after": str(RETRY_AFTER_SECONDS)},
+    ),
+    "500": ServiceError(500, "InternalServerError", "Encountered internal server error. Please retry the request."),
+}
+
+
+async def _fault_before(fault: str | None, errors: dict[str, ServiceError], request: Request) -> bool:
+    """The faults that strike before the request is handled (so nothing is done): a delay, an
+    error answer (raised), or a dropped connection (True: there is nothing left to answer)."""
+    if fault == "slow":
+        await asyncio.sleep(SLOW_SECONDS)
+    elif fault in errors:
+        raise errors[fault]
+    elif fault == "reset":
+        _drop_connection(request)
+        return True
+    return False
+
 
 async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, request: Request) -> Response:
     headers = {"apim-request-id": request_id(), "x-request-id": request_id(), "x-ms-region": "Emulator"}
+    fault = emu.settings.faults.pick()
     try:
-        fault = emu.settings.faults.pick()
-        if fault == "slow":
-            await asyncio.sleep(SLOW_SECONDS)
-        elif fault == "429":
-            raise ServiceError(
-                429,
-                "429",
-                "Requests to the Azure OpenAI API have exceeded the call rate limit of your current pricing tier. "
-                f"Please retry after {RETRY_AFTER_SECONDS} second.",
-                headers={"retry-after": str(RETRY_AFTER_SECONDS), "retry-after-ms": str(RETRY_AFTER_SECONDS * 1000)},
-            )
-        elif fault == "500":
-            raise ServiceError(500, "InternalServerError", "The server had an error while processing your request.")
-        elif fault == "reset":
-            _drop_connection(request)
+        if await _fault_before(fault, DATA_PLANE_FAULTS, request):
             return Response(status_code=500)
         if emu.settings.api_key is not None and not _has_key(request, emu.settings.api_key):
             raise DATA_PLANE_UNAUTHORIZED
@@ -122,12 +143,17 @@ async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, reque
         response = await handler(request, emu)
     except ServiceError as error:
         response = error.data_plane_response()
+    if fault == "lost":
+        _drop_connection(request)  # the work is done; the answer never leaves
     response.headers.update(headers)
     return response
 
 
 async def _management_plane(handler: Handler, emu: Emulator, request: Request) -> Response:
+    fault = emu.settings.faults.pick()
     try:
+        if await _fault_before(fault, MANAGEMENT_PLANE_FAULTS, request):
+            return Response(status_code=500)
         key = emu.settings.api_key
         auth = request.headers.get("authorization")
         if key is not None and auth is None:
@@ -141,9 +167,12 @@ async def _management_plane(handler: Handler, emu: Emulator, request: Request) -
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
         emu.sweep()
-        return await handler(request, emu)
+        response = await handler(request, emu)
     except ServiceError as error:
-        return error.management_response()
+        response = error.management_response()
+    if fault == "lost":
+        _drop_connection(request)
+    return response
 
 
 async def _controls(handler: Handler, emu: Emulator, request: Request) -> Response:

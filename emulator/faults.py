@@ -1,12 +1,17 @@
-"""`--faults "429=0.2,500=0.1,reset=0.05,slow=0.1"`: misbehave on a share of data-plane requests,
-so clients can be tested against throttling, server errors, dropped connections and slowness."""
+"""`--faults "429=0.2,500=0.1,reset=0.05,slow=0.1,lost=0.05"`: misbehave on a share of the requests
+to either plane (the data plane and ARM deployments; never the /_emulator controls), so clients can
+be tested against throttling, server errors, dropped connections, slowness and lost answers.
+
+All but `lost` strike before the request is handled: nothing was done. `lost` does the request's
+work and then drops the connection without answering, the case where a client that sends a
+non-idempotent POST again makes two of everything."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 
-KINDS = ("429", "500", "reset", "slow")
+KINDS = ("429", "500", "reset", "slow", "lost")
 SLOW_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 1
 

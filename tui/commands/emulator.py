@@ -39,7 +39,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="key clients must send (default: none needed; env FTDECK_EMULATOR_API_KEY)",
     )
     parser.add_argument("--speed", type=positive_float, default=1.0, help="clock speed: 100 makes jobs finish 100 times sooner")
-    parser.add_argument("--faults", default=None, metavar="SPEC", help='misbehave on purpose, e.g. "429=0.2,500=0.1,reset=0.05,slow=0.1"')
+    parser.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help="misbehave on purpose on that share of the requests to either plane (never /_emulator): 429 (with "
+        "retry-after), 500, reset (connection dropped unanswered), slow (a 3 s delay), or lost (the request is "
+        'carried out, then the connection is dropped unanswered); e.g. "429=0.2,500=0.1,reset=0.05,slow=0.1,lost=0.05"',
+    )
     parser.add_argument("--frozen-at", type=float, default=None, metavar="UNIX_TIME",
                         help="stop the clock at this time; only POST /_emulator/clock moves it (reproducible runs)")
     parser.add_argument("--seed", type=int, default=None, help="make ids repeat from run to run")
