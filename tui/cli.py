@@ -13,14 +13,18 @@ import sys
 from tui.commands import COMMANDS
 
 
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default=None, help="config profile to use (default: FTDECK_PROFILE, the file's default, the environment, or the built-in emulator)")
+    parser.add_argument("--read-only", action="store_true", help="open the TUI without any way to change things")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftdeck",
         description="A terminal deck for Azure OpenAI fine-tuning. With no command, opens the TUI "
         "(on the built-in emulator when no Azure resource is configured).",
     )
-    parser.add_argument("--profile", default=None, help="config profile to use (default: FTDECK_PROFILE, the file's default, the environment, or the built-in emulator)")
-    parser.add_argument("--read-only", action="store_true", help="open the TUI without any way to change things")
+    add_global_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(commands)
@@ -28,19 +32,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Opening the TUI needs only the global options: building every command's parser would
+    # cost more than drawing the first frame's panes.
+    tui_only = argparse.ArgumentParser(prog="ftdeck", add_help=False)
+    add_global_options(tui_only)
+    opened, rest = tui_only.parse_known_args(argv)
+    if not rest:
+        return open_tui(opened.profile, opened.read_only)
     args = build_parser().parse_args(argv)
-    if args.command:
-        try:
-            return args.handler(args)
-        except BrokenPipeError:  # `ftdeck files list | head` is fine
-            sys.stderr.close()
-            return 0
+    if not args.command:
+        return open_tui(args.profile, args.read_only)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # `ftdeck files list | head` is fine
+        sys.stderr.close()
+        return 0
+
+
+def open_tui(profile: str | None, read_only: bool) -> int:
     # Start-up makes objects that live as long as the app; collecting while making them only
     # costs time before the first frame. The app freezes them and turns collection back on.
     gc.disable()
     from tui.app import run_app
 
-    return run_app(args.profile, read_only=args.read_only)
+    return run_app(profile, read_only=read_only)
 
 
 if __name__ == "__main__":
