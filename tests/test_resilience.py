@@ -1,9 +1,10 @@
 """Resilience: the CLI against a misbehaving service, bad input, and secrets kept.
 
 - Faults: with the emulator's `--faults` at high rates (429 with retry-after, 500, dropped
-  connections, slow answers), every command completes or fails with one clear line (exit code not
-  0, no traceback), and `jobs create` never creates a job twice, also when an answer is lost after
-  the service acted (which the emulator's faults never do: they strike before the handler runs).
+  connections, slow answers) on both planes, every command, deployments' included, completes or
+  fails with one clear line (exit code not 0, no traceback), and `jobs create` never creates a job
+  twice, also when an answer is lost after the service acted (here a network that loses answers;
+  tests/test_resilience_faults.py has the emulator's own `lost` fault).
 - Bad input to `data validate` and `files upload`: a clear error naming the problem (and the line),
   exit code not 0, no traceback, nothing uploaded.
 - Secrets: keys never in `config show`, error messages, the emulator's log or anything ftdeck
@@ -80,6 +81,19 @@ def assert_completed_or_said_why(result: subprocess.CompletedProcess, *secrets: 
 # ---------------------------------------------------------------- faults
 
 
+def deploy_through_faults(emu: EmulatorProcess, name: str, model: str) -> None:
+    """PUT until an answer comes (setting up on an emulator whose faults may strike it)."""
+    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    with emu.arm() as arm:
+        for _ in range(30):
+            try:
+                if arm.put(f"/{name}", json=body).status_code in (200, 201):
+                    return
+            except httpx.TransportError:
+                continue
+    raise AssertionError(f"could not deploy {name}")
+
+
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory) -> EmulatorProcess:
     emu = EmulatorProcess(tmp_path_factory.mktemp("faulty"), "--faults", FAULTS)
@@ -100,6 +114,8 @@ def training_file(patient) -> str:
 
 def test_every_command_completes_or_fails_in_one_clear_line(faulty, patient, training_file, tmp_path):
     job = patient.fine_tuning.jobs.create(model=BASE, training_file=training_file, suffix="faulty-show")
+    for name in ("faulty-shown", "faulty-deleted"):
+        deploy_through_faults(faulty, name, BASE)
     dataset = tmp_path / "train.jsonl"
     dataset.write_bytes(jsonl(chat_examples(12, style="Ahoy")))
     commands = [
@@ -109,7 +125,10 @@ def test_every_command_completes_or_fails_in_one_clear_line(faulty, patient, tra
         ["jobs", "create", "--model", BASE, "--training-file", training_file, "--suffix", "faulty-create", "--json"],
         ["jobs", "show", job.id, "--json"],
         ["jobs", "events", job.id, "--json"],
-        ["deployments", "list", "--json"],  # the management plane: the emulator's faults spare it
+        ["deployments", "list", "--json"],  # the management plane, which the faults strike too
+        ["deployments", "show", "faulty-shown", "--json"],
+        ["deployments", "create", "faulty-created", "--model", BASE, "--json"],
+        ["deployments", "delete", "faulty-deleted", "--json"],
     ]
     results = run_all(cli_env(faulty.url, tmp_path), commands)
     for result in results:

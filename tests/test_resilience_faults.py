@@ -4,6 +4,8 @@
   own error shape with retry-after, and never the /_emulator controls.
 - `lost` carries the request out, then drops the connection unanswered: the case where a client
   that sends a POST again makes two jobs or two files.
+- Deployments are asked again after throttling, server errors and dropped connections (after the
+  retry-after), and not after a refusal; the TUI keeps its panes under faults on both planes.
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl
-from tests.test_resilience import BASE
+from services import deployments
+from services.errors import FtdeckError
+from services.workspace import open_workspace
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, wait_until
+from tests.test_resilience import BASE, deploy_through_faults
+from tui.app import FtdeckApp
 
 
 def deployment_names(emu: EmulatorProcess) -> list[str]:
@@ -58,3 +64,55 @@ def test_lost_carries_the_request_out_then_drops_the_answer(fresh_emulator):
         assert [f.bytes for f in files] == [len(content)]
         assert again.openai().files.content(files[0].id).content == content
         assert deployment_names(again) == ["lost-deployment"]
+
+
+# ---------------------------------------------------------------- deployments under faults
+
+
+def test_deployments_are_asked_again_after_throttling_and_failures_then_said_why(configured, fresh_emulator, monkeypatch):
+    failing = fresh_emulator("--faults", "429=0.5,500=0.25,reset=0.25")  # every request fails
+    monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", failing.url)
+    ws = open_workspace()
+    try:
+        with pytest.raises(FtdeckError) as raised:
+            deployments.list_deployments(ws)
+    finally:
+        ws.close()
+    message = str(raised.value)
+    assert "\n" not in message and ("429" in message or "500" in message or "cannot reach the management endpoint" in message)
+    calls = [c for c in ws.calls.recent() if c.plane == "management"]
+    assert len(calls) == 4 and all(c.method == "GET" and c.status in (429, 500, None) for c in calls)
+    assert all(c.retry_after == 1.0 for c in calls if c.status == 429)  # what each wait was taken from
+
+
+def test_a_refusal_on_the_management_plane_is_not_asked_again(configured):
+    ws = open_workspace()
+    try:
+        with pytest.raises(FtdeckError, match="404 DeploymentNotFound"):
+            deployments.get_deployment(ws, "no-such-deployment")
+    finally:
+        ws.close()
+    assert [c.status for c in ws.calls.recent() if c.plane == "management"] == [404]
+
+
+# ---------------------------------------------------------------- the TUI
+
+
+async def test_the_tui_keeps_its_panes_under_faults_on_both_planes(configured, fresh_emulator, monkeypatch):
+    """Throttling, errors and lost answers on both planes: the deployments pane fills, the console
+    says what is retried, keys act at once, and no background worker fails."""
+    faulty = fresh_emulator("--faults", "429=0.2,500=0.1,reset=0.1,lost=0.1")
+    deploy_through_faults(faulty, "faulty-base", BASE)
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", faulty.url)
+    monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", faulty.url)
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        said = app.query_one("#console").said
+        await wait_until(pilot, lambda: "faulty-base" in app.resources["deployments"])
+        await wait_until(pilot, lambda: any("retrying" in line for line in said))
+        for key, pane in (("4", "deployments"), ("3", "files"), ("1", "jobs")):
+            await pilot.press(key)
+            assert app.focused.id == pane
+        app.paused = True
+        await pilot.pause(0.3)
+    assert not [line for line in said if " failed: " in line], said  # what Worker.StateChanged says of a crashed worker
