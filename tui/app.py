@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
-import gc
 import threading
 import time
 from typing import TYPE_CHECKING, Iterable
@@ -100,13 +99,10 @@ def while_open(handler):
 
 
 def set_aside_what_lasts() -> None:
-    """Once the first listing is on screen, take what exists by then (Textual, the SDK, the rows)
-    out of the garbage collector's full passes: those walk every object, 100-200 ms with thousands
-    of rows held, on whichever thread set them off, and the screen waits; afterwards they walk
-    only what came since. Collected first, so only what lived then is kept (if dropped later, it
-    stays); unfrozen first, as another app of this process (tests) may have set aside its own."""
-    gc.unfreeze()
-    gc.collect()
+    """Once the first listing is on screen, take what exists by then (the SDK, the rows; start-up
+    set Textual's aside already) out of the garbage collector's full passes: those walk every
+    object, about 100 ms with thousands of rows held, on whichever thread set them off, and the
+    screen waits; afterwards they walk only what came since. The app gives it back as it closes."""
     gc.freeze()
 
 
@@ -612,6 +608,7 @@ class FtdeckApp(actions.Actions, App):
             self.say(f"{event.worker.group} failed: {event.worker.error}", "error")
 
     def on_unmount(self) -> None:
+        gc.unfreeze()  # what was set aside is the collector's again (tests run many apps in one process)
         if self.workspace is not None:
             self.workspace.close()
 
