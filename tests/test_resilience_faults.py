@@ -3,12 +3,15 @@
 - Faults strike the management plane (ARM deployments) as they strike the data plane, each in its
   own error shape with retry-after, and never the /_emulator controls.
 - `lost` carries the request out, then drops the connection unanswered: the case where a client
-  that sends a POST again makes two jobs or two files.
+  that sends a POST again makes two jobs or two files. Neither `ftdeck jobs create` nor
+  `ftdeck files upload` ever does; a deployment, put by name, is made once however often it is sent.
 - Deployments are asked again after throttling, server errors and dropped connections (after the
   retry-after), and not after a refusal; the TUI keeps its panes under faults on both planes.
 """
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import pytest
@@ -17,7 +20,7 @@ from services import deployments
 from services.errors import FtdeckError
 from services.workspace import open_workspace
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, wait_until
-from tests.test_resilience import BASE, deploy_through_faults
+from tests.test_resilience import BASE, assert_completed_or_said_why, cli_env, deploy_through_faults, run_all
 from tui.app import FtdeckApp
 
 
@@ -93,6 +96,48 @@ def test_a_refusal_on_the_management_plane_is_not_asked_again(configured):
     finally:
         ws.close()
     assert [c.status for c in ws.calls.recent() if c.plane == "management"] == [404]
+
+
+# ---------------------------------------------------------------- answers lost after the work
+
+
+def test_with_answers_lost_no_job_file_or_deployment_is_made_twice(fresh_emulator, tmp_path):
+    emu = fresh_emulator("--faults", "lost=0.4")  # most commands lose an answer; a GET gets through the SDK's retries
+    datasets = [tmp_path / "lost-train.jsonl", tmp_path / "lost-upload.jsonl"]
+    for i, path in enumerate(datasets):
+        path.write_bytes(jsonl(chat_examples(10 + i, style="Yo ho")))
+    results = run_all(cli_env(emu.url, tmp_path), [
+        ["jobs", "create", "--model", BASE, "--training-file", str(datasets[0]), "--suffix", "lost", "--json"],  # uploads, then creates
+        ["files", "upload", str(datasets[1]), "--reuse", "no", "--no-wait", "--json"],
+        ["deployments", "create", "lost-base", "--model", BASE, "--json"],
+    ])
+    for result in results:
+        assert_completed_or_said_why(result)
+
+    patient = emu.openai(max_retries=30)  # reads through lost answers
+    jobs = [j.suffix for j in patient.fine_tuning.jobs.list(limit=100).data]
+    files = [f.filename for f in patient.files.list()]
+    assert jobs.count("lost") <= 1, f"the job was created {jobs.count('lost')} times"
+    for path, result in zip(datasets, results):
+        assert files.count(path.name) <= 1, f"{path.name} uploaded {files.count(path.name)} times"
+        if result.returncode == 0:
+            assert files.count(path.name) == 1
+    if results[0].returncode == 0:
+        assert jobs.count("lost") == 1 and json.loads(results[0].stdout)["suffix"] == "lost"
+    if results[1].returncode == 0:
+        assert json.loads(results[1].stdout)["filename"] == datasets[1].name
+    if results[2].returncode == 0:
+        assert _patiently(lambda: deployment_names(emu)) == ["lost-base"]
+
+
+def _patiently(read):
+    """Read through lost answers (a GET is safe to send again)."""
+    for _ in range(30):
+        try:
+            return read()
+        except httpx.TransportError:
+            continue
+    raise AssertionError("no answer in 30 tries")
 
 
 # ---------------------------------------------------------------- the TUI
