@@ -2,11 +2,13 @@
 
 The reference loads every line with json and counts tokens message by message with tiktoken (the
 recipe of the OpenAI cookbook). Both run as separate processes on the same generated file; we
-report the whole process's wall time (Python start, imports, building the encodings: about 0.4 s
-for either side), the time of the work itself once the encoding is built, peak RSS, the ratios,
-and check both count the same total.
+report the whole process's wall time (Python start, imports, building the encodings: about 0.35 s
+for either side), the time of the work itself once the encoding is built, the CPU time (user and
+system, the process's and its workers'), peak RSS, the ratios, and check both count the same total.
+Each size runs a few times, ftdeck and the reference alternating, and each figure is the median:
+on a shared machine one run says little.
 
-    .venv/bin/python bench/data_validation.py [N_EXAMPLES ...]     (default: 10000 200000)
+    .venv/bin/python bench/data_validation.py [N_EXAMPLES ...] [--runs N]   (default: 10000 200000, 3 runs)
     .venv/bin/python bench/data_validation.py --small | --json      (2000 examples; results for bench/run.py)
 
 Peak RSS is each process's own, from wait4 (what `/usr/bin/time -v` reports).
@@ -19,12 +21,13 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from harness import Result, report
 
@@ -62,6 +65,7 @@ total = validate_dataset(sys.argv[1], model="gpt-4o-mini-2024-07-18").total_toke
 print(total, time.perf_counter() - start)
 '''
 
+RUNS = 3
 WORDS = "the model answers questions about billing storage quotas regions keys café naïve 東京 données ✓ and more".split()
 
 
@@ -81,8 +85,16 @@ def generate(path: Path, n: int, seed: int = 1) -> None:
             f.write(json.dumps({"messages": turns}, ensure_ascii=False) + "\n")
 
 
-def run(code: str, path: Path) -> tuple[float, float, int, int]:
-    """(process seconds, work seconds, peak RSS in MB, tokens counted) of a fresh process."""
+class Run(NamedTuple):
+    seconds: float  # the whole process, from launch to exit
+    work: float  # validating (or loading and counting), once the encoding is built
+    cpu: float  # user + system seconds, the process's and its workers'
+    peak_mb: int
+    total: int  # tokens counted
+
+
+def run(code: str, path: Path) -> Run:
+    """One fresh process's figures."""
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
     out = process.stdout.read()  # type: ignore[union-attr]
@@ -92,31 +104,49 @@ def run(code: str, path: Path) -> tuple[float, float, int, int]:
     if process.returncode:
         raise RuntimeError(f"{'reference' if code is REFERENCE else 'ftdeck'} failed on {path} (exit {process.returncode})")
     total, work = out.split()
-    return seconds, float(work), usage.ru_maxrss // 1024, int(total)
+    return Run(seconds, float(work), usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, int(total))
 
 
-def compare(sizes: list[int]) -> Iterator[tuple[int, tuple[float, float, int, int], tuple[float, float, int, int]]]:
-    """For each size: (examples, ftdeck's run, the reference's run), on the same generated file."""
+def median(runs: list[Run]) -> Run:
+    """Each figure's median over the runs (the token totals must all agree anyway)."""
+    return Run(*(statistics.median(figures) for figures in zip(*runs)))
+
+
+def compare(sizes: list[int], runs: int = RUNS) -> Iterator[tuple[int, list[Run], list[Run]]]:
+    """For each size: (examples, ftdeck's runs, the reference's runs), on the same generated file,
+    ftdeck and the reference taking turns to go first."""
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = Path(tmp) / f"{n}.jsonl"
             generate(path, n)
-            yield n, run(FTDECK, path), run(REFERENCE, path)
+            ours: list[Run] = []
+            theirs: list[Run] = []
+            for i in range(runs):
+                turns = [(FTDECK, ours), (REFERENCE, theirs)]
+                for code, into in turns if i % 2 == 0 else reversed(turns):
+                    into.append(run(code, path))
+            yield n, ours, theirs
             path.unlink()
 
 
-def measure(sizes: list[int]) -> list[Result]:
+def same_total(ours: list[Run], theirs: list[Run]) -> bool:
+    return len({r.total for r in ours + theirs}) == 1
+
+
+def measure(sizes: list[int], runs: int = RUNS) -> list[Result]:
     """The comparison as rows of bench/run.py's table."""
     results: list[Result] = []
-    peaks: dict[int, int] = {}
-    for n, (ours, our_work, our_peak, our_total), (ref, ref_work, ref_peak, ref_total) in compare(sizes):
-        peaks[n] = our_peak
-        same = our_total == ref_total
+    peaks: dict[int, float] = {}
+    for n, our_runs, their_runs in compare(sizes, runs):
+        ours, ref = median(our_runs), median(their_runs)
+        peaks[n] = ours.peak_mb
+        same = same_total(our_runs, their_runs)
         results += [
-            Result("data validation", f"validate {n:,} examples, whole process", "s", ours, ref, "cookbook recipe",
-                   "≥ 3x faster, same counts", ref / ours >= 3 and same,
-                   f"work only {our_work:.2f} s vs {ref_work:.2f} s, {ref_work / our_work:.1f}x; same token total: {same}"),
-            Result("data validation", f"peak RSS, {n:,} examples", "MB", our_peak, ref_peak, "cookbook recipe"),
+            Result("data validation", f"validate {n:,} examples, whole process (median of {runs})", "s", ours.seconds, ref.seconds,
+                   "cookbook recipe", "≥ 3x faster, same counts", ref.seconds / ours.seconds >= 3 and same,
+                   f"work only {ours.work:.2f} s vs {ref.work:.2f} s, {ref.work / ours.work:.1f}x; CPU {ours.cpu:.2f} s vs "
+                   f"{ref.cpu:.2f} s; same token total: {same}"),
+            Result("data validation", f"peak RSS, {n:,} examples", "MB", ours.peak_mb, ref.peak_mb, "cookbook recipe"),
         ]
     if len(sizes) > 1:
         small, big = min(sizes), max(sizes)
@@ -125,13 +155,22 @@ def measure(sizes: list[int]) -> list[Result]:
     return results
 
 
-def main(sizes: list[int]) -> None:
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, cpus {os.cpu_count()}")
-    print("| examples | reference s (work) | ftdeck s (work) | speed-up, whole process (work) | reference peak MB | ftdeck peak MB | same counts |")
-    print("|---|---|---|---|---|---|---|")
-    for n, (ours, our_work, our_peak, our_total), (ref, ref_work, ref_peak, ref_total) in compare(sizes):
-        print(f"| {n:,} | {ref:.2f} ({ref_work:.2f}) | {ours:.2f} ({our_work:.2f}) | {ref / ours:.1f}x ({ref_work / our_work:.1f}x) "
-              f"| {ref_peak} | {our_peak} | {ref_total == our_total} |")
+def main(sizes: list[int], runs: int) -> None:
+    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, cpus {os.cpu_count()}, "
+          f"load average {os.getloadavg()[0]:.2f}; medians of {runs} alternating runs")
+    print("| examples | reference s (work) | ftdeck s (work) | speed-up, whole process (work) | CPU s, reference / ftdeck "
+          "| reference peak MB | ftdeck peak MB | same counts |")
+    print("|---|---|---|---|---|---|---|---|")
+    every = []
+    for n, our_runs, their_runs in compare(sizes, runs):
+        ours, ref = median(our_runs), median(their_runs)
+        print(f"| {n:,} | {ref.seconds:.2f} ({ref.work:.2f}) | {ours.seconds:.2f} ({ours.work:.2f}) "
+              f"| {ref.seconds / ours.seconds:.1f}x ({ref.work / ours.work:.1f}x) | {ref.cpu:.2f} / {ours.cpu:.2f} "
+              f"| {ref.peak_mb:.0f} | {ours.peak_mb:.0f} | {same_total(our_runs, their_runs)} |")
+        every.append(f"{n:,}: ftdeck {' '.join(f'{r.seconds:.2f}' for r in our_runs)}; "
+                     f"reference {' '.join(f'{r.seconds:.2f}' for r in their_runs)}")
+    print(f"each run, whole process in s (load average now {os.getloadavg()[0]:.2f}):")
+    print("\n".join(every))
 
 
 if __name__ == "__main__":
@@ -139,9 +178,10 @@ if __name__ == "__main__":
     parser.add_argument("sizes", nargs="*", type=int, help="examples per generated file (default: 10000 200000)")
     parser.add_argument("--small", action="store_true", help="one file of 2,000 examples")
     parser.add_argument("--json", action="store_true", help="results as JSON, for bench/run.py")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"runs of each side per size (default {RUNS}); figures are medians")
     args = parser.parse_args()
     sizes = args.sizes or ([2_000] if args.small else [10_000, 200_000])
     if args.json:
-        report(measure(sizes), as_json=True)
+        report(measure(sizes, args.runs), as_json=True)
     else:
-        main(sizes)
+        main(sizes, args.runs)
