@@ -138,3 +138,16 @@ async def test_cells_are_measured_and_drawn_as_datatable_does():
         assert [c.content_width for c in table.columns.values()] == [c.content_width for c in plain.columns.values()]
         assert table.virtual_size == plain.virtual_size
         assert [table.render_line(y).text.rstrip() for y in range(5)] == [plain.render_line(y).text.rstrip() for y in range(5)]
+
+        more = files(300)
+        table.sync(tricky + more)
+        plain.add_rows(values for _, values in more)
+        await pilot.pause()
+        for each in (table, plain):
+            each.move_cursor(row=250)
+            each.scroll_to(y=200, animate=False, immediate=True)
+        await pilot.pause()
+        assert table.virtual_size == plain.virtual_size and table.scroll_y == plain.scroll_y == 200
+        assert [table.render_line(y).text.rstrip() for y in range(12)] == [plain.render_line(y).text.rstrip() for y in range(12)]
+        for row in (0, 3, 250, 303, 304):
+            assert table._get_row_region(row)[1::2] == plain._get_row_region(row)[1::2]  # y, height

@@ -1,9 +1,10 @@
 """A table of one kind of resource (jobs, files, ...), keyed by id so refreshes keep the cursor.
 
 Thousands of rows come and go at each filter keystroke, so rows are set in DataTable's own
-structures in one go rather than by clear() and add_row(). That leans on DataTable's internals:
-Textual is pinned, and tests/test_resource_table.py draws the same rows in a plain DataTable to
-check that both measure and draw them alike.
+structures in one go rather than by clear() and add_row(), and, every row being one line high,
+where a row is on screen is its index rather than a sum over the rows above it. That leans on
+DataTable's internals: Textual is pinned, and tests/test_resource_table.py draws the same rows
+in a plain DataTable to check that both measure and draw them alike.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import NamedTuple, Sequence
 
 from textual._two_way_dict import TwoWayDict
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
@@ -26,6 +28,25 @@ class Line(NamedTuple):
     cells: dict[ColumnKey, object]
     text: str  # the cells as one lower-case string, for the filter
     widths: tuple[int, ...]  # each cell's width on screen
+
+
+class OneLinePerRow:
+    """DataTable's `_y_offsets` (for each line: the row's key, the line within the row), looked
+    up rather than listed again for thousands of rows at each change: every row is one line."""
+
+    def __init__(self, table: DataTable) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return self.table.row_count
+
+    def __getitem__(self, y: int) -> tuple[RowKey, int]:
+        if not 0 <= y < self.table.row_count:
+            raise IndexError(y)
+        return self.table._row_locations.get_key(y), 0
+
+    def clear(self) -> None:
+        """DataTable.clear() empties the list; here there is nothing to empty."""
 
 
 class ResourceTable(DataTable):
@@ -46,6 +67,17 @@ class ResourceTable(DataTable):
 
     def on_mount(self) -> None:
         self.add_columns(*self.column_names)
+
+    @property
+    def _y_offsets(self) -> OneLinePerRow:
+        return OneLinePerRow(self)
+
+    def _get_row_region(self, row_index: int) -> Region:
+        """As DataTable's, but a row's y is its index (past the header), not a sum over the rows above."""
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
+        return Region(0, row_index + (self.header_height if self.show_header else 0), max(self.size.width, width), 1)
 
     @property
     def selected_id(self) -> str | None:
@@ -115,8 +147,11 @@ class ResourceTable(DataTable):
         index = next((i for i, line in enumerate(wanted) if line.key.value == selected), None)
         scroll_y = 0 if index is None else self.scroll_y + index - old_index
         self.scroll_target_y = self.scroll_y = max(0, min(scroll_y, self.max_scroll_y))
-        self.cursor_coordinate = Coordinate(index or 0, self.cursor_column)
-        if self.cursor_row == old_index and self.selected_id != selected:
+        moved_to = Coordinate(index or 0, self.cursor_column)
+        if moved_to != self.cursor_coordinate:
+            self.cursor_coordinate = moved_to  # highlights the row and scrolls it into view
+            return
+        if self.selected_id != selected:
             self._highlight_cursor()  # another row under an unmoved cursor: say so, as a move would
         self._scroll_cursor_into_view()
 
