@@ -107,6 +107,18 @@ async def test_narrow_terminal_shows_detail_on_demand(finished_job):
         assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
 
 
+async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(finished_job):
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
+        await pilot.press("3")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        tabs = app.query_one("#pane-tabs")
+        assert tabs.display and tabs.region.y == 1 and tabs.active == "tab-files"
+        assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
+
+
 async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp_path):
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")

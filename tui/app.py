@@ -39,6 +39,7 @@ REFRESH_SECONDS = 2.0
 FOLLOW_SECONDS = 2.0  # Azure reports a step every few seconds at best; polling faster only costs CPU
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
 NEARLY_DELETED_DAYS = 3
+WIDE = 100  # columns from which panes and detail sit side by side
 
 
 class Connected(Message):
@@ -108,7 +109,7 @@ def set_aside_what_lasts() -> None:
 
 class FtdeckApp(actions.Actions, App):
     TITLE = "ftdeck"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     CSS = """
     #status { height: 1; background: $accent 35%; padding: 0 1; }
     #left { width: 1fr; }
@@ -177,26 +178,29 @@ class FtdeckApp(actions.Actions, App):
 
     def compose(self) -> ComposeResult:
         yield Static("connecting…", id="status")
-        yield Tabs(*(Tab(f"{p.key} {p.title}", id=f"tab-{name}") for name, p in PANES.items()), id="pane-tabs")
+        if self.size.width < WIDE:  # only a narrow screen shows them (else they come after the first frame)
+            yield self.pane_tabs()
         with Horizontal():
             with Vertical(id="left"):
                 for name, pane in PANES.items():
                     yield ResourceTable(f"{pane.key} {pane.title}", pane.columns, id=name, classes="-current" if name == "jobs" else "")
             yield ContentSwitcher(id="detail")  # the current pane's selected row: see add_details
         yield Console([f"/{name}" for name in COMMANDS], clock=lambda: self.now(), id="console")
-        box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
-        box.cursor_blink = False
-        yield box
         yield Footer()
+
+    def pane_tabs(self) -> Tabs:
+        """The panes as tabs, for narrow screens, where one pane shows at a time."""
+        tabs = [Tab(f"{p.key} {p.title}", id=f"tab-{name}") for name, p in PANES.items()]
+        return Tabs(*tabs, active=f"tab-{self.current_pane}", id="pane-tabs")
 
     def on_mount(self) -> None:
         self.query_one("#jobs", ResourceTable).focus()
         self.call_after_refresh(self.add_details)
 
     async def add_details(self) -> None:
-        """The first frame shows the panes; what no pane shows until data comes (details, charts,
-        the API log) is mounted just after it, then we connect. Connecting imports openai and may
-        start the emulator: a thread, but it holds the GIL a while."""
+        """The first frame shows the panes; what it does not show (details, charts, the API log,
+        the filter box, the tabs of a narrow screen) is mounted just after it, then we connect.
+        Connecting imports openai and may start the emulator: a thread, but it holds the GIL a while."""
         from widgets.api_log import ApiLog
         from widgets.checkpoint_detail import CheckpointDetail
         from widgets.deployment_detail import DeploymentDetail
@@ -209,6 +213,11 @@ class FtdeckApp(actions.Actions, App):
             detail.display = False  # ContentSwitcher hides only the children it has when it mounts
         await self.query_one("#detail", ContentSwitcher).mount_all(details)
         await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
+        box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
+        box.cursor_blink = False
+        await self.mount(box, before=self.query_one(Footer))
+        if self.query_one_optional("#pane-tabs") is None:
+            await self.mount(self.pane_tabs(), after="#status")
         self.show_detail()
         if not gc.isenabled():  # the CLI turned collection off while starting (tui/cli.py)
             gc.freeze()  # what start-up made lives as long as the app: later collections skip it
@@ -388,11 +397,11 @@ class FtdeckApp(actions.Actions, App):
 
     def show_detail(self) -> None:
         """The detail of the current pane's selected row (jobs show the followed job)."""
-        self.show_row_actions()
         pane = self.current_pane
         switcher = self.query_one("#detail", ContentSwitcher)
         if not switcher.children:
             return  # not mounted yet (add_details)
+        self.show_row_actions()
         switcher.current = f"{pane}-detail"
         chosen = self.selected()
         if chosen is None or pane == "jobs":
@@ -436,8 +445,8 @@ class FtdeckApp(actions.Actions, App):
             self.current_pane = widget.id
             for table in self.query(ResourceTable):
                 table.set_class(table is widget, "-current")
-            tabs = self.query_one("#pane-tabs", Tabs)
-            if tabs.active != f"tab-{widget.id}":
+            tabs = self.query_one_optional("#pane-tabs", Tabs)  # mounted after the first frame when wide
+            if tabs and tabs.active != f"tab-{widget.id}":
                 tabs.active = f"tab-{widget.id}"
             self.show_detail()
 
@@ -551,7 +560,7 @@ class FtdeckApp(actions.Actions, App):
         self.say(f"{call.method} {call.path} {what}{retry}", "warning")
 
     def action_focus_pane(self, pane: str) -> None:
-        if pane == "events" and not self.query("#events"):
+        if pane == "events" and self.query_one_optional("#events") is None:
             return  # the details are mounted just after the first frame
         if self.screen.has_class("-detail") and pane != "events":
             self.screen.remove_class("-detail")
@@ -569,7 +578,9 @@ class FtdeckApp(actions.Actions, App):
             self.query_one(f"#{self.current_pane}").focus()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.query_one_optional("#filter", Input)
+        if box is None:
+            return  # mounted just after the first frame
         self._filter_target = self.query_one(f"#{self.current_pane}", ResourceTable)
         box.value = self._filter_target.filter_text
         box.add_class("-on")
@@ -585,8 +596,8 @@ class FtdeckApp(actions.Actions, App):
         self._filter_target.focus()
 
     def on_key(self, event) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_class("-on"):
+        box = self.query_one_optional("#filter", Input)
+        if event.key == "escape" and box is not None and box.has_class("-on"):
             box.value = ""
             self._filter_target.set_filter("")
             box.remove_class("-on")
