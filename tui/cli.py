@@ -10,8 +10,6 @@ import argparse
 import gc
 import sys
 
-from tui.commands import COMMANDS
-
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=None, help="config profile to use (default: FTDECK_PROFILE, the file's default, the environment, or the built-in emulator)")
@@ -19,6 +17,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tui.commands import COMMANDS  # not needed to open the TUI
+
     parser = argparse.ArgumentParser(
         prog="ftdeck",
         description="A terminal deck for Azure OpenAI fine-tuning. With no command, opens the TUI "
