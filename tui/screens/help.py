@@ -3,14 +3,13 @@ commands: read from the live bindings, so a remapped key (App.set_keymap) shows 
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.keys import format_key
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+from textual.screen import Screen
 
+from tui.screens.text_box import TextBox
 from widgets.markup import plain
 
 KEY_WIDTH = 20  # at most; narrower when every key is short
@@ -60,31 +59,18 @@ def listing(below: Screen, commands: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90%; max-width: 90; height: 90%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
-    """
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+class HelpScreen(TextBox):
+    DEFAULT_CSS = "HelpScreen > VerticalScroll { max-width: 90; }"
+    BINDINGS = [Binding("question_mark", "close", "Close", id="help.close")]
+    box_title = "Keys"
+    text_id = "help-text"
 
     def __init__(self, commands: dict[str, str]) -> None:
         """`commands`: the console's / commands, name (without the slash) to what it does."""
         super().__init__()
         self.commands = commands
 
-    def compose(self) -> ComposeResult:
+    def text(self) -> str:
         stack = self.app.screen_stack
         below = stack[stack.index(self) - 1]  # the screen whose keys are wanted
-        with VerticalScroll() as scroll:
-            scroll.border_title = "Keys"
-            scroll.border_subtitle = "Esc close"
-            yield Static(listing(below, self.commands), id="help-text")
-
-    def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+        return listing(below, self.commands)
