@@ -213,9 +213,15 @@ class Terminal:
         return ANSI.sub(b"", bytes(self._screen)).decode("utf-8", "replace")
 
     def wait_for(self, group: Sequence[str], timeout: float = 60.0) -> float:
-        """Seconds from launch until every text of `group` (one of `watch`) was on screen."""
+        """Seconds from launch until every text of `group` was on screen. A group not among `watch`
+        is looked for from now on, in what was drawn lately too (its time is then when it was found)."""
         group, deadline = tuple(group), time.monotonic() + timeout
         with self._changed:
+            if group not in self.seen and group not in self._pending:
+                if all(marker in self.text() for marker in group):
+                    self.seen[group] = time.perf_counter() - self.started
+                else:
+                    self._pending.append(group)
             while group not in self.seen:
                 if self.closed or self._exited():
                     raise RuntimeError(f"{' '.join(self.argv)} exited before showing {list(group)}: {self.text()[-1500:]}")
