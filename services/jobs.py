@@ -201,21 +201,23 @@ def list_checkpoints(ws: Workspace, job_id: str) -> list[dict]:
 @dataclass
 class EventTail:
     """A job's events, oldest first, read incrementally. The API lists newest first and can only page
-    backwards, so each poll reads from the newest event back until it meets one it holds, in pages
-    of 2, 4, 8... : what it re-reads is at most about as much as what was new."""
+    backwards, so each poll reads from the newest event back until it meets one it holds. Seeing
+    where the new ones end takes one known event: the first page is sized for as many new ones
+    as the last poll found (up to 4), plus that one; a second page is as small, then they double."""
 
     job_id: str
     events: list[dict] = field(default_factory=list)
     _ids: set[str] = field(default_factory=set)
     page_size: int = 50
+    _last_new: int = 1  # events the last poll found: a job trains at a steady pace
 
     def poll(self, ws: Workspace) -> list[dict]:
         """Fetch and return the events that are new since the last poll (oldest first)."""
         fresh: list[dict] = []
         after = None
-        # Once we hold events, a first page of 2 is usually the new event and one known one:
-        # the least that shows nothing was missed.
-        limit = 2 if self._ids else self.page_size
+        pages = 0
+        # Capped: a burst (a fast clock, a long pause) says little about the next poll.
+        limit = min(max(self._last_new, 1), 4) + 1 if self._ids else self.page_size
         with calling():
             while True:
                 page = ws.openai().fine_tuning.jobs.list_events(self.job_id, limit=limit, **({"after": after} if after else {}))
@@ -228,8 +230,11 @@ class EventTail:
                 if known_reached or not page.has_more or not page.data:
                     break
                 after = page.data[-1].id
-                limit = min(limit * 2, 100)  # grow, so the known events re-read stay few
+                pages += 1
+                if pages > 1:  # the second page is as small as the first; then they grow
+                    limit = min(limit * 2, 100)
         fresh.reverse()
+        self._last_new = len(fresh)
         self.events.extend(fresh)
         self._ids.update(e["id"] for e in fresh)
         return fresh
