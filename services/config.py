@@ -10,6 +10,8 @@ environment variables users already have; with nothing configured, the built-in 
     resource_group = "rg-ml"
     account = "myres"
     production = true                   # typed confirmations, a different accent
+
+`ftdeck config set` / `remove` edit this file (services/config_file.py).
 """
 
 from __future__ import annotations
@@ -86,14 +88,21 @@ def read_config_file(path: Path | None = None) -> ConfigFile:
     if not path.exists():
         return ConfigFile()
     try:
-        return ConfigFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    return validated(data, path)
+
+
+def validated(data: dict, path: Path) -> ConfigFile:
+    """`data` (a parsed config file) as a ConfigFile, or a ConfigError naming every problem."""
+    try:
+        return ConfigFile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
 
 
 def resolve_profile(name: str | None = None, path: Path | None = None) -> tuple[str, Profile]:
