@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from widgets.api_log import ApiLog
     from widgets.job_detail import JobDetail
 
+# The panes are listed, then the selected job's new events read, this often: Azure reports a
+# step every few seconds at best; polling faster only costs CPU.
 REFRESH_SECONDS = 2.0
-FOLLOW_SECONDS = 2.0  # Azure reports a step every few seconds at best; polling faster only costs CPU
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
 NEARLY_DELETED_DAYS = 3
 WIDE = 100  # columns from which panes and detail sit side by side
@@ -258,7 +259,6 @@ class FtdeckApp(actions.Actions, App):
         self.refresh_panes()
         self.load_models()
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
-        self.set_interval(FOLLOW_SECONDS, self.scheduled_follow)
 
     def apply_theme(self, theme: str | None, accent: str | None) -> None:
         """The profile's Textual theme, with its accent colour: production looks different."""
@@ -273,13 +273,8 @@ class FtdeckApp(actions.Actions, App):
         if not self.paused:
             self.refresh_panes()
 
-    def scheduled_follow(self) -> None:
-        if not self.paused:
-            self.follow_job()
-
     def action_refresh(self) -> None:
         self.refresh_panes()
-        self.follow_job()
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -330,6 +325,8 @@ class FtdeckApp(actions.Actions, App):
         self.show_status()
         if self.followed_job is None:
             self.select_job(self.query_one("#jobs", ResourceTable).selected_id)
+        else:
+            self.follow_job()  # its new events, with the job as just listed
         self.show_detail()
 
     def show_rows(self, pane: str, items: list[dict]) -> None:
@@ -489,10 +486,11 @@ class FtdeckApp(actions.Actions, App):
             return
         try:
             tail = self.tails.setdefault(job_id, jobs.EventTail(job_id))
-            if tail.events and self.jobs.get(job_id, {}).get("status") not in ACTIVE:
-                return  # a finished job has nothing new to say
+            if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
+                return  # polled since it finished: nothing new to say
             try:
-                job = jobs.get_job(self.workspace, job_id)
+                # Polls follow each listing of the panes, which has the job as fresh as can be.
+                job = self.jobs.get(job_id) or jobs.get_job(self.workspace, job_id)
                 new_events = tail.poll(self.workspace)
                 # Checkpoints come at epoch ends, each with an event: ask only then (or first).
                 last_checkpoints = self._last_seen[1] if self._last_seen else None
