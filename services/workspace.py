@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+NO_MANAGEMENT_PLANE = (
+    "deployments need the management plane: set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and "
+    "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)"
+)
 
 
 @dataclass
@@ -95,15 +99,17 @@ class Workspace:
             token = self.credential().get_token(MANAGEMENT_SCOPE).token
         return {"Authorization": f"Bearer {token}"} if token else {}
 
+    @property
+    def has_management_plane(self) -> bool:
+        """Whether deployments can be reached: the management plane needs the account's coordinates."""
+        p = self.profile
+        return bool(p.subscription_id and p.resource_group and p.account)
+
     def arm(self, method: str, path: str = "", body: dict | None = None, *, url: str | None = None) -> httpx.Response:
         """One management-plane request under this account's deployments; errors become FtdeckError."""
         p = self.profile
-        if not (p.subscription_id and p.resource_group and p.account):
-            raise FtdeckError(
-                "deployments need the management plane: set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and "
-                "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)",
-                exit_code=2,
-            )
+        if not self.has_management_plane:
+            raise FtdeckError(NO_MANAGEMENT_PLANE, exit_code=2)
         if self._management is None:
             self._management = RecordingClient(self.calls, "management", timeout=60)
         try:

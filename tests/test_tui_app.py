@@ -119,6 +119,19 @@ async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(finished_job):
         assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
 
 
+async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says_why_no_deployments(configured, monkeypatch):
+    for name in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_OPENAI_ACCOUNT"):
+        monkeypatch.delenv(name)
+    file = upload(configured, chat_examples(10))
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: file.id in app.query_one("#files", ResourceTable).rows_by_id)
+        await pilot.pause(2.5)  # a second refresh: still online
+        assert app.offline is None and "OFFLINE" not in str(app.query_one("#status").render())
+        assert app.query_one("#deployments", ResourceTable).row_count == 0
+        assert any("deployments need the management plane" in line for line in app.query_one("#console").said)
+
+
 async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp_path):
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")

@@ -254,6 +254,10 @@ class FtdeckApp(actions.Actions, App):
         self.apply_theme(profile.theme, profile.accent or ("red" if profile.production else None))
         where = "the built-in emulator (demo workspace)" if self.workspace.is_emulator else self.workspace.endpoint
         self.say(f"Connected to {where} as profile '{self.workspace.profile_name}'. Press ? for keys, : for /commands.")
+        if not self.workspace.has_management_plane:
+            from services.workspace import NO_MANAGEMENT_PLANE
+
+            self.say(f"{NO_MANAGEMENT_PLANE}; jobs and files work without it", "warning")
         self.show_status()
         self.show_row_actions()
         self.refresh_panes()
@@ -298,7 +302,9 @@ class FtdeckApp(actions.Actions, App):
             found = {
                 "jobs": jobs.list_jobs(self.workspace),
                 "files": files.list_files(self.workspace),
-                "deployments": [described(d) for d in deployments.list_deployments(self.workspace)],
+                # Without the management plane, jobs and files still work: the pane stays empty.
+                "deployments": [described(d) for d in deployments.list_deployments(self.workspace)]
+                if self.workspace.has_management_plane else [],
             }
         except Exception as exc:  # offline: say so in the header, keep showing what we had
             self.post_message(RefreshFailed(exc))
