@@ -31,6 +31,7 @@ from services.workspace import Workspace, calling
 SIDES = "AB"
 PARAMETERS = ("temperature", "max_tokens", "seed")
 OTHERS_LISTED = 10
+INTERRUPTED = "interrupted: ftdeck stopped before the answer came; r asks again (R for both sides)"
 
 
 def playground_dir() -> Path:
@@ -181,6 +182,21 @@ class Conversation:
             if reply and reply.text.strip():
                 messages += [{"role": "user", "content": earlier.prompt}, {"role": "assistant", "content": reply.text}]
         return messages + [{"role": "user", "content": self.turns[turn].prompt}]
+
+    def recover_interrupted(self) -> bool:
+        """After ftdeck stopped while the last turn was being answered (no reply came on any side):
+        its prompt goes back in the box when the box is empty; otherwise the turn stays, its replies
+        marked interrupted (`r` asks again), and the prompt being typed stays the draft. Nothing the
+        user typed is lost either way. True when something changed (and needs saving)."""
+        last = self.turns[-1] if self.turns else None
+        if last is None or any(last.replies):
+            return False
+        if self.draft.strip():
+            last.replies = [Reply(deployment=side.deployment, error=INTERRUPTED) for side in self.sides]
+        else:
+            self.turns.pop()
+            self.draft = last.prompt
+        return True
 
     def set_linked(self, linked: bool) -> None:
         if not linked and self.linked and len(self.sides) == 2:

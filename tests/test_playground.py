@@ -148,6 +148,30 @@ def test_a_conversation_and_its_draft_survive_a_restart(configured):
     assert not list(playground.playground_dir().glob(".*"))  # no temporary files left behind
 
 
+def test_a_turn_left_unanswered_comes_back_without_losing_what_was_typed(configured):
+    """ftdeck stopped mid-reply: the prompt returns to an empty box; with another prompt typed, the
+    turn stays with its replies marked interrupted (asked again by r), the new prompt the draft."""
+    answered = playground.Turn("hello", [playground.Reply("ahoy", deployment="pg-base"), playground.Reply("arr", deployment="pg-ft")])
+    for draft in ("", "and another thing"):
+        conversation = playground.new_conversation(["pg-base", "pg-ft"])
+        conversation.turns += [answered, playground.Turn("where be the treasure", [None, None])]
+        conversation.draft = draft
+        playground.save(conversation)
+        restored = playground.load_last()
+        assert restored.recover_interrupted() and not restored.recover_interrupted()  # once
+        playground.save(restored)
+        again = playground.load_last()  # what the next start reads
+        if draft:
+            assert [t.prompt for t in again.turns] == ["hello", "where be the treasure"] and again.draft == draft
+            assert [(r.deployment, r.text, r.error) for r in again.turns[1].replies] == \
+                [("pg-base", "", playground.INTERRUPTED), ("pg-ft", "", playground.INTERRUPTED)]
+            assert "r asks again" in again.turns[1].replies[0].describe()
+            assert again.messages(0, 1)[-1] == {"role": "user", "content": "where be the treasure"}  # what r sends
+        else:
+            assert again.turns == [answered] and again.draft == "where be the treasure"
+    assert not list(playground.playground_dir().glob(".*"))  # written atomically: no temporary file left
+
+
 def test_swap_blind_votes_and_markdown(configured):
     conversation = playground.new_conversation(["pg-base", "pg-ft"])
     conversation.turns.append(playground.Turn("hi", [playground.Reply("from A"), playground.Reply("from B")]))

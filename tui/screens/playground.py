@@ -217,10 +217,8 @@ class PlaygroundScreen(ModalScreen[None]):
             self.notify("No deployments to chat with: deploy a model first.", severity="warning")
             self.dismiss()
             return
-        last = self.conversation.turns[-1] if self.conversation.turns else None
-        if last and not any(last.replies):  # ftdeck stopped while it was being answered
-            self.conversation.turns.pop()
-            self.conversation.draft = self.conversation.draft or last.prompt
+        if self.conversation.recover_interrupted():  # ftdeck stopped while the last turn was being answered
+            self.save_now()
         self.query_one("#prompt", Input).value = self.conversation.draft
         self.load_settings()
         await self.render_panes()
