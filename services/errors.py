@@ -39,7 +39,7 @@ def explain_openai_error(exc: Exception) -> FtdeckError:
     import openai
 
     if isinstance(exc, openai.APIConnectionError):
-        return FtdeckError(f"cannot reach the endpoint ({exc.__cause__ or exc}); check AZURE_OPENAI_ENDPOINT and the network")
+        return explain_no_answer(exc.__cause__ or exc, _origin(exc.request.url), "the endpoint", "AZURE_OPENAI_ENDPOINT")
     if isinstance(exc, openai.APIStatusError):
         code, message = _body_error(exc.body)
         message = message or exc.message
@@ -50,6 +50,26 @@ def explain_openai_error(exc: Exception) -> FtdeckError:
             return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}")
         return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "))
     return FtdeckError(str(exc))
+
+
+def explain_no_answer(exc: BaseException, url: str, what: str, setting: str) -> FtdeckError:
+    """A request that got no answer, told by why: nothing accepted the connection (a wrong or
+    stopped endpoint: check `setting`), the answer did not come in time, or the service took the
+    request and the connection was dropped before its answer (the endpoint is right: try again)."""
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)):
+        return FtdeckError(f"cannot reach {what}: nothing accepts connections at {url} ({reason}); "
+                           f"check {setting} and the network")
+    if isinstance(exc, httpx.TimeoutException):
+        return FtdeckError(f"no answer from {url} in time ({reason}): try again")
+    if isinstance(exc, httpx.TransportError):
+        return FtdeckError(f"the connection to {url} was dropped before an answer came ({reason}): try again")
+    return FtdeckError(f"cannot reach {what} at {url} ({reason}); check {setting} and the network")
+
+
+def _origin(url: httpx.URL) -> str:
+    """scheme://host[:port]: where a request went, without its path or query (which can hold tokens)."""
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
 
 
 def explain_management_response(response: httpx.Response) -> FtdeckError:

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from services.api_calls import CallLog, RecordingClient
 from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, resolve_profile
-from services.errors import FtdeckError, explain_management_response, explain_openai_error
+from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
 
 if TYPE_CHECKING:
     from openai import AzureOpenAI
@@ -121,7 +121,7 @@ class Workspace:
                 headers=self.management_headers(),
             )
         except httpx.HTTPError as exc:
-            raise FtdeckError(f"cannot reach the management endpoint {p.management_endpoint}: {exc}") from None
+            raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
         if response.status_code >= 400:
             raise explain_management_response(response)
         return response

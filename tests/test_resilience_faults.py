@@ -7,11 +7,14 @@
   `ftdeck files upload` ever does; a deployment, put by name, is made once however often it is sent.
 - Deployments are asked again after throttling, server errors and dropped connections (after the
   retry-after), and not after a refusal; the TUI keeps its panes under faults on both planes.
+- A connection dropped before the answer is said as such (try again), not as an endpoint that
+  cannot be reached (check the setting), which is what a port nothing listens on gets.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 import pytest
@@ -82,7 +85,7 @@ def test_deployments_are_asked_again_after_throttling_and_failures_then_said_why
     finally:
         ws.close()
     message = str(raised.value)
-    assert "\n" not in message and ("429" in message or "500" in message or "cannot reach the management endpoint" in message)
+    assert "\n" not in message and ("429" in message or "500" in message or f"the connection to {failing.url} was dropped" in message)
     calls = [c for c in ws.calls.recent() if c.plane == "management"]
     assert len(calls) == 4 and all(c.method == "GET" and c.status in (429, 500, None) for c in calls)
     assert all(c.retry_after == 1.0 for c in calls if c.status == 429)  # what each wait was taken from
@@ -96,6 +99,31 @@ def test_a_refusal_on_the_management_plane_is_not_asked_again(configured):
     finally:
         ws.close()
     assert [c.status for c in ws.calls.recent() if c.plane == "management"] == [404]
+
+
+# ---------------------------------------------------------------- no answer: wrong endpoint or dropped
+
+
+def test_a_dropped_connection_is_not_called_an_unreachable_endpoint(fresh_emulator, tmp_path):
+    """Nothing listening means the endpoint setting is wrong; a service that took the request and
+    dropped the connection means the endpoint is right and the call can be tried again."""
+    dropping = fresh_emulator("--faults", "reset=1")  # every request on both planes: connection dropped unanswered
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{s.getsockname()[1]}"
+    commands = [["files", "list"], ["deployments", "list"]]
+    dropped = run_all(cli_env(dropping.url, tmp_path), commands)
+    refused = run_all(cli_env(nowhere, tmp_path), commands)
+    for result in dropped + refused:
+        assert result.returncode == 1
+        assert_completed_or_said_why(result)
+    for result in dropped:
+        assert f"the connection to {dropping.url} was dropped before an answer came" in result.stderr
+        assert "try again" in result.stderr and "cannot reach" not in result.stderr and "check" not in result.stderr
+    files, deployments_ = (result.stderr for result in refused)
+    assert f"cannot reach the endpoint: nothing accepts connections at {nowhere}" in files and "check AZURE_OPENAI_ENDPOINT" in files
+    assert f"cannot reach the management endpoint: nothing accepts connections at {nowhere}" in deployments_
+    assert "check FTDECK_MANAGEMENT_ENDPOINT" in deployments_
 
 
 # ---------------------------------------------------------------- answers lost after the work
