@@ -67,6 +67,25 @@ def explain_no_answer(exc: BaseException, url: str, what: str, setting: str) -> 
     return FtdeckError(f"cannot reach {what} at {url} ({reason}); check {setting} and the network")
 
 
+def what_went_wrong(exc: Exception) -> str:
+    """A failed data-plane call in a few words, without advice: `RemoteProtocolError: Server
+    disconnected without sending a response.`, `500 InternalServerError: ...`."""
+    import openai
+
+    cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) and exc.__cause__ else None
+    if cause is not None:
+        return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+    return str(explain_openai_error(exc))
+
+
+def maybe_done(doing: str, exc: Exception, kind: str, maybe: str) -> FtdeckError:
+    """A request that may have been carried out though its answer was lost, when the list that
+    would tell cannot be read: sending it again blindly could make a second one (two files, two
+    billed jobs), so say where to look first."""
+    return FtdeckError(f"{doing} failed ({what_went_wrong(exc)}), and the {kind} list cannot be read to check: "
+                       f"{maybe} anyway; check `ftdeck {kind}s list` before trying again")
+
+
 def _origin(url: httpx.URL) -> str:
     """scheme://host[:port]: where a request went, without its path or query (which can hold tokens)."""
     return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
-from services.errors import FtdeckError
+from services.errors import FtdeckError, maybe_done
 from services.workspace import Workspace, calling
 
 FINAL = ("processed", "error", "deleted")
@@ -135,9 +135,12 @@ def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) ->
         except openai.RateLimitError:
             if attempt == 3:
                 raise
-        except (openai.APIConnectionError, openai.InternalServerError):
-            arrived = [f for f in list_files(ws, "fine-tune")
-                       if f["id"] not in before and f["filename"] == path.name and f["bytes"] == size]
+        except (openai.APIConnectionError, openai.InternalServerError) as exc:
+            try:
+                listed = list_files(ws, "fine-tune")
+            except FtdeckError:
+                raise maybe_done(f"uploading {path.name}", exc, "file", "the file may have arrived") from None
+            arrived = [f for f in listed if f["id"] not in before and f["filename"] == path.name and f["bytes"] == size]
             if arrived:
                 on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
                 return arrived[0]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from services.errors import FtdeckError, explain_openai_error
+from services.errors import FtdeckError, maybe_done, what_went_wrong
 from services.files import upload_file
 from services.workspace import Workspace, calling
 
@@ -134,17 +134,14 @@ def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], o
             try:
                 created = _created_since(client, before, body)
             except openai.OpenAIError:
-                raise FtdeckError(
-                    f"creating the job failed ({explain_openai_error(exc)}) and the job list cannot be read to tell "
-                    "whether it was created anyway: check `ftdeck jobs list` before trying again"
-                ) from None
+                raise maybe_done("creating the job", exc, "job", "the job may have been created") from None
             if created is not None:
                 on_status(f"the answer was lost, but the job was created: {created['id']}")
                 return created
             if attempt == CREATE_ATTEMPTS:
                 raise
             wait = 0.5 * 2 ** (attempt - 1)
-            on_status(f"{explain_openai_error(exc)}; the job was not created, sending it again in {wait:g} s")
+            on_status(f"{what_went_wrong(exc)}; the job was not created, sending it again in {wait:g} s")
         time.sleep(wait)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
