@@ -63,6 +63,15 @@ async def type_path(pilot, screen: UploadScreen, path: Path) -> None:
     await pilot.press(*path.name)
 
 
+async def check_upload(pilot, app, done: list, path: Path, shows: str) -> UploadScreen:
+    """Open the upload form, type `path`, press Enter to check it, wait until the report `shows`."""
+    screen = await open_app(pilot, app, UploadScreen, done)
+    await type_path(pilot, screen, path)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: shows in text(screen, "#report-text"))
+    return screen
+
+
 @pytest.fixture
 def training_path(tmp_path: Path) -> Path:
     path = tmp_path / "forms-train.jsonl"
@@ -81,10 +90,7 @@ def processed_file(configured) -> dict:
 async def test_upload_checks_first_then_uploads_and_waits(configured, training_path):
     app, done, before = FtdeckApp(), [], file_ids(configured)
     async with running(app) as pilot:
-        screen = await open_app(pilot, app, UploadScreen, done)
-        await type_path(pilot, screen, training_path)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: "12 examples" in text(screen, "#report-text"))
+        screen = await check_upload(pilot, app, done, training_path, "12 examples")
         report = text(screen, "#report-text")
         assert "ready to upload" in report and "tokens" in report and "system message in 12 examples" in report
         assert file_ids(configured) == before  # checking uploads nothing
@@ -98,10 +104,7 @@ async def test_upload_offers_the_identical_file_already_uploaded(configured, tra
     existing = upload(configured, training_path.read_bytes(), name="earlier.jsonl")
     app, done, before = FtdeckApp(), [], file_ids(configured)
     async with running(app) as pilot:
-        screen = await open_app(pilot, app, UploadScreen, done)
-        await type_path(pilot, screen, training_path)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: "already uploaded" in text(screen, "#report-text"))
+        screen = await check_upload(pilot, app, done, training_path, "already uploaded")
         assert existing.id in text(screen, "#report-text") and screen.query_one("#reuse").display
         await pilot.press("enter")
         await wait_until(pilot, lambda: done)
@@ -115,10 +118,7 @@ async def test_upload_refuses_a_file_with_errors_and_names_the_line(configured, 
     bad.write_text("".join(lines))
     app, done, before = FtdeckApp(), [], file_ids(configured)
     async with running(app) as pilot:
-        screen = await open_app(pilot, app, UploadScreen, done)
-        await type_path(pilot, screen, bad)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: "problem" in text(screen, "#report-text"))
+        screen = await check_upload(pilot, app, done, bad, "problem")
         report = text(screen, "#report-text")
         assert "line 3:" in report and "nothing is uploaded until they are fixed" in report
         assert screen.query_one("#upload").disabled
