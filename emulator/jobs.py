@@ -205,25 +205,23 @@ def pause(emu: Emulator, job_id: str) -> dict:
             f"The job '{job_id}' cannot be paused because it is {body['status']}; "
             "only a running job that has completed at least one step can be paused."
         )
-    body["status"] = "pausing"
-    progress["next_at"] = emu.clock.now() + PAUSE_SECONDS
-    with emu.store.transaction():
-        emu.store.save_job(body, progress)
-        _event(emu, job_id, "Job pausing.")
-    emu.runner.wake()
-    return body
+    return _move_to(emu, body, progress, "pausing")
 
 
 def resume(emu: Emulator, job_id: str) -> dict:
     body = get(emu, job_id)
     if body["status"] != "paused":
         raise wrong_state(f"The job '{job_id}' cannot be resumed because it is {body['status']}; only a paused job can.")
-    body["status"] = "resuming"
-    progress = emu.store.job_progress(job_id)
+    return _move_to(emu, body, emu.store.job_progress(job_id), "resuming")
+
+
+def _move_to(emu: Emulator, body: dict, progress: dict, status: str) -> dict:
+    """Start pausing or resuming: the runner finishes the move PAUSE_SECONDS later."""
+    body["status"] = status
     progress["next_at"] = emu.clock.now() + PAUSE_SECONDS
     with emu.store.transaction():
         emu.store.save_job(body, progress)
-        _event(emu, job_id, "Job resuming.")
+        _event(emu, body["id"], f"Job {status}.")
     emu.runner.wake()
     return body
 
