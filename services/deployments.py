@@ -6,7 +6,6 @@ fine-tuned model stays deployed: both are said wherever a deployment is shown or
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timezone
 from typing import Callable
@@ -14,7 +13,7 @@ from typing import Callable
 import httpx
 
 from services.api_calls import Call
-from services.errors import FtdeckError
+from services.errors import Deletion, FtdeckError, answer_lost, attempts
 from services.workspace import Workspace
 
 SKUS = {"standard": "Standard", "globalstandard": "GlobalStandard", "developertier": "DeveloperTier"}
@@ -44,16 +43,8 @@ def _arm(ws: Workspace, method: str, path: str = "", body: dict | None = None) -
     request whose answer was lost does nothing more the second time.
 
     `Workspace.arm` turns a failure into a sentence; what each attempt got (status, retry-after)
-    is heard from the call log, which tells its listeners on the thread that made the call."""
-    heard: list[Call] = []
-    thread = threading.get_ident()
-
-    def hear(call: Call) -> None:
-        if threading.get_ident() == thread:
-            heard.append(call)
-
-    ws.calls.subscribe(hear)
-    try:
+    is heard from the call log."""
+    with attempts(ws.calls) as heard:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return ws.arm(method, path, body)
@@ -62,8 +53,6 @@ def _arm(ws: Workspace, method: str, path: str = "", body: dict | None = None) -
                 if attempt == ATTEMPTS or wait is None:
                     raise
             time.sleep(wait)
-    finally:
-        ws.calls.unsubscribe(hear)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
@@ -142,6 +131,10 @@ def create_deployment(
     return deployment
 
 
-def delete_deployment(ws: Workspace, name: str) -> bool:
-    """True when it existed."""
-    return _arm(ws, "DELETE", f"/{name}").status_code != 204
+def delete_deployment(ws: Workspace, name: str) -> Deletion:
+    """"deleted"; "absent" when there was no such deployment (ARM's 204); "gone" when ARM says so
+    to a retry after an answer was lost: the lost attempt deleted it."""
+    with attempts(ws.calls) as heard:
+        if _arm(ws, "DELETE", f"/{name}").status_code != 204:
+            return "deleted"
+    return "gone" if answer_lost(heard) else "absent"

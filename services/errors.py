@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import threading
+from typing import Any, Callable, Iterator, Literal
 
 import httpx
+
+from services.api_calls import Call, CallLog
+
+Deletion = Literal["deleted", "gone", "absent"]  # gone: a retry found nothing because the lost attempt deleted it
+NOTHING_SENT = ("ConnectError", "ConnectTimeout")  # no connection: the request never reached the service
 
 
 class FtdeckError(Exception):
@@ -99,3 +106,45 @@ def explain_management_response(response: httpx.Response) -> FtdeckError:
     if response.status_code in (401, 403):
         return FtdeckError(f"{response.status_code} {message or ''} — {MANAGEMENT_AUTH_HINT}")
     return FtdeckError(f"{response.status_code} {code or ''}: {message or response.reason_phrase}".replace("  ", " "))
+
+
+# ---------------------------------------------------------------- what retries tell
+
+
+@contextlib.contextmanager
+def attempts(calls: CallLog) -> Iterator[list[Call]]:
+    """The requests this thread sends meanwhile, each retry included, as the call log hears them
+    (it tells its listeners on the thread that made the call)."""
+    heard: list[Call] = []
+    thread = threading.get_ident()
+
+    def hear(call: Call) -> None:
+        if threading.get_ident() == thread:
+            heard.append(call)
+
+    calls.subscribe(hear)
+    try:
+        yield heard
+    finally:
+        calls.unsubscribe(hear)
+
+
+def answer_lost(heard: list[Call]) -> bool:
+    """Whether a request before the last one reached the service and got no answer: the service
+    may have acted on it (a refused connection sent nothing)."""
+    return any(call.status is None and not (call.error or "").startswith(NOTHING_SENT) for call in heard[:-1])
+
+
+def deleted_or_gone(calls: CallLog, delete: Callable[[], object]) -> Deletion:
+    """Send a data-plane delete (the SDK retries a dropped connection). A 404 on a retry after an
+    answer was lost is the lost attempt's doing: "gone", not a failure. Any other 404 stands."""
+    import openai
+
+    with attempts(calls) as heard:
+        try:
+            delete()
+        except openai.NotFoundError:
+            if answer_lost(heard):
+                return "gone"
+            raise
+    return "deleted"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
-from services.errors import FtdeckError, maybe_done
+from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done
 from services.workspace import Workspace, calling
 
 FINAL = ("processed", "error", "deleted")
@@ -45,9 +45,10 @@ def get_file(ws: Workspace, file_id: str) -> dict:
         return ws.openai().files.retrieve(file_id).model_dump()
 
 
-def delete_file(ws: Workspace, file_id: str) -> dict:
+def delete_file(ws: Workspace, file_id: str) -> Deletion:
+    """"deleted", or "gone" when a retry found nothing after the first answer was lost."""
     with calling():
-        return ws.openai().files.delete(file_id).model_dump()
+        return deleted_or_gone(ws.calls, lambda: ws.openai().files.delete(file_id))
 
 
 def sha256_of(path: Path) -> str:

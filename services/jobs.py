@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from services.errors import FtdeckError, maybe_done, what_went_wrong
+from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done, what_went_wrong
 from services.files import upload_file
 from services.workspace import Workspace, calling
 
@@ -183,11 +183,12 @@ def resume_job(ws: Workspace, job_id: str) -> dict:
         return ws.openai().fine_tuning.jobs.resume(job_id, **ws.preview()).model_dump()
 
 
-def delete_job(ws: Workspace, job_id: str) -> None:
+def delete_job(ws: Workspace, job_id: str) -> Deletion:
+    """"deleted", or "gone" when a retry found nothing after the first answer was lost."""
     import httpx
 
     with calling():  # the SDK has no method for it
-        ws.openai().delete(f"/fine_tuning/jobs/{job_id}", cast_to=httpx.Response)
+        return deleted_or_gone(ws.calls, lambda: ws.openai().delete(f"/fine_tuning/jobs/{job_id}", cast_to=httpx.Response))
 
 
 def list_checkpoints(ws: Workspace, job_id: str) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.deployments import is_fine_tuned
+from services.errors import Deletion, deleted_or_gone
 from services.workspace import Workspace, calling
 
 
@@ -16,7 +17,8 @@ def fine_tunable(models: list[dict]) -> list[str]:
     return [m["id"] for m in models if (m.get("capabilities") or {}).get("fine_tune") or is_fine_tuned(m["id"])]
 
 
-def delete_model(ws: Workspace, model: str) -> None:
-    """Delete a fine-tuned model (the service refuses while it is deployed)."""
+def delete_model(ws: Workspace, model: str) -> Deletion:
+    """Delete a fine-tuned model (the service refuses while it is deployed): "deleted", or "gone"
+    when a retry found nothing after the first answer was lost."""
     with calling():
-        ws.openai().models.delete(model)
+        return deleted_or_gone(ws.calls, lambda: ws.openai().models.delete(model))

@@ -16,6 +16,7 @@ and these cases need one given request to lose its answer and the others not.
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -23,7 +24,7 @@ from typing import Callable
 import httpx
 import pytest
 
-from tests.conftest import chat_examples, jsonl, upload, wait_for, wait_for_job
+from tests.conftest import chat_examples, jsonl, upload, wait_for_job
 from tests.test_playground import deploy
 from tests.test_resilience import BASE, assert_completed_or_said_why, cli_env, run_all
 
@@ -145,3 +146,49 @@ def test_a_job_whose_answer_was_lost_and_cannot_be_checked_says_the_same(emulato
     assert result.returncode == 1 and "creating the job failed (RemoteProtocolError" in result.stderr
     assert "the job may have been created anyway; check `ftdeck jobs list` before trying again" in result.stderr
     assert [j.suffix for j in emulator.openai().fine_tuning.jobs.list(limit=100).data].count("maybe-made") == 1
+
+
+# ---------------------------------------------------------------- a delete whose answer was lost
+
+
+def test_a_delete_whose_answer_was_lost_says_deleted_not_that_it_never_existed(emulator, network, tmp_path):
+    client = emulator.openai()
+    job = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(10)).id,
+                                                              suffix="lost-delete").id)
+    deploy(emulator.arm(), "lost-delete-base", BASE)
+    doomed = {
+        "file": upload(client, chat_examples(10, style="Doomed"), name="doomed.jsonl").id,
+        "job": job.id,
+        "model": job.fine_tuned_model,
+        "deployment": "lost-delete-base",
+        "json": upload(client, chat_examples(10, style="Doomed too"), name="doomed-too.jsonl").id,
+    }
+    commands = {"file": ["files", "delete", doomed["file"]], "job": ["jobs", "delete", job.id],
+                "model": ["models", "delete", job.fine_tuned_model], "deployment": ["deployments", "delete", "lost-delete-base"],
+                "json": ["files", "delete", doomed["json"], "--json"]}
+    # Each through a network of its own that loses the answer to the first DELETE, after the emulator deleted.
+    lossy = {kind: network(first_then(lambda method, path: method == "DELETE", LOSE, PASS)) for kind in commands}
+    results = dict(zip(commands, [run_all(cli_env(lossy[kind].url, tmp_path), [command])[0] for kind, command in commands.items()]))
+
+    for kind, result in results.items():
+        assert result.returncode == 0 and not result.stderr, f"{kind}: {result.stderr}"
+        assert [fate for method, _, fate in lossy[kind].fates if method == "DELETE"] == [LOSE, PASS]  # asked again once
+        if kind != "json":
+            assert result.stdout.strip() == f"deleted {doomed[kind]} (the answer to the delete was lost; asked again, " \
+                                            "the service no longer has it)", kind
+    assert json.loads(results["json"].stdout) == {"id": doomed["json"], "deleted": True, "outcome": "gone"}
+
+    files = {f.id for f in client.files.list()}
+    assert doomed["file"] not in files and doomed["json"] not in files  # deleted indeed, once
+    assert job.id not in {j.id for j in client.fine_tuning.jobs.list(limit=100).data}
+    assert job.fine_tuned_model not in {m.id for m in client.models.list()}
+    assert emulator.arm().get("/lost-delete-base").status_code == 404
+
+
+def test_a_delete_of_what_never_existed_still_says_so(emulator, network, tmp_path):
+    clear = network(lambda method, path: PASS)  # nothing lost: a 404 (or ARM's 204) is the truth
+    deployment, file = run_all(cli_env(clear.url, tmp_path), [["deployments", "delete", "never-deployed"],
+                                                              ["files", "delete", "file-never-uploaded"]])
+    assert deployment.returncode == 0 and deployment.stdout.strip() == "never-deployed did not exist"
+    assert_completed_or_said_why(file)
+    assert file.returncode == 1 and "404" in file.stderr and "deleted" not in file.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands.output import add_action, print_json, print_table, progress
+from tui.commands.output import add_action, print_deletion, print_json, print_table, progress
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -72,12 +72,7 @@ def create_deployment(ws, args) -> int:
 def delete_deployment(ws, args) -> int:
     from services import deployments
 
-    existed = deployments.delete_deployment(ws, args.name)
-    if args.json:
-        print_json({"name": args.name, "deleted": existed})
-    else:
-        print(f"deleted {args.name}" if existed else f"{args.name} did not exist")
-    return 0
+    return print_deletion(args, "name", args.name, deployments.delete_deployment(ws, args.name))
 
 
 def show_models(ws, args) -> int:
@@ -96,9 +91,4 @@ def show_models(ws, args) -> int:
 def delete_model(ws, args) -> int:
     from services.models import delete_model
 
-    delete_model(ws, args.model)
-    if args.json:
-        print_json({"id": args.model, "deleted": True})
-    else:
-        print(f"deleted {args.model}")
-    return 0
+    return print_deletion(args, "id", args.model, delete_model(ws, args.model))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.commands.output import add_action, print_json, print_table, progress, when
+from tui.commands.output import add_action, print_deletion, print_json, print_table, progress, when
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -84,6 +84,4 @@ def download_file(ws, args) -> int:
 def delete_file(ws, args) -> int:
     from services import files
 
-    result = files.delete_file(ws, args.file_id)
-    print_json(result) if args.json else print(f"deleted {args.file_id}")
-    return 0
+    return print_deletion(args, "id", args.file_id, files.delete_file(ws, args.file_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tui.commands.output import add_action, print_json, print_table, progress, when
+from tui.commands.output import add_action, print_deletion, print_json, print_table, progress, when
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -101,9 +101,7 @@ def change(ws, args, operation: str) -> int:
 def delete_job(ws, args) -> int:
     from services import jobs
 
-    jobs.delete_job(ws, args.job_id)
-    print_json({"id": args.job_id, "deleted": True}) if args.json else print(f"deleted {args.job_id}")
-    return 0
+    return print_deletion(args, "id", args.job_id, jobs.delete_job(ws, args.job_id))
 
 
 def _event_line(event: dict) -> str:

@@ -27,6 +27,18 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
+def print_deletion(args, key: str, name: str, outcome: str) -> int:
+    """What a delete did: "deleted", "gone" (a retry found nothing: the attempt whose answer was lost
+    deleted it) or "absent" (there was none); `key` names it in the JSON ("id", "name")."""
+    if args.json:
+        print_json({key: name, "deleted": outcome != "absent", "outcome": outcome})
+    elif outcome == "gone":
+        print(f"deleted {name} (the answer to the delete was lost; asked again, the service no longer has it)")
+    else:
+        print(f"deleted {name}" if outcome == "deleted" else f"{name} did not exist")
+    return 0
+
+
 def add_json_flag(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
