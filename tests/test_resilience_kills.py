@@ -5,7 +5,8 @@ mid-request comes back whole.
   mid-reply: started again, the playground has the conversation and the prompt back, and every
   file it saved reads (written atomically: never half). Killed mid-reply with another prompt
   typed, it keeps both: the turn being answered, its replies marked interrupted for `R` to ask
-  again, and the new prompt in the box.
+  again, and the new prompt in the box. Its terminal closed under it with no SIGHUP, it exits
+  (129), saving the prompt being typed.
 - The emulator, SIGKILLed while `ftdeck files upload` sends a file (and `ftdeck jobs create`
   creates a job at about the same moment), then restarted on the same data dir and port: listing
   works, and ftdeck's retries end with the file whole and the job, once each.
@@ -147,6 +148,25 @@ def test_a_prompt_sent_and_another_typed_both_survive_a_kill_mid_reply(chat_emul
         deck.press(b"R")  # ask again on both sides
         answered = wait_for(lambda: (c := saved()) and all(r.text and not r.error for r in c.turns[0].replies) and c)
     assert [t.prompt for t in answered.turns] == ["what be yer name"] and answered.draft == "and yer ship"
+
+
+def hang_up(terminal: Terminal) -> None:
+    """Close the terminal under the program, sending no SIGHUP (its own session has no controlling
+    terminal to send one): /dev/null takes the pty master's descriptor, so the reader stops at its
+    end of file and the master's last copy is gone."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, terminal.master)
+    os.close(devnull)
+
+
+def test_ftdeck_exits_saving_what_was_typed_when_its_terminal_goes_away(chat_emulator, home):
+    """Textual alone would keep reading end-of-file at full CPU, drawing for nobody, forever."""
+    with ftdeck(chat_emulator, home) as deck:
+        open_playground(deck, "kill-ft")
+        type_in(deck, "typed then hung up")
+        hang_up(deck)  # most often before the draft's own save (0.4 s after the last key): leaving saves it
+        assert deck.process.wait(timeout=60) == 129  # as a shell reports a hangup (128 + SIGHUP)
+    assert saved().draft == "typed then hung up"
 
 
 def test_killing_the_emulator_mid_upload_leaves_it_whole_and_ftdeck_finishes_through_its_retries(fresh_emulator, tmp_path):

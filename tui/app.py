@@ -629,5 +629,6 @@ class FtdeckApp(actions.Actions, App):
 
 
 def run_app(profile: str | None = None, read_only: bool = False) -> int:
-    FtdeckApp(profile, read_only=read_only).run()
-    return 0
+    from tui.hangup import run_until_hangup
+
+    return run_until_hangup(FtdeckApp(profile, read_only=read_only))  # exits when the terminal goes away
