@@ -132,6 +132,17 @@ async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says
         assert any("deployments need the management plane" in line for line in app.query_one("#console").said)
 
 
+async def test_with_the_api_calls_open_every_pane_still_shows_rows(finished_job):
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.query_one("#files", ResourceTable).row_count >= 2)
+        await pilot.press("colon", *"/calls", "enter")
+        await wait_until(pilot, lambda: app.screen.has_class("-calls"))
+        await pilot.pause()
+        for table in app.query(ResourceTable):  # a header and at least one row above the scrollbar
+            assert table.scrollable_content_region.height >= 2, table.id
+
+
 async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp_path):
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")

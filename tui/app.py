@@ -122,7 +122,7 @@ class FtdeckApp(actions.Actions, App):
     .-narrow #left ResourceTable { display: none; }
     .-narrow #left ResourceTable.-current { display: block; }
     .-narrow Console { height: 6; }
-    .-calls Console { height: 22; }
+    .-calls Console { height: 40%; }  /* the panes keep a row or two each */
     .-narrow.-calls Console { height: 1fr; }
     .-narrow #detail { display: none; }
     .-narrow.-detail #detail { display: block; width: 100%; }
