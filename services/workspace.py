@@ -126,9 +126,6 @@ class Workspace:
             raise explain_management_response(response)
         return response
 
-    def list_deployments(self) -> list[dict]:
-        return self.arm("GET").json().get("value", [])
-
     def preview(self) -> dict[str, Any]:
         """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
         version = self.profile.api_version

@@ -126,6 +126,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from services.deployments import list_deployments
     from services.errors import FtdeckError
     from services.workspace import calling, open_workspace
 
@@ -143,7 +144,7 @@ def run_check(args: argparse.Namespace) -> int:
         except FtdeckError as exc:
             checks["data_plane"] = {"ok": False, "detail": str(exc)}
         try:
-            count = len(ws.list_deployments())
+            count = len(list_deployments(ws))
             checks["management_plane"] = {"ok": True, "detail": f"{count} deployments visible"}
         except FtdeckError as exc:
             checks["management_plane"] = {"ok": False, "detail": str(exc)}
