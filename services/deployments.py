@@ -10,9 +10,6 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
-import httpx
-
-from services.api_calls import Call
 from services.errors import Deletion, FtdeckError, answer_lost, attempts
 from services.workspace import Workspace
 
@@ -20,8 +17,6 @@ SKUS = {"standard": "Standard", "globalstandard": "GlobalStandard", "developerti
 INACTIVITY_DAYS = 15
 HOSTING_REMINDER = "a deployed fine-tuned model is billed for hosting every hour, used or not"
 INACTIVITY_RULE = f"Azure deletes a fine-tuned deployment after {INACTIVITY_DAYS} days without calls (the model stays)"
-ATTEMPTS = 4  # the first request and up to three more
-LONGEST_WAIT = 30.0  # seconds; a longer retry-after (a quota spent for the day) is reported, not slept through
 
 
 def is_fine_tuned(model: str) -> bool:
@@ -29,43 +24,11 @@ def is_fine_tuned(model: str) -> bool:
 
 
 def list_deployments(ws: Workspace) -> list[dict]:
-    return _arm(ws, "GET").json().get("value", [])
+    return ws.arm("GET").json().get("value", [])
 
 
 def get_deployment(ws: Workspace, name: str) -> dict:
-    return _arm(ws, "GET", f"/{name}").json()
-
-
-def _arm(ws: Workspace, method: str, path: str = "", body: dict | None = None) -> httpx.Response:
-    """A management-plane request, sent again after throttling (429), a server error (5xx) or no
-    answer, once the service's retry-after (or a backoff) has passed: what the openai SDK does on
-    the data plane. Safe to send again: a deployment is read, put and deleted by name, so a
-    request whose answer was lost does nothing more the second time.
-
-    `Workspace.arm` turns a failure into a sentence; what each attempt got (status, retry-after)
-    is heard from the call log."""
-    with attempts(ws.calls) as heard:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return ws.arm(method, path, body)
-            except FtdeckError:
-                wait = _retry_wait(heard[-1] if heard else None, attempt)
-                if attempt == ATTEMPTS or wait is None:
-                    raise
-            time.sleep(wait)
-    raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def _retry_wait(call: Call | None, attempt: int) -> float | None:
-    """Seconds to wait before sending again, or None when sending again would not help: a refusal,
-    a request never sent, a connection nothing accepted (a wrong or stopped endpoint: better said
-    at once), a retry-after too long to sit through."""
-    if call is None or (call.error or "").startswith("ConnectError"):
-        return None
-    if not (call.status is None or call.status == 429 or call.status >= 500):
-        return None
-    wait = call.retry_after if call.retry_after is not None else 0.5 * 2 ** (attempt - 1)
-    return wait if wait <= LONGEST_WAIT else None
+    return ws.arm("GET", f"/{name}").json()
 
 
 def describe(deployment: dict, now: float | None = None, last_call: float | None = None) -> dict:
@@ -120,7 +83,7 @@ def create_deployment(
             )
     body = {"sku": {"name": SKUS[sku.lower()], "capacity": capacity},
             "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
-    deployment = _arm(ws, "PUT", f"/{name}", body).json()
+    deployment = ws.arm("PUT", f"/{name}", body).json()
     on_status(f"{name}: {deployment['properties'].get('provisioningState')}")
     while wait and deployment["properties"].get("provisioningState") not in ("Succeeded", "Failed", "Canceled"):
         time.sleep(poll)
@@ -135,6 +98,6 @@ def delete_deployment(ws: Workspace, name: str) -> Deletion:
     """"deleted"; "absent" when there was no such deployment (ARM's 204); "gone" when ARM says so
     to a retry after an answer was lost: the lost attempt deleted it."""
     with attempts(ws.calls) as heard:
-        if _arm(ws, "DELETE", f"/{name}").status_code != 204:
+        if ws.arm("DELETE", f"/{name}").status_code != 204:
             return "deleted"
     return "gone" if answer_lost(heard) else "absent"

@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 import httpx
 from pydantic import SecretStr
 
-from services.api_calls import CallLog, RecordingClient
+from services.api_calls import CallLog, RecordingClient, retry_after
 from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, resolve_profile
 from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+MANAGEMENT_ATTEMPTS = 4  # the first request and up to three more
+LONGEST_WAIT = 30.0  # seconds; a longer retry-after (a quota spent for the day) is reported, not slept through
 NO_MANAGEMENT_PLANE = (
     "deployments need the management plane: set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and "
     "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)"
@@ -105,26 +108,40 @@ class Workspace:
         p = self.profile
         return bool(p.subscription_id and p.resource_group and p.account)
 
-    def arm(self, method: str, path: str = "", body: dict | None = None, *, url: str | None = None) -> httpx.Response:
-        """One management-plane request under this account's deployments; errors become FtdeckError."""
+    def arm(self, method: str, path: str = "", body: dict | None = None) -> httpx.Response:
+        """A management-plane request under this account's deployments; errors become FtdeckError.
+
+        Sent again after throttling (429), a server error (5xx) or no answer, once the service's
+        retry-after (or a backoff) has passed: what the openai SDK does on the data plane. Safe to
+        send again: a deployment is read, put and deleted by name, so a request whose answer was
+        lost does nothing more the second time."""
         p = self.profile
         if not self.has_management_plane:
             raise FtdeckError(NO_MANAGEMENT_PLANE, exit_code=2)
         if self._management is None:
             self._management = RecordingClient(self.calls, "management", timeout=60)
-        try:
-            response = self._management.request(
-                method,
-                url or self.deployments_url() + path,
-                params=None if url else {"api-version": p.management_api_version},
-                json=body,
-                headers=self.management_headers(),
-            )
-        except httpx.HTTPError as exc:
-            raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
-        if response.status_code >= 400:
-            raise explain_management_response(response)
-        return response
+        for attempt in range(1, MANAGEMENT_ATTEMPTS + 1):
+            try:
+                response = self._management.request(
+                    method,
+                    self.deployments_url() + path,
+                    params={"api-version": p.management_api_version},
+                    json=body,
+                    headers=self.management_headers(),
+                )
+            except httpx.HTTPError as exc:
+                # Nothing accepted the connection: a wrong or stopped endpoint, better said at once.
+                wait = None if isinstance(exc, httpx.ConnectError) else _backoff(attempt)
+                if wait is None or attempt == MANAGEMENT_ATTEMPTS:
+                    raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
+            else:
+                if response.status_code < 400:
+                    return response
+                wait = _retry_wait(response, attempt)
+                if wait is None or attempt == MANAGEMENT_ATTEMPTS:
+                    raise explain_management_response(response)
+            time.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def preview(self) -> dict[str, Any]:
         """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
@@ -149,6 +166,19 @@ def calling() -> Iterator[None]:
         yield
     except openai.OpenAIError as exc:
         raise explain_openai_error(exc) from None
+
+
+def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
+    """Seconds to wait before sending again after an error answer, or None when sending again would
+    not help: a refusal (4xx but 429), or a retry-after too long to sit through."""
+    if not (response.status_code == 429 or response.status_code >= 500):
+        return None
+    wait = retry_after(response.headers)
+    return _backoff(attempt) if wait is None else wait if wait <= LONGEST_WAIT else None
+
+
+def _backoff(attempt: int) -> float:
+    return 0.5 * 2 ** (attempt - 1)
 
 
 def _reveal(secret: SecretStr | None) -> str | None:
