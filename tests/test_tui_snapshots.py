@@ -54,14 +54,10 @@ async def trained(pilot, steps: int = 60) -> None:
         counts.append(len(client.fine_tuning.jobs.list_events(job, limit=1000).data))
         if counts[-1] == counts[-2] and counts[-1] > steps:
             break
-    await wait_until(pilot, lambda: len(app.tails.get(job, _NoTail).events) == counts[-1])
+    await wait_until(pilot, lambda: app.tail is not None and app.tail.job_id == job and len(app.tail.events) == counts[-1])
     await pilot.press("p")  # pause the refresh: the frozen clock makes every later refresh the same anyway
     app.action_refresh()
     await pilot.pause(0.8)  # charts redraw at most twice a second
-
-
-class _NoTail:
-    events: list = []
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

@@ -31,6 +31,7 @@ from widgets.console import Console
 from widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
+    from services.jobs import EventTail
     from services.workspace import Workspace
     from widgets.api_log import ApiLog
     from widgets.job_detail import JobDetail
@@ -101,11 +102,13 @@ def while_open(handler):
 
 
 def set_aside_what_lasts() -> None:
-    """Once the first listing is on screen, take what exists by then (the SDK, the rows; start-up
-    set Textual's aside already) out of the garbage collector's full passes: those walk every
-    object, about 100 ms with thousands of rows held, on whichever thread set them off, and the
-    screen waits; afterwards they walk only what came since. The app gives it back as it closes."""
+    """Take what exists by now out of the garbage collector's full passes: those walk every object,
+    about 100 ms with thousands of rows held, on whichever thread set them off, and the screen
+    waits; afterwards they walk only what came since. Done once start-up has built the screen
+    (the CLI turned collection off until then: it only cost time before the first frame) and again
+    once the first listing is on screen (the SDK, the rows). The app gives it all back as it closes."""
     gc.freeze()
+    gc.enable()
 
 
 class FtdeckApp(actions.Actions, App):
@@ -157,7 +160,7 @@ class FtdeckApp(actions.Actions, App):
         self.followed_job: str | None = None
         # The last listed resources of each pane, by row id: details, raw JSON and actions use them.
         self.resources: dict[str, dict[str, dict]] = {name: {} for name in PANES}
-        self.tails: dict = {}
+        self.tail: "EventTail | None" = None  # the followed job's events
         self.metrics: list[dict] = []  # the followed job's metrics, oldest first, grown as events come
         self._polling = threading.Lock()  # one poll of the followed job at a time
         self._last_seen: tuple | None = None  # (job, checkpoints) last shown: unchanged ones aren't re-sent
@@ -220,9 +223,7 @@ class FtdeckApp(actions.Actions, App):
         if self.query_one_optional("#pane-tabs") is None:
             await self.mount(self.pane_tabs(), after="#status")
         self.show_detail()
-        if not gc.isenabled():  # the CLI turned collection off while starting (tui/cli.py)
-            gc.freeze()  # what start-up made lives as long as the app: later collections skip it
-            gc.enable()
+        set_aside_what_lasts()
         self.connect()
 
     # ------------------------------------------------------------ connecting and refreshing
@@ -470,7 +471,7 @@ class FtdeckApp(actions.Actions, App):
         if job_id == self.followed_job or job_id is None:
             return
         self.followed_job = job_id
-        self.tails = {}
+        self.tail = None
         self.metrics = []
         self._last_seen = None
         self.job_detail.reset()
@@ -491,7 +492,9 @@ class FtdeckApp(actions.Actions, App):
         if not self._polling.acquire(blocking=False):
             return
         try:
-            tail = self.tails.setdefault(job_id, jobs.EventTail(job_id))
+            if self.tail is None or self.tail.job_id != job_id:
+                self.tail = jobs.EventTail(job_id)
+            tail = self.tail
             if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
                 return  # polled since it finished: nothing new to say
             try:

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_tui(profile: str | None, read_only: bool) -> int:
     # Start-up makes objects that live as long as the app; collecting while making them only
-    # costs time before the first frame. The app freezes them and turns collection back on.
+    # costs time before the first frame. The app sets them aside and turns collection back on
+    # (set_aside_what_lasts).
     gc.disable()
     from tui.app import run_app
 
