@@ -74,6 +74,19 @@ def test_job_detail_on_a_narrow_terminal(demo, snap_compare):
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=detail)
 
 
+async def test_the_job_chart_fits_its_tab_on_a_narrow_terminal(demo):
+    """Drawn taller than its tab leaves room for, the chart was cut off at the bottom, where the
+    latest (lowest) losses are."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await trained(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.8)
+        chart, tab = app.query_one("#loss-chart"), app.query_one("#jobs-detail TabbedContent")
+        assert chart.region.bottom <= tab.region.bottom and chart.region.height >= 6
+        assert app.query_one("#events").region.bottom <= app.query_one("#jobs-detail").region.bottom
+
+
 def test_console_help_and_api_calls(demo, snap_compare):
     async def console(pilot):
         await trained(pilot)

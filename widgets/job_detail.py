@@ -26,8 +26,7 @@ def summary(job: dict, metrics: list[dict], as_of: float | None = None) -> str:
     hp = job.get("hyperparameters") or {}
     lines = [
         f"[b]{job['id']}[/b]  [reverse] {job['status']} [/reverse]",
-        f"model {job['model']}",
-        f"→ {job.get('fine_tuned_model') or '(fine-tuned model when it succeeds)'}",
+        f"model {job['model']} → {job.get('fine_tuned_model') or '(fine-tuned model when it succeeds)'}",
         f"train {job['training_file']}" + (f"\nvalid {job['validation_file']}" if job.get("validation_file") else ""),
         f"epochs {auto(hp.get('n_epochs'))}  batch {auto(hp.get('batch_size'))}  lr× {auto(hp.get('learning_rate_multiplier'))}  seed {job.get('seed')}",
     ]
@@ -53,8 +52,8 @@ class JobDetail(Vertical):
     JobDetail { border: round $panel-lighten-2; height: 1fr; }
     JobDetail:focus-within { border: round $accent; }
     JobDetail #job-summary { height: auto; padding: 0 1; }
-    JobDetail TabbedContent { height: 3fr; }
-    JobDetail EventLog { height: 2fr; min-height: 5; }
+    JobDetail TabbedContent { height: 3fr; min-height: 9; }
+    JobDetail EventLog { height: 2fr; min-height: 4; }
     """
 
     def compose(self) -> ComposeResult:

@@ -16,7 +16,9 @@ SERIES = {
 
 
 class LossChart(PlotextPlot):
-    DEFAULT_CSS = "LossChart { height: 1fr; min-height: 8; }"
+    # As tall as its tab leaves it: a chart drawn taller than that is cut off at the bottom,
+    # where the latest (lowest) losses are. The tab says what is plotted: no title row.
+    DEFAULT_CSS = "LossChart { height: 1fr; }"
 
     def __init__(self, kind: str = "loss", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -52,7 +54,6 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(f"{self.kind} by step")
         for key, label in SERIES[self.kind]:
             steps, values = self.series.get(key, ((), ()))
             if not steps:
