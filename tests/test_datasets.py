@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 import services.datasets as datasets
 from emulator.training_data import check_training_file
 from services.datasets import DatasetUnreadable, validate_dataset
-from services.tokens import DEFINITIONS, encoding, encoding_for_model, encoding_name_for_model
+from services.tokens import DEFINITIONS, TABLE_URLS, encoding, encoding_for_model, encoding_name_for_model, load_ranks, table_bytes
 
 SYSTEM = "You are a helpful assistant."
 O200K = "gpt-4o-mini-2024-07-18"
@@ -70,13 +71,17 @@ def test_known_token_values():
     assert tokens("hello world") == 2
 
 
-def test_definitions_match_tiktokens_own(monkeypatch):
+def test_definitions_match_tiktokens_own(monkeypatch, tmp_path):
+    """tiktoken's own definitions, its tables read from its cache as after a download (the tables
+    ftdeck ships, put where tiktoken keeps what it fetched from TABLE_URLS), are ours."""
     from tiktoken_ext import openai_public
 
-    monkeypatch.setattr(openai_public, "load_tiktoken_bpe", lambda *args, **kwargs: {})
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     for name, definition in DEFINITIONS.items():
+        (tmp_path / hashlib.sha1(TABLE_URLS[name].encode()).hexdigest()).write_bytes(table_bytes(name))
         theirs = getattr(openai_public, name)()
         assert (theirs["pat_str"], theirs["special_tokens"]) == (definition.pat_str, definition.special_tokens)
+        assert theirs["mergeable_ranks"] == load_ranks(name)
         assert encoding(name).n_vocab == max(definition.special_tokens.values()) + 1
 
 
