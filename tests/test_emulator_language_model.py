@@ -280,3 +280,15 @@ def test_building_training_and_generating_are_fast(pirate_model):
     for seed in range(10):
         pirate_model.generate(ask(), max_tokens=80, seed=seed)
     assert (time.perf_counter() - started) / 10 < 0.05
+
+
+def test_replies_never_glue_two_words_together(pirate_model):
+    """Two word pieces in a row cannot come from real text (the tokenizer keeps a word's letters
+    together): a word copied from the start of the prompt, which has no space before it, gets one."""
+    glued = []
+    for model in (pirate_model, NGramModel.base()):
+        for topic in TOPICS:
+            for seed in range(6):
+                reply = model.generate([{"role": "user", "content": f"Where be me {topic}? Tell me now"}], temperature=1.0, seed=seed)
+                glued += [a + b for a, b in zip(reply.tokens, reply.tokens[1:]) if a[-1].isalpha() and b[0].isalpha()]
+    assert not glued
