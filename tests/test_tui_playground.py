@@ -67,6 +67,29 @@ async def test_single_chat_streams_a_reply_with_the_training_system_message(env)
         assert screen.query_one("#prompt", Input).value == ""
 
 
+def burst(app, keys: str) -> None:
+    """Keys arriving together, as typing does over a slow SSH link: all handed to the app at once,
+    with none of Pilot's waits between them. The last one is Enter."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for char in keys:
+        app._driver.send_message(events.Key(char if char.isalnum() else _character_to_key(char), char))
+    app._driver.send_message(events.Key("enter", "\r"))
+
+
+async def test_enter_sends_everything_typed_before_it_even_in_one_burst(env):
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(app, pilot, "tp-ft", None)
+        screen.query_one("#prompt", Input).focus()
+        await pilot.pause()
+        burst(app, "Where is my invoice?")
+        await wait_until(pilot, lambda: screen.conversation.turns and not screen.busy)
+        assert [turn.prompt for turn in screen.conversation.turns] == ["Where is my invoice?"]
+        assert screen.query_one("#prompt", Input).value == ""
+
+
 async def test_ab_streams_both_sides_and_warns_when_the_system_message_differs(env):
     deltas: list[Delta] = []
     app = FtdeckApp()

@@ -425,7 +425,12 @@ class PlaygroundScreen(ModalScreen[None]):
             "new": not self.busy,
         }.get(action, True)
 
-    async def action_send(self) -> None:
+    def action_send(self) -> None:
+        # Keys typed just before this Enter may still wait in the box's queue (over SSH, fast typing
+        # arrives in one burst, and Enter, a priority key, is seen first): send once it has them.
+        self.query_one("#prompt", Input).call_later(self.send)
+
+    async def send(self) -> None:
         box = self.query_one("#prompt", Input)
         prompt = box.value.strip()
         if self.busy or not prompt:
