@@ -85,7 +85,7 @@ async def test_enter_sends_everything_typed_before_it_even_in_one_burst(env):
         screen.query_one("#prompt", Input).focus()
         await pilot.pause()
         burst(app, "Where is my invoice?")
-        await wait_until(pilot, lambda: screen.conversation.turns and not screen.busy)
+        await wait_until(pilot, lambda: screen.conversation.turns and screen.conversation.turns[0].replies[0] and not screen.busy)
         assert [turn.prompt for turn in screen.conversation.turns] == ["Where is my invoice?"]
         assert screen.query_one("#prompt", Input).value == ""
 

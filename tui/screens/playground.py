@@ -443,6 +443,8 @@ class PlaygroundScreen(ModalScreen[None]):
         sides = list(range(len(conversation.sides)))
         for side in sides:
             await self.pane_of(side).begin(prompt)
+        if not self.is_attached:
+            return  # closed meanwhile: the turn was saved unanswered; reopened, its prompt is back in the box
         self.start(len(conversation.turns) - 1, sides, new_turn=True)
 
     async def action_regenerate(self, both: bool) -> None:
