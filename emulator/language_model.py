@@ -295,8 +295,10 @@ class NGramModel:
         history, finish = (START, START), "length"
         while len(out) < limit:
             dist = self.distribution(style, history, copy_from)
-            # Never repeat a trigram (like no_repeat_ngram_size=3), so greedy replies do not loop.
-            fresh = {t: p for t, p in dist.items() if (*history, t) not in said} or dist
+            # Never repeat a trigram (like no_repeat_ngram_size=3), so greedy replies do not loop,
+            # nor the word just said ("Where Where"): the copied prompt words offer it often.
+            last_word = history[1].strip() if history[1][-1:].isalpha() else None
+            fresh = {t: p for t, p in dist.items() if (*history, t) not in said and t.strip() != last_word} or dist
             token = _pick(fresh, temperature, rng)
             if token == END:
                 finish = "stop"

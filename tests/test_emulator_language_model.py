@@ -284,11 +284,14 @@ def test_building_training_and_generating_are_fast(pirate_model):
 
 def test_replies_never_glue_two_words_together(pirate_model):
     """Two word pieces in a row cannot come from real text (the tokenizer keeps a word's letters
-    together): a word copied from the start of the prompt, which has no space before it, gets one."""
-    glued = []
+    together): a word copied from the start of the prompt, which has no space before it, gets one.
+    Nor is a word said twice in a row."""
+    glued, repeated = [], []
     for model in (pirate_model, NGramModel.base()):
         for topic in TOPICS:
             for seed in range(6):
                 reply = model.generate([{"role": "user", "content": f"Where be me {topic}? Tell me now"}], temperature=1.0, seed=seed)
-                glued += [a + b for a, b in zip(reply.tokens, reply.tokens[1:]) if a[-1].isalpha() and b[0].isalpha()]
-    assert not glued
+                pairs = list(zip(reply.tokens, reply.tokens[1:]))
+                glued += [a + b for a, b in pairs if a[-1].isalpha() and b[0].isalpha()]
+                repeated += [a + b for a, b in pairs if a[-1].isalpha() and a.strip() == b.strip()]
+    assert not glued and not repeated
