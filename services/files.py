@@ -13,7 +13,7 @@ from typing import Callable
 
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
 from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done
-from services.workspace import Workspace, calling
+from services.workspace import Workspace, backoff, calling
 
 FINAL = ("processed", "error", "deleted")
 
@@ -148,7 +148,7 @@ def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) ->
             if attempt == 3:
                 raise
         on_status(f"upload failed; sending it again (attempt {attempt + 1} of 3)")
-        time.sleep(0.5 * 2 ** (attempt - 1))
+        time.sleep(backoff(attempt))
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done, what_went_wrong
 from services.files import upload_file
-from services.workspace import Workspace, calling
+from services.workspace import Workspace, backoff, calling
 
 FINISHED = ("succeeded", "failed", "cancelled")
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -140,7 +140,7 @@ def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], o
                 return created
             if attempt == CREATE_ATTEMPTS:
                 raise
-            wait = 0.5 * 2 ** (attempt - 1)
+            wait = backoff(attempt)
             on_status(f"{what_went_wrong(exc)}; the job was not created, sending it again in {wait:g} s")
         time.sleep(wait)
     raise AssertionError("unreachable: the last attempt returns or raises")
@@ -164,7 +164,7 @@ def _retry_after(response: Any, attempt: int) -> float:
     try:
         wait = float(response.headers.get("retry-after", ""))
     except ValueError:
-        wait = 0.5 * 2 ** (attempt - 1)
+        wait = backoff(attempt)
     return min(max(wait, 0.0), 30.0)
 
 

@@ -131,7 +131,7 @@ class Workspace:
                 )
             except httpx.HTTPError as exc:
                 # Nothing accepted the connection: a wrong or stopped endpoint, better said at once.
-                wait = None if isinstance(exc, httpx.ConnectError) else _backoff(attempt)
+                wait = None if isinstance(exc, httpx.ConnectError) else backoff(attempt)
                 if wait is None or attempt == MANAGEMENT_ATTEMPTS:
                     raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
             else:
@@ -174,10 +174,12 @@ def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
     if not (response.status_code == 429 or response.status_code >= 500):
         return None
     wait = retry_after(response.headers)
-    return _backoff(attempt) if wait is None else wait if wait <= LONGEST_WAIT else None
+    return backoff(attempt) if wait is None else wait if wait <= LONGEST_WAIT else None
 
 
-def _backoff(attempt: int) -> float:
+def backoff(attempt: int) -> float:
+    """Seconds to wait before sending again after the `attempt`-th try, when the service named no
+    time: 0.5, 1, 2, ..."""
     return 0.5 * 2 ** (attempt - 1)
 
 
