@@ -65,9 +65,9 @@ FTDECK_WORK = r'''
 import sys, time
 from services.datasets import validate_dataset
 from services.tokens import encoding_for_model
-encoding_for_model("gpt-4o-mini-2024-07-18")
+encoding_for_model(sys.argv[2])
 start = time.perf_counter()
-total = validate_dataset(sys.argv[1], model="gpt-4o-mini-2024-07-18").total_tokens  # MODEL
+total = validate_dataset(sys.argv[1], model=sys.argv[2]).total_tokens
 print(total, time.perf_counter() - start)
 '''
 
@@ -99,7 +99,7 @@ class Run(NamedTuple):
     total: int  # tokens counted
 
 
-def tiktoken_cache(directory: Path) -> Path:
+def tiktoken_cache(directory: Path) -> None:
     """A tiktoken cache holding o200k_base, as on a machine where the recipe ran once online
     (tiktoken keeps each table under the SHA-1 of its URL); the table is the one ftdeck ships."""
     import hashlib
@@ -109,12 +109,11 @@ def tiktoken_cache(directory: Path) -> Path:
     directory.mkdir(exist_ok=True)
     url = TABLE_URLS["o200k_base"]
     (directory / hashlib.sha1(url.encode()).hexdigest()).write_bytes(table_bytes("o200k_base"))
-    return directory
 
 
 def run(code: str | list[str], path: Path) -> Run:
     """One fresh process's figures: a script (it prints its token total and work seconds) or the CLI."""
-    argv = [arg.format(path=path) for arg in code] if isinstance(code, list) else ["-c", code, str(path)]
+    argv = [arg.format(path=path) for arg in code] if isinstance(code, list) else ["-c", code, str(path), MODEL]
     start = time.perf_counter()
     env = as_installed({**os.environ, "TIKTOKEN_CACHE_DIR": str(path.parent / "tiktoken")})
     process = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True, env=env)

@@ -303,7 +303,7 @@ class NGramModel:
             if token == END:
                 finish = "stop"
                 break
-            if out and out[-1][-1].isalpha() and token[0].isalpha():
+            if last_word and token[0].isalpha():
                 token = " " + token  # a word copied from the start of a message has no space before it
             said.add((*history, token))
             out.append(token)
