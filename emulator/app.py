@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import deployments, files, inference, jobs
-from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
 from emulator.resources import request_id
 from emulator.service import Emulator
@@ -85,7 +85,10 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/_emulator/clock", functools.partial(_controls, advance_clock, emu), methods=["POST", "GET"]),
         Route("/_emulator/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    from emulator import v1  # the v1 surface and the Responses API, built on this module's handlers
+
+    routes += v1.routes(routes, data)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unknown_route, 405: unknown_route})
 
 
 # ---------------------------------------------------------------- plane wrappers
