@@ -96,7 +96,7 @@ def test_download_refuses_a_name_that_cannot_be_a_file_and_never_escapes_with_fo
     here.mkdir()
     names = {"file-dots": "..", "file-dot": ".", "file-empty": "", "file-slash": "x/", "file-osc": "n\x1b]0;pwned\x07",
              "file-abs": f"{outside}/victim", "file-up": "../outside/victim", "file-back": "..\\outside\\victim",
-             "file-hidden": ".bashrc"}
+             "file-hidden": ".bashrc", "file-linked": "linked"}
     service = HostileService(files=names)
     try:
         point_at(monkeypatch, service.url, tmp_path)
@@ -111,13 +111,18 @@ def test_download_refuses_a_name_that_cannot_be_a_file_and_never_escapes_with_fo
             assert main(["files", "download", file_id, "--force"]) == 0
             assert "saved as " in capsys.readouterr().out
             assert (here / "victim").read_bytes() == CONTENT
+        (here / "linked").symlink_to(outside / "victim")  # planted: --force replaces the link, not what it points to
+        assert main(["files", "download", "file-linked", "--force"]) == 0
+        assert not (here / "linked").is_symlink() and (here / "linked").read_bytes() == CONTENT
+        assert main(["files", "download", "file-linked", "-o", str(here / "missing" / "x.jsonl")]) == 2
+        assert "cannot be written (No such file or directory): nothing written" in capsys.readouterr().err
         assert main(["files", "download", "file-hidden", "--json"]) == 0
         assert '"renamed": "the service named it \'.bashrc\'; a leading dot would hide it"' in capsys.readouterr().out
         assert main(["files", "download", "file-dots", "-o", str(here / "chosen.jsonl")]) == 0  # the user names it
     finally:
         service.stop()
     assert (outside / "victim").read_text() == "mine"
-    assert everything_under(tmp_path) == {"here/victim", "here/bashrc", "here/chosen.jsonl", "outside/victim"}
+    assert everything_under(tmp_path) == {"here/victim", "here/bashrc", "here/chosen.jsonl", "here/linked", "outside/victim"}
 
 
 # ---------------------------------------------------------------- the TUI's `o`
