@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
 from services.atomic_write import write_atomically
+from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
 from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done
 from services.safe_names import safe_file_name
 from services.workspace import Workspace, backoff, calling

@@ -150,7 +150,6 @@ class Actions:
     @work(thread=True, group="results", exit_on_error=False)
     def download_results(self, job_id: str, folder: Path | None = None) -> None:
         from services.results import Curves, download_results
-
         from services.safe_names import safe_file_name
 
         text = download_results(self.workspace, job_id)
