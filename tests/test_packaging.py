@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 import sysconfig
@@ -46,6 +47,7 @@ def installed(wheel: Path) -> Path:
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    ours |= {path for path in [site.getusersitepackages()] if path in sys.path}  # a `pip install --user`
     Path(purelib, "dependencies-from-the-test-environment.pth").write_text("\n".join(sorted(ours)) + "\n")
     return python.parent
 
