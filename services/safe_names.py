@@ -49,7 +49,7 @@ def safe_file_name(outside: str, named: str = "the service named it") -> SafeNam
 
 def _shown(outside: str) -> str:
     """Quoted with its control characters escaped (repr), and not too long to read."""
-    return repr(outside) if len(outside) <= 80 else repr(outside[:80]) + "…"
+    return repr(outside) if len(outside) <= 160 else repr(outside[:160]) + "…"
 
 
 def _unusable(name: str) -> str | None:
