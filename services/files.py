@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from services.atomic_write import write_atomically
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
 from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done
+from services.safe_names import safe_file_name
 from services.workspace import Workspace, backoff, calling
 
 FINAL = ("processed", "error", "deleted")
@@ -167,26 +169,27 @@ def wait_for_file(ws: Workspace, file_id: str, on_status: Callable[[str], None] 
     return body
 
 
-def download_file(ws: Workspace, file_id: str, destination: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write a file's content atomically: a partial download never replaces anything."""
+def download_file(ws: Workspace, file_id: str, destination: str | os.PathLike, *, overwrite: bool = False,
+                  on_note: Callable[[str], None] = lambda note: None) -> Path:
+    """Write a file's content atomically: a partial download never replaces anything. Into a
+    folder, it goes under the service's name for it made safe (services/safe_names.py; on_note
+    hears how the name was changed): whatever the service says, nothing is written elsewhere."""
     destination = Path(destination)
     if destination.is_dir():
-        destination = destination / get_file(ws, file_id)["filename"]
-    if destination.exists() and not overwrite:
+        safe = safe_file_name(str(get_file(ws, file_id).get("filename") or ""))
+        if safe.note:
+            on_note(safe.note)
+        destination = destination / safe.name
+    if os.path.lexists(destination) and not overwrite:
         raise FtdeckError(f"{destination} exists; pass --force to overwrite it", exit_code=2)
     with calling():
         content = ws.openai().files.content(file_id).content
-    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a download is an ordinary file
-        os.replace(tmp, destination)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomically(destination, content, overwrite=overwrite)
+    except FileExistsError:
+        raise FtdeckError(f"{destination} exists; pass --force to overwrite it", exit_code=2) from None
+    except OSError as exc:
+        raise FtdeckError(f"{destination}: cannot be written ({exc.strerror or exc}): nothing written", exit_code=2) from None
     return destination
 
 

@@ -168,9 +168,9 @@ def show_results(ws, args) -> int:
 
     text = download_results(ws, args.job_id)
     if args.csv:
-        from pathlib import Path
+        from services.atomic_write import write_atomically
 
-        Path(args.csv).write_text(text, encoding="utf-8")
+        write_atomically(args.csv, text)
     summary = Curves.parse(text).summary()
     if args.json:
         print_json(summary)
