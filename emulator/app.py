@@ -12,6 +12,7 @@ import functools
 import json
 import re
 import secrets
+import sqlite3
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -20,11 +21,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import deployments, files, inference, jobs
-from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
 from emulator.resources import request_id
 from emulator.service import Emulator
-from emulator.store import paginate
+from emulator.store import disk_full, paginate
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 ARM_PREFIX = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments"
@@ -85,7 +86,16 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/_emulator/clock", functools.partial(_controls, advance_clock, emu), methods=["POST", "GET"]),
         Route("/_emulator/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={sqlite3.OperationalError: _storage_failed})
+
+
+async def _storage_failed(request: Request, exc: Exception) -> Response:
+    """A write the disk had no room for: 507 in the plane's error shape, not a 500 with a traceback."""
+    if not disk_full(exc):
+        raise exc
+    if request.url.path.startswith("/subscriptions/"):
+        return DISK_FULL.management_response()
+    return DISK_FULL.data_plane_response()
 
 
 # ---------------------------------------------------------------- plane wrappers

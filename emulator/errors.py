@@ -51,3 +51,14 @@ DEPLOYMENT_NOT_FOUND_MESSAGE = (
     "The API deployment for this resource does not exist. If you created the deployment within the last "
     "5 minutes, please wait a moment and try again."
 )
+
+
+# A full disk: Azure documents no answer for it (its storage does not fill up), so the emulator
+# answers as HTTP does for storage a server lacks (507, RFC 4918), in the plane's error shape. The
+# change was not made; sending it again once there is room makes it.
+DISK_FULL = ServiceError(
+    507,
+    "InsufficientStorage",
+    "The emulator cannot save this change: the disk holding its data is full. Free some space and send the "
+    "request again.",
+)

@@ -8,6 +8,7 @@ emulator queries by; `seq` orders lists stably (ids are random).
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,7 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "emulator.sqlite3"
         # One connection, used from the server's event loop thread only.
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_checked(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -241,6 +239,44 @@ class Store:
         return _one(self.db, "SELECT body FROM operations WHERE id=?", op_id)
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite saying the disk (or the database's size limit) is full: the change
+    was not made, and will be once there is room."""
+    return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+
+
+class DamagedDatabase(Exception):
+    """The emulator's database cannot be used; the message names the file and the command that moves it aside."""
+
+
+def open_checked(path: Path) -> sqlite3.Connection:
+    """The database at `path`, checked whole before anything is served from it: a damaged file
+    (garbage bytes, a truncated copy) is refused at start with the fix, rather than failing the
+    first request, or the job runner, that happens to read a bad page."""
+    db = None
+    try:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(problems))
+        db.executescript(SCHEMA)
+        return db
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"...
+        if db is not None:
+            db.close()
+        raise DamagedDatabase(damaged(path, str(exc))) from None
+
+
+def damaged(path: Path, reason: str) -> str:
+    """One line: which file, what is wrong, and the `mv` that sets it (and its journal) aside;
+    the emulator then starts afresh."""
+    moves = " && ".join(f"mv {shlex.quote(str(p))} {shlex.quote(str(p) + '.damaged')}"
+                        for p in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))) if p.exists())
+    return f"the emulator's database {path} is damaged ({reason}): move it aside and start afresh: {moves}"
+
+
 class _Transaction:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -250,7 +286,10 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not exc_type:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+            self.db.execute("ROLLBACK")
 
 
 def _one(db: sqlite3.Connection, query: str, key: str) -> dict | None:
