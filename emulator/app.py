@@ -239,7 +239,10 @@ async def upload_file(request: Request, emu: Emulator) -> Response:
         raise invalid("A 'file' part is required (multipart/form-data).", "file")
     if not isinstance(purpose, str):
         raise invalid("A 'purpose' field is required, e.g. 'fine-tune'.", "purpose")
-    body = files.create(emu, upload.filename or "upload.jsonl", purpose, await upload.read())
+    # Checking a big training file takes seconds: off the event loop, so other requests are answered
+    # meanwhile. The upload stays spooled on disk (Starlette), read a line and a megabyte at a time.
+    checked = await asyncio.to_thread(files.check, purpose, upload.file)
+    body = files.create(emu, upload.filename or "upload.jsonl", purpose, upload.file, checked=checked)
     return JSONResponse(body, status_code=201, headers={"Location": f"/openai/files/{body['id']}"})
 
 

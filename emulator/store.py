@@ -7,11 +7,14 @@ emulator queries by; `seq` orders lists stably (ids are random).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+COPY_BYTES = 2**20  # a big upload is copied into the database this much at a time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,11 +87,25 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # files
-    def add_file(self, body: dict, content: bytes) -> None:
-        self.db.execute(
-            "INSERT INTO files (id, purpose, body, content) VALUES (?, ?, ?, ?)",
-            (body["id"], body["purpose"], json.dumps(body), content),
-        )
+    def add_file(self, body: dict, content: bytes | BinaryIO) -> None:
+        """Store a file: its bytes, or a binary file (an upload spooled to disk) copied a megabyte
+        at a time, so a big upload is never held in memory whole."""
+        if isinstance(content, bytes):
+            self.db.execute(
+                "INSERT INTO files (id, purpose, body, content) VALUES (?, ?, ?, ?)",
+                (body["id"], body["purpose"], json.dumps(body), content),
+            )
+            return
+        size = content.seek(0, 2)
+        content.seek(0)
+        with contextlib.nullcontext() if self.db.in_transaction else self.transaction():
+            row = self.db.execute(
+                "INSERT INTO files (id, purpose, body, content) VALUES (?, ?, ?, zeroblob(?))",
+                (body["id"], body["purpose"], json.dumps(body), size),
+            ).lastrowid
+            with self.db.blobopen("files", "content", row) as blob:
+                while chunk := content.read(COPY_BYTES):
+                    blob.write(chunk)
 
     def get_file(self, file_id: str) -> dict | None:
         return _one(self.db, "SELECT body FROM files WHERE id=?", file_id)

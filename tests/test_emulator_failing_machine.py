@@ -159,3 +159,34 @@ async def test_the_tui_leaves_with_the_line_rather_than_connecting_forever(local
             await pilot.pause(0.05)
     assert app.return_code == 2 and app.cannot_start
     the_fix(app.cannot_start, path)
+
+
+# ---------------------------------------------------------------- a big upload
+
+
+def peak_kilobytes(pid: int) -> int:
+    """The process's peak resident memory (Linux: VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+
+
+def examples_of_size(megabytes: float) -> bytes:
+    one = jsonl(chat_examples(50))
+    return one * int(megabytes * 2**20 / len(one))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from /proc")
+def test_a_big_upload_costs_the_emulator_about_what_a_small_one_does(fresh_emulator):
+    peaks = []
+    for megabytes in (5, 60):
+        emu = fresh_emulator()
+        client = emu.openai(max_retries=0)
+        uploaded = client.files.create(file=("train.jsonl", examples_of_size(megabytes)), purpose="fine-tune")
+        assert uploaded.bytes > megabytes * 0.9 * 2**20
+        assert client.files.wait_for_processing(uploaded.id, poll_interval=0.05).status == "processed"
+        peaks.append(peak_kilobytes(emu.process.pid))
+        assert client.files.content(uploaded.id).content == examples_of_size(megabytes)  # stored whole
+        emu.stop()
+    small, large = peaks
+    # 12 times the file: holding it and its parsed examples took ~6 times the memory; now about the same.
+    assert large < 2 * small, peaks
