@@ -262,8 +262,12 @@ def disk_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
 
 
-class DamagedDatabase(Exception):
-    """The emulator's database cannot be used; the message names the file and the command that moves it aside."""
+class DatabaseUnusable(Exception):
+    """The emulator's database cannot be used; the message names the file and the fix (for a damaged
+    one, the command that moves it aside)."""
+
+
+DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")  # "database disk image is malformed", "file is not a database"
 
 
 def open_checked(path: Path) -> sqlite3.Connection:
@@ -277,13 +281,19 @@ def open_checked(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous=NORMAL")
         problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
         if problems != ["ok"]:
-            raise sqlite3.DatabaseError("; ".join(problems))
+            raise DatabaseUnusable(damaged(path, "; ".join(problems)))
         db.executescript(SCHEMA)
         return db
-    except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"...
+    except (sqlite3.Error, DatabaseUnusable) as exc:
         if db is not None:
             db.close()
-        raise DamagedDatabase(damaged(path, str(exc))) from None
+        if isinstance(exc, DatabaseUnusable):
+            raise
+        if getattr(exc, "sqlite_errorname", "") in DAMAGED:
+            raise DatabaseUnusable(damaged(path, str(exc))) from None
+        # Locked, unreadable, no room: the file may well be sound, so nothing is moved aside.
+        raise DatabaseUnusable(f"the emulator's database {path} cannot be opened ({exc}): check that no other "
+                               "emulator uses it, and the folder's permissions and free space") from None
 
 
 def damaged(path: Path, reason: str) -> str:

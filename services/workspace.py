@@ -195,7 +195,7 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
     if name != LOCAL:
         return Workspace(name, profile)
     from emulator.server import EmbeddedEmulator
-    from emulator.store import DamagedDatabase
+    from emulator.store import DatabaseUnusable
     from services.paths import emulator_data_dir
 
     # Demos run it faster; screenshots and snapshot tests freeze its clock and seed its ids.
@@ -205,7 +205,7 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
         raise FtdeckError(str(exc), exit_code=2) from None
     try:
         emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=settings.speed, frozen_at=settings.frozen_at, seed=settings.seed)
-    except DamagedDatabase as exc:
+    except DatabaseUnusable as exc:
         raise FtdeckError(str(exc), exit_code=2) from None
     key = SecretStr(emulator.api_key)
     local = Profile(

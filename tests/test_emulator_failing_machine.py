@@ -129,6 +129,15 @@ def test_ftdeck_emulator_names_the_file_and_the_mv_that_fixes_it(tmp_path, damag
     assert (folder / "emulator.sqlite3.damaged").exists()  # set aside, not deleted
 
 
+def test_a_database_that_cannot_be_opened_is_not_called_damaged(tmp_path):
+    """Nothing is wrong with the file itself (here a folder stands in its place): no `mv` advice."""
+    (tmp_path / "data" / "emulator.sqlite3").mkdir(parents=True)
+    done = subprocess.run([sys.executable, "-m", "tui", "emulator", "--data-dir", str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "cannot be opened" in done.stderr and "damaged" not in done.stderr and "mv " not in done.stderr
+
+
 @pytest.fixture
 def local_profile(monkeypatch, tmp_path) -> Path:
     """The built-in emulator, its data folder under the test's own XDG_DATA_HOME."""
