@@ -265,6 +265,7 @@ class JobRunner:
         self._runs: dict[str, TrainingRun] = {}
         self._wake = asyncio.Event()
         self.stalled: str | None = None  # why the last tick could not save (a full disk), until one can
+        self._failing: str | None = None  # any other failure of the last tick
 
     def wake(self) -> None:
         self._wake.set()
@@ -291,19 +292,24 @@ class JobRunner:
 
     def tick_surviving(self) -> float:
         """`tick()`, which must not end the runner: on a full disk every job waits where it was
-        saved and carries on once there is room; any other failure is reported and tried again."""
+        saved and carries on once there is room; any other failure is reported and tried again.
+        Each trouble is said once, not every second."""
         try:
             wait = self.tick()
         except Exception as exc:
-            if not disk_full(exc):
-                traceback.print_exc()
-            elif self.stalled is None:  # said once, not every second
-                print(f"ftdeck emulator: the disk is full ({exc}): jobs wait until space is freed", file=sys.stderr)
-            self.stalled = str(exc)
+            if str(exc) != (self.stalled or self._failing):
+                if disk_full(exc):
+                    print(f"ftdeck emulator: the disk is full ({exc}): jobs wait until space is freed", file=sys.stderr)
+                else:
+                    traceback.print_exc()
+            if disk_full(exc):
+                self.stalled = str(exc)
+            else:
+                self._failing = str(exc)
             return TROUBLE_RETRY_SECONDS
         if self.stalled is not None:
             print("ftdeck emulator: there is room on the disk again: jobs carry on", file=sys.stderr)
-            self.stalled = None
+        self.stalled = self._failing = None
         return wait
 
     def tick(self) -> float:

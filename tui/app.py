@@ -246,6 +246,9 @@ class FtdeckApp(actions.Actions, App):
         except FtdeckError as exc:  # a bad setting, an unusable emulator database: nothing to show
             self.post_message(CannotStart(str(exc), exc.exit_code))
             return
+        except Exception as exc:  # the built-in emulator did not start...: said, rather than "connecting…" forever
+            self.post_message(CannotStart(f"cannot open the workspace: {type(exc).__name__}: {exc}", 1))
+            return
         self.post_message(Connected(workspace))
 
     @on(CannotStart)
