@@ -297,15 +297,16 @@ class JobRunner:
         try:
             wait = self.tick()
         except Exception as exc:
-            if str(exc) != (self.stalled or self._failing):
+            trouble = str(exc)
+            if trouble not in (self.stalled, self._failing):  # said once, not every second
                 if disk_full(exc):
                     print(f"ftdeck emulator: the disk is full ({exc}): jobs wait until space is freed", file=sys.stderr)
                 else:
                     traceback.print_exc()
             if disk_full(exc):
-                self.stalled = str(exc)
+                self.stalled = trouble
             else:
-                self._failing = str(exc)
+                self._failing = trouble
             return TROUBLE_RETRY_SECONDS
         if self.stalled is not None:
             print("ftdeck emulator: there is room on the disk again: jobs carry on", file=sys.stderr)

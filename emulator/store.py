@@ -279,21 +279,21 @@ def open_checked(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
-        if problems != ["ok"]:
-            raise DatabaseUnusable(damaged(path, "; ".join(problems)))
-        db.executescript(SCHEMA)
-        return db
-    except (sqlite3.Error, DatabaseUnusable) as exc:
-        if db is not None:
-            db.close()
-        if isinstance(exc, DatabaseUnusable):
-            raise
-        if getattr(exc, "sqlite_errorname", "") in DAMAGED:
-            raise DatabaseUnusable(damaged(path, str(exc))) from None
-        # Locked, unreadable, no room: the file may well be sound, so nothing is moved aside.
-        raise DatabaseUnusable(f"the emulator's database {path} cannot be opened ({exc}): check that no other "
-                               "emulator uses it, and the folder's permissions and free space") from None
+        found = "\n".join(row[0] for row in db.execute("PRAGMA quick_check(3)"))
+        problems = [line for line in found.splitlines() if line.strip() and not line.startswith("***")]
+        if problems == ["ok"]:
+            db.executescript(SCHEMA)
+            return db
+        reason, cause = "; ".join(problems), "SQLITE_CORRUPT"
+    except sqlite3.Error as exc:
+        reason, cause = str(exc), getattr(exc, "sqlite_errorname", "")
+    if db is not None:
+        db.close()  # first: the journal files it leaves (or not) are part of the advice
+    if cause in DAMAGED:
+        raise DatabaseUnusable(damaged(path, reason))
+    # Locked, unreadable, no room: the file may well be sound, so nothing is moved aside.
+    raise DatabaseUnusable(f"the emulator's database {path} cannot be opened ({reason}): check that no other "
+                           "emulator uses it, and the folder's permissions and free space")
 
 
 def damaged(path: Path, reason: str) -> str:

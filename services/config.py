@@ -33,8 +33,6 @@ ENV = "env"  # the profile made from environment variables alone
 DATA_PLANE_VERSION = "2024-10-21"  # latest GA (spec section 2)
 PREVIEW_VERSION = "2025-04-01-preview"  # pause/resume, method, DPO, trainingType
 MANAGEMENT_VERSION = "2024-10-01"
-
-
 ENDPOINT_EXAMPLE = "https://<resource>.openai.azure.com"
 MANAGEMENT_EXAMPLE = "https://management.azure.com"
 

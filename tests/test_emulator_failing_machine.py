@@ -90,16 +90,32 @@ def garbage(folder: Path) -> Path:
     return path
 
 
-def truncated(folder: Path) -> Path:
-    """A real emulator database with a workspace in it, cut to a third (a copy that stopped short)."""
+def demo_database(folder: Path) -> Path:
+    """A real emulator database with the demo workspace in it, all in the one file."""
     emu = EmbeddedEmulator.start(folder, demo=True)
     emu.stop()
     path = folder / "emulator.sqlite3"
     whole = sqlite3.connect(path)
     whole.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     whole.close()
+    return path
+
+
+def truncated(folder: Path) -> Path:
+    """Cut to a third: a copy that stopped short."""
+    path = demo_database(folder)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def scribbled(folder: Path) -> Path:
+    """Pages in the middle overwritten, the header intact: only a check of the whole file finds it."""
+    path = demo_database(folder)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 16384] = os.urandom(16384)
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -108,7 +124,7 @@ def the_fix(line: str, path: Path) -> str:
     return line.split("start afresh: ", 1)[1]
 
 
-@pytest.mark.parametrize("damage", [garbage, truncated])
+@pytest.mark.parametrize("damage", [garbage, truncated, scribbled])
 def test_ftdeck_emulator_names_the_file_and_the_mv_that_fixes_it(tmp_path, damage):
     folder = tmp_path / "data"
     path = damage(folder)
