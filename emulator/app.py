@@ -12,6 +12,7 @@ import functools
 import json
 import re
 import secrets
+import sqlite3
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -20,11 +21,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import deployments, files, inference, jobs
-from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid, unknown_route
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
 from emulator.resources import request_id
 from emulator.service import Emulator
-from emulator.store import paginate
+from emulator.store import disk_full, paginate
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 ARM_PREFIX = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments"
@@ -88,7 +89,16 @@ def build_app(emu: Emulator) -> Starlette:
     from emulator import v1  # the v1 surface and the Responses API, built on this module's handlers
 
     routes += v1.routes(routes, data)
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unknown_route, 405: unknown_route})
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unknown_route, 405: unknown_route, sqlite3.OperationalError: _storage_failed})
+
+
+async def _storage_failed(request: Request, exc: Exception) -> Response:
+    """A write the disk had no room for: 507 in the plane's error shape, not a 500 with a traceback."""
+    if not disk_full(exc):
+        raise exc
+    if request.url.path.startswith("/subscriptions/"):
+        return DISK_FULL.management_response()
+    return DISK_FULL.data_plane_response()
 
 
 # ---------------------------------------------------------------- plane wrappers
@@ -232,7 +242,10 @@ async def upload_file(request: Request, emu: Emulator) -> Response:
         raise invalid("A 'file' part is required (multipart/form-data).", "file")
     if not isinstance(purpose, str):
         raise invalid("A 'purpose' field is required, e.g. 'fine-tune'.", "purpose")
-    body = files.create(emu, upload.filename or "upload.jsonl", purpose, await upload.read())
+    # Checking a big training file takes seconds: off the event loop, so other requests are answered
+    # meanwhile. The upload stays spooled on disk (Starlette), read a line and a megabyte at a time.
+    checked = await asyncio.to_thread(files.check, purpose, upload.file)
+    body = files.create(emu, upload.filename or "upload.jsonl", purpose, upload.file, checked=checked)
     return JSONResponse(body, status_code=201, headers={"Location": f"/openai/files/{body['id']}"})
 
 

@@ -67,3 +67,12 @@ async def unknown_route(request: Request, exc: HTTPException) -> JSONResponse:
         # No Allow header: starlette knows only the first matching route's methods, not the path's.
         return ServiceError(405, "MethodNotAllowed", f"The {request.method} method is not allowed on this resource.").management_response()
     return ServiceError(404, "NotFound", f"The resource path '{request.url.path}' was not found.").management_response()
+# A full disk: Azure documents no answer for it (its storage does not fill up), so the emulator
+# answers as HTTP does for storage a server lacks (507, RFC 4918), in the plane's error shape. The
+# change was not made; sending it again once there is room makes it.
+DISK_FULL = ServiceError(
+    507,
+    "InsufficientStorage",
+    "The emulator cannot save this change: the disk holding its data is full. Free some space and send the "
+    "request again.",
+)

@@ -7,7 +7,7 @@ restart never leaves a file stuck half-way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -15,7 +15,7 @@ import httpx
 
 from emulator.errors import ServiceError, invalid, not_found
 from emulator.resources import new_id, public
-from emulator.training_data import check_training_file
+from emulator.training_data import FileCheck, check_training_file
 
 if TYPE_CHECKING:
     from emulator.service import Emulator
@@ -24,15 +24,23 @@ PURPOSES = {"fine-tune", "fine-tune-results", "assistants", "batch", "vision", "
 STAGE_SECONDS = 1.0  # how long a file stays pending, then running, on the emulator clock
 
 
-def create(emu: Emulator, filename: str, purpose: str, content: bytes, *, immediately: bool = False) -> dict:
-    """Store a new file and decide its validation outcome now."""
+def check(purpose: str, content: bytes | BinaryIO) -> FileCheck | None:
+    """The validation outcome of a training file (None for other purposes), in flat memory: the
+    slow part of an upload, which the app runs off its event loop."""
+    return check_training_file(content, keep_records=False) if purpose == "fine-tune" else None
+
+
+def create(emu: Emulator, filename: str, purpose: str, content: bytes | BinaryIO, *, immediately: bool = False,
+           checked: FileCheck | None = None) -> dict:
+    """Store a new file (its bytes, or a binary file) and decide its validation outcome now, unless
+    `checked` already did."""
     if purpose not in PURPOSES:
         raise invalid(f"'{purpose}' is not a supported purpose. Use 'fine-tune' for training files.", "purpose")
     now = emu.clock.now()
     body = {
         "id": new_id("file-"),
         "object": "file",
-        "bytes": len(content),
+        "bytes": len(content) if isinstance(content, bytes) else content.seek(0, 2),
         "created_at": int(now),
         "filename": filename,
         "purpose": purpose,
@@ -41,7 +49,7 @@ def create(emu: Emulator, filename: str, purpose: str, content: bytes, *, immedi
         "_ready_at": now if immediately else now + 2 * STAGE_SECONDS,
     }
     if purpose == "fine-tune":
-        check = check_training_file(content)
+        check = checked or check_training_file(content, keep_records=False)
         if not check.ok:
             body["status"] = "error"
             body["status_details"] = check.status_details

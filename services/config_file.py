@@ -22,7 +22,8 @@ import tomlkit
 import tomlkit.exceptions
 
 from services.atomic_write import write_atomically
-from services.config import ENV, LOCAL, ConfigError, ConfigFile, Profile, config_path, validated
+from services.config import (ENV, LOCAL, MANAGEMENT_EXAMPLE, ConfigError, ConfigFile, Profile, checked_endpoint, config_path,
+                             validated)
 
 SECRET_FIELDS = ("api_key", "management_token")
 URL_FIELDS = ("endpoint", "management_endpoint")
@@ -164,6 +165,10 @@ def _check_url(key: str, value: str) -> None:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         example = "https://<resource>.openai.azure.com" if key == "endpoint" else "https://management.azure.com"
         raise ConfigError(f"{key} {value!r} is not an http(s) URL: expected something like {example}")
+    try:
+        checked_endpoint(value, MANAGEMENT_EXAMPLE if key == "management_endpoint" else "https://<resource>.openai.azure.com")
+    except ValueError as exc:
+        raise ConfigError(f"{key} {value!r} {exc}: nothing written") from None
 
 
 def _read(path: Path) -> tuple[str, dict]:

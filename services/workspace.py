@@ -5,7 +5,6 @@ together they cost over a second of start-up."""
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ import httpx
 from pydantic import SecretStr
 
 from services.api_calls import CallLog, RecordingClient, retry_after
-from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, resolve_profile
+from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, emulator_environment, resolve_profile
 from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
 
 if TYPE_CHECKING:
@@ -196,14 +195,18 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
     if name != LOCAL:
         return Workspace(name, profile)
     from emulator.server import EmbeddedEmulator
+    from emulator.store import DatabaseUnusable
     from services.paths import emulator_data_dir
 
     # Demos run it faster; screenshots and snapshot tests freeze its clock and seed its ids.
-    speed = float(os.environ.get("FTDECK_EMULATOR_SPEED", "1") or 1)
-    frozen_at = os.environ.get("FTDECK_EMULATOR_FROZEN_AT")
-    seed = os.environ.get("FTDECK_EMULATOR_SEED")
-    emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=speed, frozen_at=float(frozen_at) if frozen_at else None,
-                                      seed=int(seed) if seed else None)
+    try:
+        settings = emulator_environment()
+    except ConfigError as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
+    try:
+        emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=settings.speed, frozen_at=settings.frozen_at, seed=settings.seed)
+    except DatabaseUnusable as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
     key = SecretStr(emulator.api_key)
     local = Profile(
         endpoint=emulator.url,

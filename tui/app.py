@@ -44,6 +44,13 @@ NEARLY_DELETED_DAYS = 3
 WIDE = 100  # columns from which panes and detail sit side by side
 
 
+class CannotStart(Message):
+    def __init__(self, reason: str, exit_code: int) -> None:
+        super().__init__()
+        self.reason = reason
+        self.exit_code = exit_code
+
+
 class Connected(Message):
     def __init__(self, workspace: "Workspace") -> None:
         super().__init__()
@@ -156,6 +163,7 @@ class FtdeckApp(actions.Actions, App):
         self.last_refresh: float | None = None
         self.paused = False
         self.offline: str | None = None
+        self.cannot_start: str | None = None  # why the workspace could not be opened (printed on exit)
         self.current_pane = "jobs"
         self.followed_job: str | None = None
         # The last listed resources of each pane, by row id: details, raw JSON and actions use them.
@@ -230,9 +238,24 @@ class FtdeckApp(actions.Actions, App):
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
+        from services.errors import FtdeckError
         from services.workspace import open_workspace
 
-        self.post_message(Connected(open_workspace(self.profile)))
+        try:
+            workspace = open_workspace(self.profile)
+        except FtdeckError as exc:  # a bad setting, an unusable emulator database: nothing to show
+            self.post_message(CannotStart(str(exc), exc.exit_code))
+            return
+        except Exception as exc:  # the built-in emulator did not start...: said, rather than "connecting…" forever
+            self.post_message(CannotStart(f"cannot open the workspace: {type(exc).__name__}: {exc}", 1))
+            return
+        self.post_message(Connected(workspace))
+
+    @on(CannotStart)
+    def leave(self, message: CannotStart) -> None:
+        """Leave at once with the reason (run_app prints it), rather than wait on "connecting…"."""
+        self.cannot_start = message.reason
+        self.exit(return_code=message.exit_code)
 
     @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def load_models(self) -> None:
@@ -632,6 +655,12 @@ class FtdeckApp(actions.Actions, App):
 
 
 def run_app(profile: str | None = None, read_only: bool = False) -> int:
+    import sys
+
     from tui.hangup import run_until_hangup
 
-    return run_until_hangup(FtdeckApp(profile, read_only=read_only))  # exits when the terminal goes away
+    app = FtdeckApp(profile, read_only=read_only)
+    code = run_until_hangup(app)  # exits when the terminal goes away
+    if app.cannot_start:
+        print(f"ftdeck: {app.cannot_start}", file=sys.stderr)
+    return code

@@ -55,17 +55,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from emulator.server import serve
+    from emulator.store import DatabaseUnusable
     from services.paths import emulator_data_dir
 
-    return serve(
-        host=args.host,
-        port=args.port,
-        data_dir=args.data_dir or emulator_data_dir(),
-        api_key=args.api_key,
-        speed=args.speed,
-        faults=args.faults,
-        demo=args.demo,
-        frozen_at=args.frozen_at,
-        seed=args.seed,
-    )
+    try:
+        return serve(host=args.host, port=args.port, data_dir=args.data_dir or emulator_data_dir(), api_key=args.api_key,
+                     speed=args.speed, faults=args.faults, demo=args.demo, frozen_at=args.frozen_at, seed=args.seed)
+    except DatabaseUnusable as exc:
+        print(f"ftdeck emulator: {exc}", file=sys.stderr)
+        return 2
