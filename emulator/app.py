@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import re
 import secrets
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -22,6 +24,7 @@ from starlette.routing import Route
 from emulator import deployments, files, inference, jobs
 from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
+from emulator.guards import LocalCallersOnly, accepted_hosts
 from emulator.resources import request_id
 from emulator.service import Emulator
 from emulator.store import paginate
@@ -85,7 +88,8 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/_emulator/clock", functools.partial(_controls, advance_clock, emu), methods=["POST", "GET"]),
         Route("/_emulator/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    guard = Middleware(LocalCallersOnly, hosts=accepted_hosts(emu.settings.host))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
 
 
 # ---------------------------------------------------------------- plane wrappers
@@ -197,7 +201,22 @@ def _drop_connection(request: Request) -> None:
         transport.abort()
 
 
+def _unsupported_media_type(request: Request) -> ServiceError | None:
+    """Azure takes these bodies as JSON only. Refusing other types also keeps out the "simple
+    requests" (text/plain, forms) a browser sends from any page without asking first. ARM answers
+    415 UnsupportedMediaType with this text; the sources are silent on the data plane's answer, so
+    it gets the same in its own error shape."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    shown = media or "none"
+    return ServiceError(415, "UnsupportedMediaType", f"The content media type '{shown}' is not supported. Only 'application/json' is supported.")
+
+
 async def _json(request: Request) -> Any:
+    refusal = _unsupported_media_type(request)
+    if refusal is not None:
+        raise refusal
     try:
         return json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -351,6 +370,9 @@ async def list_deployments(request: Request, emu: Emulator) -> Response:
 
 
 async def put_deployment(request: Request, emu: Emulator) -> Response:
+    refusal = _unsupported_media_type(request)
+    if refusal is not None:
+        raise refusal
     try:
         data = json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -397,8 +419,25 @@ async def advance_clock(request: Request, emu: Emulator) -> Response:
         data = await _json(request)
         if not isinstance(data, dict):
             raise invalid("Send {\"advance_days\": N} or {\"advance_seconds\": N}.")
-        seconds = float(data.get("advance_seconds", 0)) + float(data.get("advance_days", 0)) * 86400
+        seconds = 0.0
+        for name, scale in (("advance_seconds", 1), ("advance_days", 86400)):
+            value = data.get(name, 0)
+            # JSON numbers only: a string, true, or the 1e400 / NaN Python's json reads as inf / nan
+            # would be stored as the clock and break every later timestamp.
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(_as_float(value)):
+                raise invalid(f"{name} must be a finite number of {name.removeprefix('advance_')}.", name)
+            seconds += float(value) * scale
         if seconds < 0:
             raise invalid("The emulator clock only moves forward.")
-        emu.advance_clock(seconds)
+        try:
+            emu.advance_clock(seconds)
+        except ValueError as exc:
+            raise invalid(f"The emulator clock cannot move that far: {exc}.") from None
     return JSONResponse({"now": emu.clock.now(), "speed": emu.clock.speed})
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        return math.inf

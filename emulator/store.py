@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from emulator.owner import private_file, private_folder
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -62,8 +64,12 @@ CREATE TABLE IF NOT EXISTS operations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 
 class Store:
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
         self.path = data_dir / "emulator.sqlite3"
+        # Training data is private: SQLite creates the -wal and -shm files with the database's mode.
+        for path in (self.path, *(data_dir / f"emulator.sqlite3{end}" for end in ("-wal", "-shm"))):
+            if path == self.path or path.exists():
+                private_file(path)
         # One connection, used from the server's event loop thread only.
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -84,6 +90,10 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def rows_ever_added(self) -> int:
+        """How many rows were ever inserted with an id (AUTOINCREMENT counters never go back)."""
+        return self.db.execute("SELECT COALESCE(SUM(seq), 0) FROM sqlite_sequence").fetchone()[0]
 
     # files
     def add_file(self, body: dict, content: bytes) -> None:
