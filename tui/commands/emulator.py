@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Serve a local, persistent emulator of the Azure OpenAI fine-tuning API "
         "(data plane under /openai, deployments under /subscriptions/...).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --api-key)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a key)")
     parser.add_argument("--port", type=port_number, default=0, help="port (default 0: a free one, printed on the first line)")
     parser.add_argument("--data-dir", type=Path, default=None, help="where its state lives (default: the user data dir)")
     key = parser.add_mutually_exclusive_group()
