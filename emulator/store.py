@@ -66,10 +66,12 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         private_folder(data_dir)
         self.path = data_dir / "emulator.sqlite3"
-        # Training data is private: SQLite creates the -wal and -shm files with the database's mode.
-        for path in (self.path, *(data_dir / f"emulator.sqlite3{end}" for end in ("-wal", "-shm"))):
-            if path == self.path or path.exists():
-                private_file(path)
+        # Training data is private. SQLite creates the -wal and -shm files with the database's mode;
+        # ones an older version left open to others are tightened.
+        private_file(self.path)
+        for companion in (data_dir / "emulator.sqlite3-wal", data_dir / "emulator.sqlite3-shm"):
+            if companion.exists():
+                private_file(companion)
         # One connection, used from the server's event loop thread only.
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
