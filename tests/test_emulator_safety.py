@@ -147,6 +147,10 @@ def test_the_data_folder_and_every_file_in_it_are_private(fresh_emulator, tmp_pa
     written = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir() if p.name != "stderr.log"}
     assert {"emulator.sqlite3", "emulator.sqlite3-wal", "emulator.sqlite3-shm", "owner.lock", "owner.json"} <= set(written)
     assert set(written.values()) == {0o600}, written
+    emu.stop()
+    os.chmod(folder / "emulator.sqlite3", 0o644)  # as an older version left it
+    emu.start()
+    assert stat.S_IMODE((folder / "emulator.sqlite3").stat().st_mode) == 0o600
 
 
 def start_with(tmp_path, *args: str, env: dict | None = None, stdin: str | None = None) -> tuple[subprocess.Popen, str]:
