@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import re
 import secrets
 import sqlite3
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -23,6 +25,7 @@ from starlette.routing import Route
 from emulator import deployments, files, inference, jobs
 from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
+from emulator.guards import LocalCallersOnly, accepted_hosts
 from emulator.resources import request_id
 from emulator.service import Emulator
 from emulator.store import disk_full, paginate
@@ -89,7 +92,8 @@ def build_app(emu: Emulator) -> Starlette:
     from emulator import v1  # the v1 surface and the Responses API, built on this module's handlers
 
     routes += v1.routes(routes, data)
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unknown_route, 405: unknown_route, sqlite3.OperationalError: _storage_failed})
+    guard = Middleware(LocalCallersOnly, hosts=accepted_hosts(emu.settings.host))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[guard], exception_handlers={404: unknown_route, 405: unknown_route, sqlite3.OperationalError: _storage_failed})
 
 
 async def _storage_failed(request: Request, exc: Exception) -> Response:
@@ -210,7 +214,22 @@ def _drop_connection(request: Request) -> None:
         transport.abort()
 
 
+def _unsupported_media_type(request: Request) -> ServiceError | None:
+    """Azure takes these bodies as JSON only. Refusing other types also keeps out the "simple
+    requests" (text/plain, forms) a browser sends from any page without asking first. ARM answers
+    415 UnsupportedMediaType with this text; the sources are silent on the data plane's answer, so
+    it gets the same in its own error shape."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    shown = media or "none"
+    return ServiceError(415, "UnsupportedMediaType", f"The content media type '{shown}' is not supported. Only 'application/json' is supported.")
+
+
 async def _json(request: Request) -> Any:
+    refusal = _unsupported_media_type(request)
+    if refusal is not None:
+        raise refusal
     try:
         return json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -367,6 +386,9 @@ async def list_deployments(request: Request, emu: Emulator) -> Response:
 
 
 async def put_deployment(request: Request, emu: Emulator) -> Response:
+    refusal = _unsupported_media_type(request)
+    if refusal is not None:
+        raise refusal
     try:
         data = json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -413,8 +435,25 @@ async def advance_clock(request: Request, emu: Emulator) -> Response:
         data = await _json(request)
         if not isinstance(data, dict):
             raise invalid("Send {\"advance_days\": N} or {\"advance_seconds\": N}.")
-        seconds = float(data.get("advance_seconds", 0)) + float(data.get("advance_days", 0)) * 86400
+        seconds = 0.0
+        for name, scale in (("advance_seconds", 1), ("advance_days", 86400)):
+            value = data.get(name, 0)
+            # JSON numbers only: a string, true, or the 1e400 / NaN Python's json reads as inf / nan
+            # would be stored as the clock and break every later timestamp.
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(_as_float(value)):
+                raise invalid(f"{name} must be a finite number of {name.removeprefix('advance_')}.", name)
+            seconds += float(value) * scale
         if seconds < 0:
             raise invalid("The emulator clock only moves forward.")
-        emu.advance_clock(seconds)
+        try:
+            emu.advance_clock(seconds)
+        except ValueError as exc:
+            raise invalid(f"The emulator clock cannot move that far: {exc}.") from None
     return JSONResponse({"now": emu.clock.now(), "speed": emu.clock.speed})
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        return math.inf

@@ -8,12 +8,9 @@ restart never leaves a file stuck half-way.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import urlparse
-from urllib.request import url2pathname
-
-import httpx
 
 from emulator.errors import ServiceError, invalid, not_found
+from emulator.imports import ImportRefused, read_source
 from emulator.resources import new_id, public
 from emulator.training_data import FileCheck, check_training_file
 
@@ -60,25 +57,12 @@ def create(emu: Emulator, filename: str, purpose: str, content: bytes | BinaryIO
 
 
 async def import_from_url(emu: Emulator, filename: str, purpose: str, content_url: str) -> dict:
-    """Azure imports from blob storage; here a `file://` or loopback `http(s)://` URL stands in for it."""
+    """Azure imports from blob storage; here only what the operator allowed stands in for it (emulator/imports.py)."""
     try:
-        content = await _fetch(content_url)
-    except (OSError, httpx.HTTPError, ValueError) as exc:
-        raise ServiceError(400, "fileImportFailed", f"Could not import the file from '{content_url}': {exc}", "content_url")
+        content = await read_source(content_url, emu.settings.import_dir, emu.settings.allow_url_import)
+    except ImportRefused as exc:
+        raise ServiceError(400, "fileImportFailed", f"Could not import the file from '{content_url}': {exc}", "content_url") from None
     return create(emu, filename, purpose, content)
-
-
-async def _fetch(url: str) -> bytes:
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        with open(url2pathname(parsed.path), "rb") as f:
-            return f.read()
-    if parsed.scheme in ("http", "https") and parsed.hostname in ("127.0.0.1", "localhost", "::1"):
-        async with httpx.AsyncClient() as client:
-            response = await client.get(url)
-            response.raise_for_status()
-            return response.content
-    raise ValueError("only file:// and loopback http(s):// URLs can be imported by the emulator")
 
 
 def view(emu: Emulator, body: dict) -> dict:

@@ -16,6 +16,8 @@ from typing import Any, BinaryIO
 
 COPY_BYTES = 2**20  # a big upload is copied into the database this much at a time
 
+from emulator.owner import private_file, private_folder
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -66,8 +68,17 @@ CREATE TABLE IF NOT EXISTS operations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 
 class Store:
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
         self.path = data_dir / "emulator.sqlite3"
+        # Training data is private. SQLite creates the -wal and -shm files with the database's mode;
+        # ones an older version left open to others are tightened.
+        try:
+            private_file(self.path)
+            for companion in (data_dir / "emulator.sqlite3-wal", data_dir / "emulator.sqlite3-shm"):
+                if companion.exists():
+                    private_file(companion)
+        except OSError as exc:  # e.g. a folder in its place, or not ours: the file itself may be sound
+            raise DatabaseUnusable(cannot_open(self.path, exc.strerror or str(exc))) from None
         # One connection, used from the server's event loop thread only.
         self.db = open_checked(self.path)
 
@@ -85,6 +96,10 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def rows_ever_added(self) -> int:
+        """How many rows were ever inserted with an id (AUTOINCREMENT counters never go back)."""
+        return self.db.execute("SELECT COALESCE(SUM(seq), 0) FROM sqlite_sequence").fetchone()[0]
 
     # files
     def add_file(self, body: dict, content: bytes | BinaryIO) -> None:
@@ -292,8 +307,12 @@ def open_checked(path: Path) -> sqlite3.Connection:
     if cause in DAMAGED:
         raise DatabaseUnusable(damaged(path, reason))
     # Locked, unreadable, no room: the file may well be sound, so nothing is moved aside.
-    raise DatabaseUnusable(f"the emulator's database {path} cannot be opened ({reason}): check that no other "
-                           "emulator uses it, and the folder's permissions and free space")
+    raise DatabaseUnusable(cannot_open(path, reason))
+
+
+def cannot_open(path: Path, reason: str) -> str:
+    return (f"the emulator's database {path} cannot be opened ({reason}): check that no other emulator uses it, "
+            "and the folder's permissions and free space")
 
 
 def damaged(path: Path, reason: str) -> str:

@@ -70,11 +70,16 @@ class Workspace:
                 timeout=httpx.Timeout(600, connect=5),
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
                 follow_redirects=True,
+                transport=self._emulator_transport(),
             )
             self._openai = AzureOpenAI(
                 azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http, **auth
             )
         return self._openai
+
+    def _emulator_transport(self) -> httpx.BaseTransport | None:
+        """The built-in emulator's requests go to whichever ftdeck process owns its data now."""
+        return self.emulator.transport() if self.emulator is not None else None
 
     def credential(self) -> Any:
         """Entra ID: environment, workload/managed identity, Azure CLI, azd...; on a terminal with none
@@ -118,7 +123,7 @@ class Workspace:
         if not self.has_management_plane:
             raise FtdeckError(NO_MANAGEMENT_PLANE, exit_code=2)
         if self._management is None:
-            self._management = RecordingClient(self.calls, "management", timeout=60)
+            self._management = RecordingClient(self.calls, "management", timeout=60, transport=self._emulator_transport())
         for attempt in range(1, MANAGEMENT_ATTEMPTS + 1):
             try:
                 response = self._management.request(
@@ -207,6 +212,8 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
         emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=settings.speed, frozen_at=settings.frozen_at, seed=settings.seed)
     except DatabaseUnusable as exc:
         raise FtdeckError(str(exc), exit_code=2) from None
+    except RuntimeError as exc:  # its data folder's owner does not answer
+        raise FtdeckError(str(exc)) from None
     key = SecretStr(emulator.api_key)
     local = Profile(
         endpoint=emulator.url,

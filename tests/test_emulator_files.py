@@ -60,23 +60,7 @@ def test_delete_then_gone(client):
         client.files.retrieve(created.id)
 
 
-def test_import_from_file_url(emulator, tmp_path, client):
-    source = tmp_path / "data.jsonl"
-    source.write_bytes(jsonl(chat_examples(11)))
-    response = emulator.http().post(
-        "/openai/files/import", json={"purpose": "fine-tune", "filename": "data.jsonl", "content_url": source.as_uri()}
-    )
-    assert response.status_code == 201
-    imported = client.files.wait_for_processing(response.json()["id"], poll_interval=0.05)
-    assert imported.status == "processed" and imported.filename == "data.jsonl"
-
-
-def test_import_from_unreachable_url_fails_clearly(emulator):
-    response = emulator.http().post(
-        "/openai/files/import", json={"purpose": "fine-tune", "filename": "x.jsonl", "content_url": "https://example.invalid/x.jsonl"}
-    )
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "fileImportFailed"
+# Imports (from the operator's --import-dir only, or https with --allow-url-import): test_emulator_safety.py
 
 
 def test_wrong_key_is_401_with_azure_body(emulator):
