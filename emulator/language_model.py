@@ -1,10 +1,12 @@
 """The emulator's language model: a small word-level trigram model, honestly trained.
 
 The base model (the prior) counts trigrams in `base_corpus.txt`, general assistant text shipped with
-the emulator. Fine-tuning adds learned counts on top: each trained token adds a weight (scaled by the
-learning rate) to its contexts, and a prediction blends the learned counts with the prior, shortest
-context first (Dirichlet smoothing). As counts grow, trained text takes over and text never trained
-on is squeezed out: that is why many epochs on little data overfit, as real fine-tunes do.
+the emulator. Fine-tuning learns biases on top, in log-probability, by gradient descent on the
+cross-entropy of the trained replies (like an adapter on a frozen network): each step moves the model
+a little, so the loss falls gradually from the first steps rather than all at once when an example
+comes round again. Biases on the words the data uses generalise to examples not yet seen; biases on
+the exact last two tokens memorise. Trained long on little data, the trained continuations take the
+probability that text never trained on needs: validation loss turns up, as real fine-tunes overfit.
 
 A reply is conditioned on the conversation two ways. The system message keys the most specific
 learned context, so a different system message at inference weakens what was learned (the spec
@@ -39,7 +41,7 @@ VOCABULARY = 50_000  # the prior gives a never-seen token 1/VOCABULARY before sm
 PRIOR_SMOOTHING = 2.0  # how much the prior's shorter contexts smooth its longer ones
 MAX_STEP = 1.0  # the most one training step moves a bias (in nats)
 MAX_BIAS = 50.0  # exp() of a bias stays finite however long a run overfits
-LEGACY_BIAS = 5.0  # bias per learned count, for models saved when the emulator learned counts
+LEGACY_COUNT = 5.0  # models saved when the emulator learned counts: bias per count, in the contexts still used
 COPY_PRIOR, COPY_STRENGTH = 0.05, 5.0  # the base rate of copying a prompt word, and its pseudo-count
 DEFAULT_MAX_TOKENS = 80
 TOP_FOLLOWERS = 8  # the prior's likeliest next tokens per context, kept as argmax candidates
@@ -192,13 +194,13 @@ class Gradient:
 class NGramModel:
     """The prior, reweighted by learned biases: the base model when nothing is learned, else a fine-tuned one.
 
-    Two kinds of bias, both log-probabilities trained by gradient descent on the cross-entropy, so each
-    step moves the model a little, as fine-tuning a network does:
-    - vocabulary biases shift the prior's unigram (its fallback for every history): domain words get
-      likelier everywhere, renormalised over the whole vocabulary;
-    - context biases reweight the next token after a history (its last token, its last two, and the
-      last two keyed by the system message): p = base * exp(sum of biases) / Z, where only tokens with
-      a bias differ from the base, so Z over every token is exact and cheap."""
+    Biases are log-probabilities trained by gradient descent on the cross-entropy:
+    - vocabulary biases shift the prior's unigram (its fallback for every history): the data's words
+      get likelier everywhere, renormalised over the whole vocabulary;
+    - context biases reweight the next token after the last two tokens, and after the same keyed by
+      the system message; their COPY entry raises the prompt's words there.
+    p = base * exp(sum of context biases) / Z, where only tokens with a bias differ from the base, so
+    Z over every token is exact and cheap."""
 
     def __init__(self, prior: Prior, bias: dict[Context, dict[str, float]] | None = None,
                  vocabulary: dict[str, float] | None = None, copied: float = 0.0, seen: float = 0.0) -> None:
@@ -207,8 +209,8 @@ class NGramModel:
         self.vocabulary = vocabulary if vocabulary is not None else {}
         self.copied, self.seen = copied, seen  # trained tokens found in their prompt, of all trained
         # Dropped whenever we learn: the vocabulary's normaliser and shifted unigram, its likeliest
-        # words (argmax and generation candidates), and each position's scores (a batch is measured,
-        # then its gradient taken, at the same model).
+        # words (argmax and generation candidates), and each position's scores (a step measures its
+        # batch, then takes the gradient, at the same model).
         self._z: float | None = None
         self._unigrams: dict[str, float] = {}
         self._likeliest: list[str] | None = None
@@ -435,10 +437,10 @@ class NGramModel:
         data = json.loads(zlib.decompress(blob))
         if "bias" in data:
             bias, vocabulary = {tuple(ctx): table for ctx, table in data["bias"]}, data["vocabulary"]
-        else:  # saved by an older emulator as learned counts: each count becomes as much bias
-            learned = {tuple(ctx): {t: c * LEGACY_BIAS for t, c in counts.items()} for ctx, counts, _ in data["counts"]}
-            vocabulary = learned.pop((), {})
-            bias = learned
+        else:  # saved by an older emulator as learned counts: more counted, more bias
+            bias = {tuple(ctx): {t: min(MAX_BIAS, c * LEGACY_COUNT) for t, c in counts.items()}
+                    for ctx, counts, _ in data["counts"] if len(ctx) >= 2}
+            vocabulary = {}
         return cls(_prior(), bias, vocabulary, data["copied"], data["seen"])
 
 
