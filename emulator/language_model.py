@@ -140,13 +140,13 @@ class Prior:
     def split(self, token: str, history: tuple[str, str]) -> tuple[float, float]:
         """probability = above + share * unigram(token): what the longer contexts give, and the share
         they leave to the unigram (where fine-tuning shifts the vocabulary)."""
-        levels, share = self._levels(history)
+        levels, share = self.levels(history)
         above = 0.0
         for counts, count_weight, backoff_weight in levels:
             above = counts.get(token, 0) * count_weight + backoff_weight * above
         return above, share
 
-    def _levels(self, history: tuple[str, str]) -> tuple[list[tuple[Counter[str], float, float]], float]:
+    def levels(self, history: tuple[str, str]) -> tuple[list[tuple[Counter[str], float, float]], float]:
         """The history's contexts that have counts, each with 1/(total + backoff) and backoff/(total + backoff)."""
         found = self._memo.get(history)
         if found is None:
@@ -260,7 +260,7 @@ class NGramModel:
                 for token, b in self.bias.get(ctx, {}).items():
                     summed[token] = summed.get(token, 0.0) + b
             summed.pop(COPY, None)
-            levels, share = self.prior._levels(history)
+            levels, share = self.prior.levels(history)
             unigram = self._unigram
             scores, z = {}, 1.0
             for token, b in summed.items():  # self._base inlined: this loop is most of training's time
