@@ -118,6 +118,19 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+async def started_app(size=(120, 40)):
+    """Open the TUI as a user does and let it run until it leaves by itself (or 20 s pass)."""
+    from tui.app import FtdeckApp
+
+    app = FtdeckApp()
+    async with app.run_test(size=size) as pilot:
+        for _ in range(400):
+            if app._exit:
+                break
+            await pilot.pause(0.05)
+    return app
+
+
 @pytest.fixture
 def configured(emulator, monkeypatch, tmp_path):
     """Point ftdeck at the test emulator the way a user does: exported variables."""

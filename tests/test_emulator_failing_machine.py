@@ -22,6 +22,8 @@ import httpx
 import openai
 import pytest
 
+from tests.conftest import started_app
+
 from emulator.server import EmbeddedEmulator
 from tests.conftest import PREVIEW, chat_examples, jsonl, wait_for
 from tui.cli import main
@@ -173,15 +175,8 @@ def test_the_cli_on_the_built_in_emulator_says_the_same(local_profile, capsys):
 
 
 async def test_the_tui_leaves_with_the_line_rather_than_connecting_forever(local_profile):
-    from tui.app import FtdeckApp
-
     path = garbage(local_profile)
-    app = FtdeckApp()
-    async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(400):
-            if app._exit:
-                break
-            await pilot.pause(0.05)
+    app = await started_app()
     assert app.return_code == 2 and app.cannot_start
     the_fix(app.cannot_start, path)
 

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from tests.conftest import started_app
+
 from tui.cli import main
 
 BAD_ENDPOINTS = {
@@ -91,13 +93,6 @@ def test_as_a_real_process(clean_env, tmp_path):
 
 @pytest.mark.parametrize("name, value", [("AZURE_OPENAI_ENDPOINT", ""), ("FTDECK_EMULATOR_SEED", "seven")])
 async def test_the_tui_leaves_with_the_line_rather_than_connecting_forever(clean_env, name, value):
-    from tui.app import FtdeckApp
-
     clean_env.setenv(name, value)
-    app = FtdeckApp()
-    async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):
-            if app._exit:
-                break
-            await pilot.pause(0.05)
+    app = await started_app()
     assert app.return_code == 2 and app.cannot_start and app.cannot_start.startswith(f"{name}=")
