@@ -69,8 +69,10 @@ def explain_openai_error(exc: Exception) -> FtdeckError:
             return FtdeckError(f"{exc.status_code} {message} — {DATA_PLANE_AUTH_HINT}")
         if exc.status_code == 429:
             wait = exc.response.headers.get("retry-after")
-            return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}")
-        return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "))
+            return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}", UNREACHABLE)
+        # Still failing when the retries' deadline came: the service could not be reached, try later.
+        code_ = UNREACHABLE if exc.status_code >= 500 else REFUSED
+        return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "), code_)
     return FtdeckError(str(exc))
 
 
@@ -127,7 +129,8 @@ def explain_management_response(response: httpx.Response) -> FtdeckError:
         return UnexpectedAnswer(_unexpected(response.request, response, "not the service's error"))
     if response.status_code in (401, 403):
         return FtdeckError(f"{response.status_code} {message or ''} — {MANAGEMENT_AUTH_HINT}")
-    return FtdeckError(f"{response.status_code} {code or ''}: {message or response.reason_phrase}".replace("  ", " "))
+    exit_code = UNREACHABLE if response.status_code == 429 or response.status_code >= 500 else REFUSED
+    return FtdeckError(f"{response.status_code} {code or ''}: {message or response.reason_phrase}".replace("  ", " "), exit_code)
 
 
 # ---------------------------------------------------------------- answers checked before believed

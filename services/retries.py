@@ -54,8 +54,8 @@ class Wait:
     attempt: int  # the attempt that just failed: 1 for the first
 
     def __str__(self) -> str:
-        why = f"answered {self.why}" if self.why.isdigit() else f"no answer ({self.why})"
-        return f"{self.what} {why}; trying again in {self.seconds:.1f} s (attempt {self.attempt + 1})"
+        why = ("throttled (429)" if self.why == "429" else f"answered {self.why}") if self.why.isdigit() else f"no answer ({self.why})"
+        return f"{self.what} {why}; retrying in {self.seconds:.1f} s (attempt {self.attempt + 1})"
 
 
 @dataclass(frozen=True)

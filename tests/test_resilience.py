@@ -81,7 +81,7 @@ def assert_completed_or_said_why(result: subprocess.CompletedProcess, *secrets: 
 
 def is_wait_report(line: str) -> bool:
     """A line that says a request will be sent again (services/retries.py Wait), not the outcome."""
-    return line.startswith("ftdeck: ") and "; trying again in " in line
+    return line.startswith("ftdeck: ") and "; retrying in " in line
 
 
 # ---------------------------------------------------------------- faults
