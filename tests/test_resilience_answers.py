@@ -279,3 +279,44 @@ def test_jobs_watch_tells_an_endpoint_gone_from_a_failed_job(hostile, capsys, mo
     hostile(lambda method, path: listing() if path.endswith("/events") else json_answer(a_job(status="failed")))
     code, out, err = ftdeck(capsys, "jobs", "watch", "ftjob-1", "--interval", "0")
     assert code == 1 and "status: failed" in out and not err
+
+
+# ---------------------------------------------------------------- the emulator answers bad requests as Azure does
+
+
+def assert_azure_error(answer, status: int, *, param: str | None = None) -> dict:
+    """Azure's data-plane error envelope (spec section 9), not a 500 with a traceback."""
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert isinstance(error["code"], str) and isinstance(error["message"], str)
+    if param:
+        assert error.get("param") == param, error
+    return error
+
+
+def test_the_emulator_answers_bad_requests_with_azures_error_not_a_traceback(emulator):
+    import httpx
+
+    from tests.conftest import PREVIEW, upload
+    from tests.test_playground import BASE as BASE_MODEL, deploy
+
+    with emulator.http() as http:
+        # A key no terminal can type: a wrong key, answered as Azure answers any wrong key.
+        wrong = httpx.get(emulator.url + "/openai/files", params={"api-version": PREVIEW}, headers={"api-key": "clé-é".encode()})
+        assert_azure_error(wrong, 401)
+        for path in ("/openai/files", "/openai/fine_tuning/jobs"):
+            assert_azure_error(http.get(path, params={"limit": "²"}), 400, param="limit")
+
+        training = upload(emulator.openai(), chat_examples(10)).id
+        for body, param in (({"hyperparameters": "abc"}, "hyperparameters"), ({"method": "dpo"}, "method"),
+                            ({"method": {"type": "supervised", "supervised": "x"}}, "method.supervised"),
+                            ({"method": {"supervised": "x"}}, "method.supervised"),
+                            ({"method": {"type": "supervised", "supervised": {"hyperparameters": 3}}}, "method.supervised.hyperparameters")):
+            answer = http.post("/openai/fine_tuning/jobs", json={"model": BASE_MODEL, "training_file": training, **body})
+            assert_azure_error(answer, 400, param=param)
+
+        deploy(emulator.arm(), "bad-requests-base", BASE_MODEL)
+        answer = http.post("/openai/deployments/bad-requests-base/chat/completions",
+                           json={"messages": [{"role": "user", "content": "hi"}], "stream": True, "stream_options": "yes"})
+        assert_azure_error(answer, 400, param="stream_options")
+    assert "Traceback" not in emulator.log.read_text()
