@@ -67,7 +67,7 @@ def serve(
         print(f"ftdeck emulator: binding {host} exposes it beyond this machine; pass --api-key KEY too.", file=sys.stderr)
         return 2
     try:
-        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults),
+        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults, seed),
                             frozen_at=frozen_at, seed=seed)
     except ValueError as exc:
         print(f"ftdeck emulator: {exc}", file=sys.stderr)
