@@ -368,8 +368,9 @@ class FtdeckApp(actions.Actions, App):
         where = "built-in emulator" if self.workspace.is_emulator else p.endpoint
         refreshed = time.strftime("%H:%M:%S", time.localtime(self.last_refresh)) if self.last_refresh else "—"
         state = "[b]refresh paused[/b] (p)" if self.paused else f"refresh {REFRESH_SECONDS:g}s, last {refreshed}"
-        if self.offline:
-            state = f"[reverse red] OFFLINE [/] retrying every {REFRESH_SECONDS:g}s, last ok {refreshed}"
+        if self.offline:  # paused or not, the endpoint is not answering
+            retrying = "[b]refresh paused[/b] (p)" if self.paused else f"retrying every {REFRESH_SECONDS:g}s"
+            state = f"[reverse red] OFFLINE [/] {retrying}, last ok {refreshed}"
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(
             f"[b]{self.workspace.profile_name}[/b] · {where} · account {p.account or '-'} · api {p.api_version} · {state}{badge}"
