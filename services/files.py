@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
-from services.errors import STATUS_UNKNOWN, Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent
+from services.errors import STATUS_UNKNOWN, Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.retries import again_for_sdk, sending_once
 from services.workspace import LONG_TIMEOUT, Workspace, calling
 
@@ -137,11 +137,12 @@ def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) ->
     client = ws.openai()
     size = path.stat().st_size
     before = {f["id"] for f in list_files(ws, "fine-tune")}
+    once = client.with_options(max_retries=0)  # whatever client this is, the SDK must not resend it either
 
     def attempt(n: int) -> dict:
         try:
             with sending_once(), path.open("rb") as f:
-                created = client.files.create(file=(path.name, f), purpose="fine-tune", timeout=LONG_TIMEOUT).model_dump()
+                created = once.files.create(file=(path.name, f), purpose="fine-tune", timeout=LONG_TIMEOUT).model_dump()
         except (openai.APIConnectionError, openai.InternalServerError) as exc:
             if nothing_sent(exc):
                 raise
@@ -151,7 +152,8 @@ def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) ->
                 raise maybe_done(f"uploading {path.name}", exc, "file", "the file may have arrived") from None
             arrived = [f for f in listed if f["id"] not in before and f["filename"] == path.name and f["bytes"] == size]
             if not arrived:
-                raise  # it did not arrive: the policy sends it again
+                on_status(f"{what_went_wrong(exc)}; the file did not arrive, sending it again")
+                raise  # the policy sends it again
             on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
             return arrived[0]
         created_id(created, "file", "POST /openai/files")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent
+from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.files import upload_file
 from services.retries import again_for_sdk, sending_once
 from services.workspace import Workspace, calling
@@ -121,11 +121,12 @@ def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], o
 
     client = ws.openai()
     before = {job.id for job in client.fine_tuning.jobs.list(limit=RECENT_JOBS).data}
+    once = client.with_options(max_retries=0)  # whatever client this is, the SDK must not resend it either
 
     def attempt(n: int) -> dict:
         try:
             with sending_once():
-                created = client.fine_tuning.jobs.create(**body, **options).model_dump()
+                created = once.fine_tuning.jobs.create(**body, **options).model_dump()
         except (openai.APIConnectionError, openai.InternalServerError) as exc:
             if nothing_sent(exc):
                 raise
@@ -134,7 +135,8 @@ def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], o
             except openai.OpenAIError:
                 raise maybe_done("creating the job", exc, "job", "the job may have been created") from None
             if found is None:
-                raise  # not created: the policy sends it again
+                on_status(f"{what_went_wrong(exc)}; the job was not created, sending it again")
+                raise  # the policy sends it again
             on_status(f"the answer was lost, but the job was created: {found['id']}")
             return found
         created_id(created, "job", "POST /openai/fine_tuning/jobs")
