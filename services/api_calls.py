@@ -90,12 +90,14 @@ class RecordingClient(httpx.Client):
                  report: Callable[[Wait], Any] = lambda wait: None, **kwargs: Any) -> None:
         super().__init__(follow_redirects=False, **kwargs)
         self.calls, self.plane, self.retries, self.report = calls, plane, retries, report
+        self.answered = False  # whether the endpoint has answered anything yet: it is the right one
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         if self.retries is None or is_sending_once():
             response = self._attempt(request, 1, **kwargs)
         else:
-            response = self.retries.run(lambda n: self._attempt(request, n, **kwargs), again_for_http,
+            response = self.retries.run(lambda n: self._attempt(request, n, **kwargs),
+                                        lambda r, e: again_for_http(r, e, answered_before=self.answered),
                                         f"{request.method} {request.url.path}", self.report, discard=lambda r: r.close())
         from services.errors import check_answer
 
@@ -109,6 +111,7 @@ class RecordingClient(httpx.Client):
         except Exception as exc:
             self.calls.add(self._call(request, when, start, None, attempt, error=_reason(exc)))
             raise
+        self.answered = True
         self.calls.add(self._call(request, when, start, response, attempt))
         return response
 

@@ -6,8 +6,9 @@ have passed: a total time, not a count of attempts, so a bad network gets as man
 Each wait is what the service asked for (`retry-after-ms`, else `retry-after` in seconds or as an
 HTTP date), kept within 0..`longest_wait`; without one, an exponential backoff with jitter. A
 retry-after longer than the time left is not slept through: the answer stands (a quota spent for
-the day). A connection nothing accepted is not tried again: the endpoint is wrong or stopped, and
-saying so at once helps more.
+the day). A connection nothing accepted, at an endpoint that has not answered yet, is not tried
+again: the endpoint is wrong or stopped, and saying so at once helps more; once it has answered,
+a refused connection is a restart or a blip, tried again like the rest.
 
 Every wait is reported (`Wait`, to a callback): the CLI prints it on stderr, the TUI's console shows
 it. Sleeping and the clock go through `CLOCK`, which tests replace with one that only pretends.
@@ -148,11 +149,14 @@ def is_sending_once() -> bool:
     return _sending_once.get()
 
 
-def again_for_http(response: httpx.Response | None, error: Exception | None) -> Again | None:
-    """Whether an HTTP answer (or its absence) is worth sending the same request again."""
+def again_for_http(response: httpx.Response | None, error: Exception | None, *, answered_before: bool = False) -> Again | None:
+    """Whether an HTTP answer (or its absence) is worth sending the same request again;
+    `answered_before`: the endpoint has answered something already (it is the right one)."""
     if error is not None:
-        if isinstance(error, (httpx.ConnectError, httpx.UnsupportedProtocol)) or not isinstance(error, httpx.TransportError):
-            return None  # nothing accepts connections there, or not a network failure at all
+        if not isinstance(error, httpx.TransportError) or isinstance(error, httpx.UnsupportedProtocol):
+            return None  # not a network failure at all
+        if isinstance(error, httpx.ConnectError) and not answered_before:
+            return None  # nothing accepts connections there
         return Again(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
     assert response is not None
     if response.status_code in (408, 429) or response.status_code >= 500:
@@ -162,13 +166,15 @@ def again_for_http(response: httpx.Response | None, error: Exception | None) -> 
 
 def again_for_sdk(result: object, error: Exception | None) -> Again | None:
     """The same, for a request made through the openai SDK inside `sending_once()` (a POST that
-    creates something, whose caller has checked that a failed attempt created nothing)."""
+    creates something, whose caller has read the list first, so the endpoint has answered, and has
+    checked that a failed attempt created nothing)."""
     import openai
 
     if isinstance(error, openai.APIStatusError):
         return again_for_http(error.response, None)
     if isinstance(error, openai.APIConnectionError):
-        return again_for_http(None, error.__cause__ if isinstance(error.__cause__, Exception) else httpx.TransportError(str(error)))
+        cause = error.__cause__ if isinstance(error.__cause__, Exception) else httpx.TransportError(str(error))
+        return again_for_http(None, cause, answered_before=True)
     return None
 
 

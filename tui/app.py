@@ -572,9 +572,10 @@ class FtdeckApp(actions.Actions, App):
             self.post_message(Trouble(wait))
 
     def watch_for_silence(self, call) -> None:
-        """A request that got no answer in time: the endpoint is not answering. OFFLINE now, not
-        when the retries give up (any thread)."""
-        if call.status is None and "Timeout" in (call.error or "").split(":")[0]:
+        """A request that got no answer in time, or whose connection was refused: the endpoint is
+        not answering. OFFLINE now, not when the retries give up (any thread)."""
+        kind = (call.error or "").split(":")[0]
+        if call.status is None and ("Timeout" in kind or kind == "ConnectError"):
             self.post_message(RefreshFailed(TimeoutError(f"no answer in time to {call.method} {call.path}")))
 
     @on(Trouble)
