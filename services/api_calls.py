@@ -99,7 +99,7 @@ class RecordingClient(httpx.Client):
             response = self.retries.run(lambda n: self._attempt(request, n, **kwargs),
                                         lambda r, e: again_for_http(r, e, answered_before=self.answered),
                                         f"{request.method} {request.url.path}", self.report, discard=lambda r: r.close())
-        from services.errors import check_answer
+        from services.errors import check_answer  # here: services.errors imports this module
 
         check_answer(request, response)
         return response

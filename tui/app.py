@@ -576,7 +576,7 @@ class FtdeckApp(actions.Actions, App):
         not answering. OFFLINE now, not when the retries give up (any thread)."""
         kind = (call.error or "").split(":")[0]
         if call.status is None and ("Timeout" in kind or kind == "ConnectError"):
-            self.post_message(RefreshFailed(TimeoutError(f"no answer in time to {call.method} {call.path}")))
+            self.post_message(RefreshFailed(ConnectionError(f"no answer to {call.method} {call.path} ({call.error})")))
 
     @on(Trouble)
     def say_trouble(self, message: Trouble) -> None:
