@@ -175,7 +175,7 @@ async def _management_plane(handler: Handler, emu: Emulator, request: Request) -
         auth = request.headers.get("authorization")
         if key is not None and auth is None:
             raise ServiceError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
-        if key is not None and not secrets.compare_digest(auth or "", f"Bearer {key}"):
+        if key is not None and not secrets.compare_digest((auth or "").encode("latin-1", "replace"), f"Bearer {key}".encode("latin-1", "replace")):
             raise ServiceError(401, "InvalidAuthenticationToken", "The access token is invalid.")
         if "api-version" not in request.query_params:
             raise ServiceError(
@@ -203,7 +203,9 @@ async def _controls(handler: Handler, emu: Emulator, request: Request) -> Respon
 
 def _has_key(request: Request, key: str) -> bool:
     given = request.headers.get("api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
-    return secrets.compare_digest(given, key)
+    # Compared as bytes: a non-ASCII header (decoded as latin-1) is a wrong key, answered 401 as Azure
+    # answers any wrong key (spec section 9), not a TypeError from compare_digest.
+    return secrets.compare_digest(given.encode("latin-1", "replace"), key.encode("latin-1", "replace"))
 
 
 def _drop_connection(request: Request) -> None:
@@ -240,7 +242,7 @@ def _limit(request: Request, default: int, most: int = 10_000) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:  # "²".isdigit(), yet int() refuses it
         raise invalid(f"limit must be a whole number from 1 to {most}.", "limit")
     return int(raw)
 
@@ -305,8 +307,25 @@ async def create_job(request: Request, emu: Emulator) -> Response:
     data = await _json(request)
     if not isinstance(data, dict):
         raise invalid("The body must be a JSON object with at least 'model' and 'training_file'.")
+    _objects_where_objects_are_due(data)
     preview = request.query_params["api-version"].endswith("-preview")
     return JSONResponse(jobs.create(emu, data, preview=preview), status_code=201)
+
+
+def _objects_where_objects_are_due(data: dict) -> None:
+    """`hyperparameters`, `method` and `method.<type>` (and its `hyperparameters`) are objects in the
+    REST spec (FineTuningJobCreate); a string there is a 400 invalidPayload naming the field. Azure's
+    docs are silent on the exact text: the stricter reading, refused before anything is done."""
+    method = data.get("method")
+    fields = {"hyperparameters": data.get("hyperparameters"), "method": method}
+    if isinstance(method, dict):
+        for kind in ("supervised", "dpo"):
+            fields[f"method.{kind}"] = method.get(kind)
+            if isinstance(method.get(kind), dict):
+                fields[f"method.{kind}.hyperparameters"] = method[kind].get("hyperparameters")
+    for name, value in fields.items():
+        if value is not None and not isinstance(value, dict):
+            raise invalid(f"'{name}' must be an object; got {type(value).__name__}.", name)
 
 
 async def list_jobs(request: Request, emu: Emulator) -> Response:
@@ -365,6 +384,9 @@ async def delete_model(request: Request, emu: Emulator) -> Response:
 async def chat_completions(request: Request, emu: Emulator) -> Response:
     data = await _json(request)
     model_name, generation, data = inference.generate(emu, request.path_params["name"], data, chat=True)
+    if data.get("stream_options") is not None and not isinstance(data["stream_options"], dict):
+        # ChatCompletionStreamOptions is an object in the REST spec; anything else is a 400.
+        raise invalid("'stream_options' must be an object, e.g. {\"include_usage\": true}.", "stream_options")
     if data.get("stream"):
         include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
         frames = inference.stream_chat(emu, model_name, generation, include_usage)

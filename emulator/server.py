@@ -76,7 +76,7 @@ def serve(
         print(f"ftdeck emulator: --import-dir {import_dir} is not a folder.", file=sys.stderr)
         return 2
     try:
-        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults),
+        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults, seed),
                             frozen_at=frozen_at, seed=seed, import_dir=import_dir,
                             allow_url_import=allow_url_import, host=host)
     except ValueError as exc:
@@ -236,7 +236,7 @@ class EmbeddedEmulator:
 
 class ToOwner(httpx.BaseTransport):
     """Sends each request to the emulator's current owner: when nothing accepts the connection (the
-    owner went away; nothing was sent), it finds the next owner and sends the request there once."""
+    owner went away; nothing was sent), it finds the next owner and sends the request there."""
 
     def __init__(self, emulator: EmbeddedEmulator) -> None:
         self.emulator = emulator
@@ -244,14 +244,17 @@ class ToOwner(httpx.BaseTransport):
         self.inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = self.emulator.url
-        try:
-            return self.inner.handle_request(_aim(request, url, self.emulator.api_key))
-        except httpx.ConnectError:
-            self.emulator.reconnect(url)
-            if self.emulator.url == url:
-                raise
-            return self.inner.handle_request(_aim(request, self.emulator.url, self.emulator.api_key))
+        # Owners come and go quickly when many CLI calls share a folder: the next owner may itself
+        # have ended before the request reached it. A refused connection sent nothing, so follow the
+        # owners until one answers, or until no new one appears.
+        while True:
+            url = self.emulator.url
+            try:
+                return self.inner.handle_request(_aim(request, url, self.emulator.api_key))
+            except httpx.ConnectError:
+                self.emulator.reconnect(url)
+                if self.emulator.url == url:
+                    raise
 
     def close(self) -> None:
         self.inner.close()

@@ -61,6 +61,31 @@ def fresh_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorProcess]]:
         emu.stop()
 
 
+class PretendClock:
+    """Stands in for services.retries.CLOCK: a sleep only moves its hands (and is noted), so the
+    retry policy's waits and deadline play out in no time, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.time += seconds
+
+
+@pytest.fixture
+def pretend_clock(monkeypatch) -> PretendClock:
+    from services import retries
+
+    clock = PretendClock()
+    monkeypatch.setattr(retries, "CLOCK", clock)
+    return clock
+
+
 @pytest.fixture
 def client(emulator: EmulatorProcess):
     """No retries: error answers reach the test as they are (the SDK retries 409 and 5xx)."""

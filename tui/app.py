@@ -7,6 +7,7 @@ messages; only the @on handlers touch widgets.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import gc
@@ -72,11 +73,12 @@ class RefreshFailed(Message):
 
 
 class Trouble(Message):
-    """A throttled, failed or unanswered API call, reported from whichever thread made it."""
+    """A wait before a throttled, failed or unanswered request is sent again (services.retries.Wait),
+    reported from whichever thread waits."""
 
-    def __init__(self, call) -> None:
+    def __init__(self, wait) -> None:
         super().__init__()
-        self.call = call
+        self.wait = wait
 
 
 class Previewed(Message):
@@ -171,6 +173,7 @@ class FtdeckApp(actions.Actions, App):
         self.tail: "EventTail | None" = None  # the followed job's events
         self.metrics: list[dict] = []  # the followed job's metrics, oldest first, grown as events come
         self._polling = threading.Lock()  # one poll of the followed job at a time
+        self._refreshing = threading.Lock()  # held by the refresh worker while it asks the service
         self._last_seen: tuple | None = None  # (job, checkpoints) last shown: unchanged ones aren't re-sent
         self._statuses: dict[str, str] | None = None
         self._warned_deployments: set[str] = set()
@@ -206,6 +209,9 @@ class FtdeckApp(actions.Actions, App):
         return Tabs(*tabs, active=f"tab-{self.current_pane}", id="pane-tabs")
 
     def on_mount(self) -> None:
+        from tui.daemon_threads import DaemonThreads
+
+        asyncio.get_running_loop().set_default_executor(DaemonThreads())  # quitting never waits on a worker
         self.query_one("#jobs", ResourceTable).focus()
         self.call_after_refresh(self.add_details)
 
@@ -272,7 +278,8 @@ class FtdeckApp(actions.Actions, App):
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
         self.workspace.calls.subscribe(self.api_log.record, replay=True)
-        self.workspace.calls.subscribe(self.watch_for_trouble)
+        self.workspace.calls.subscribe(self.watch_for_silence)
+        self.workspace.on_wait(self.watch_for_trouble)
         profile = self.workspace.profile
         self.read_only = self.read_only or profile.read_only
         self.apply_theme(profile.theme, profile.accent or ("red" if profile.production else None))
@@ -298,7 +305,7 @@ class FtdeckApp(actions.Actions, App):
             self.theme = f"{base.name}-accented"
 
     def scheduled_refresh(self) -> None:
-        if not self.paused:
+        if not self.paused and not self._refreshing.locked():  # one still waiting on the service: no pile-up
             self.refresh_panes()
 
     def action_refresh(self) -> None:
@@ -310,12 +317,17 @@ class FtdeckApp(actions.Actions, App):
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def refresh_panes(self) -> None:
-        from services import deployments, files, jobs
         from services.usage import last_calls
 
-        if self.workspace is None:
+        if self.workspace is None or not self._refreshing.acquire(blocking=False):
             return
-        called = last_calls(self.workspace.endpoint)
+        try:
+            self._refresh_panes(last_calls(self.workspace.endpoint))
+        finally:
+            self._refreshing.release()
+
+    def _refresh_panes(self, called: dict) -> None:
+        from services import deployments, files, jobs
 
         def described(deployment: dict) -> dict:
             """Flat facts for the pane and the detail, days left counted from ftdeck's last call too."""
@@ -379,8 +391,9 @@ class FtdeckApp(actions.Actions, App):
         where = "built-in emulator" if self.workspace.is_emulator else p.endpoint
         refreshed = time.strftime("%H:%M:%S", time.localtime(self.last_refresh)) if self.last_refresh else "—"
         state = "[b]refresh paused[/b] (p)" if self.paused else f"refresh {REFRESH_SECONDS:g}s, last {refreshed}"
-        if self.offline:
-            state = f"[reverse red] OFFLINE [/] retrying every {REFRESH_SECONDS:g}s, last ok {refreshed}"
+        if self.offline:  # paused or not, the endpoint is not answering
+            retrying = "[b]refresh paused[/b] (p)" if self.paused else f"retrying every {REFRESH_SECONDS:g}s"
+            state = f"[reverse red] OFFLINE [/] {retrying}, last ok {refreshed}"
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(
             f"[b]{self.workspace.profile_name}[/b] · {where} · account {p.account or '-'} · api {p.api_version} · {state}{badge}"
@@ -575,19 +588,22 @@ class FtdeckApp(actions.Actions, App):
     def calls_shown(self) -> None:
         self.screen.set_class(not self.api_log.collapsed, "-calls")
 
-    def watch_for_trouble(self, call) -> None:
-        """Throttling and dropped calls are said in the console (any thread; at most one line in 5 s)."""
-        if call.status == 429 or call.status is None or call.status >= 500:
-            if time.time() - getattr(self, "_last_trouble", 0) > 5:
-                self._last_trouble = time.time()
-                self.post_message(Trouble(call))
+    def watch_for_trouble(self, wait) -> None:
+        """Waits before sending again are said in the console (any thread; at most one line in 5 s)."""
+        if time.time() - getattr(self, "_last_trouble", 0) > 5:
+            self._last_trouble = time.time()
+            self.post_message(Trouble(wait))
+
+    def watch_for_silence(self, call) -> None:
+        """A request that got no answer in time, or whose connection was refused: the endpoint is
+        not answering. OFFLINE now, not when the retries give up (any thread)."""
+        kind = (call.error or "").split(":")[0]
+        if call.status is None and ("Timeout" in kind or kind == "ConnectError"):
+            self.post_message(RefreshFailed(ConnectionError(f"no answer to {call.method} {call.path} ({call.error})")))
 
     @on(Trouble)
     def say_trouble(self, message: Trouble) -> None:
-        call = message.call
-        what = "throttled (429)" if call.status == 429 else f"answered {call.status}" if call.status else f"no answer ({call.error})"
-        retry = f"; retrying in {call.retry_after:g} s" if call.retry_after else "; retrying"
-        self.say(f"{call.method} {call.path} {what}{retry}", "warning")
+        self.say(str(message.wait), "warning")
 
     def action_focus_pane(self, pane: str) -> None:
         if pane == "events" and self.query_one_optional("#events") is None:

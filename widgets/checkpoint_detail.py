@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from services.timestamps import local_time
 from widgets.detail_pane import DetailPane
 
 ROWS = (
@@ -24,7 +23,7 @@ def summary(checkpoint: dict) -> str:
         f"[b]step {checkpoint.get('step_number')}[/b]  {checkpoint['id']}",
         f"model {checkpoint.get('fine_tuned_model_checkpoint') or '-'}",
         f"job {checkpoint.get('fine_tuning_job_id') or '-'}",
-        f"created {time.strftime('%Y-%m-%d %H:%M', time.localtime(created)) if created else '-'}",
+        f"created {local_time(created)}",
         "",
         f"[b]{'':12}{'loss':>10}{'accuracy':>10}[/b]",
         *(f"{label:12}{number(metrics.get(loss)):>10}{number(metrics.get(accuracy)):>10}" for label, loss, accuracy in ROWS),

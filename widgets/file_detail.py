@@ -4,13 +4,13 @@ first examples."""
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from services.timestamps import local_time
 from widgets.markup import plain
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ REJECTED_FIX = "correct that line and upload the file again; `ftdeck data valida
 
 
 def when(timestamp: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
+    return local_time(timestamp)
 
 
 def size(n: float) -> str:

@@ -58,7 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--frozen-at", type=float, default=None, metavar="UNIX_TIME",
                         help="stop the clock at this time; only POST /_emulator/clock moves it (reproducible runs)")
-    parser.add_argument("--seed", type=int, default=None, help="make ids repeat from run to run")
+    parser.add_argument("--seed", type=int, default=None, help="make ids (and which requests --faults strikes) repeat from run to run")
     parser.add_argument("--demo", action="store_true", help="seed the demo workspace (datasets, jobs, deployments) once")
     parser.set_defaults(handler=run)
 

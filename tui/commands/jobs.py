@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from services.timestamps import local_time
 from tui.commands.output import add_action, print_deletion, print_json, print_table, progress, when
 
 
@@ -34,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_action(actions, "delete", "delete a finished job", delete_job, "job_id")
     add_action(actions, "events", "a job's events, oldest first", list_events, "job_id")
     add_action(actions, "checkpoints", "a job's checkpoints", list_checkpoints, "job_id")
-    watch = add_action(actions, "watch", "follow a job live; exit 0 on success, 1 on failure or cancel", watch_job, "job_id")
+    watch = add_action(actions, "watch", "follow a job live; exit 0 on success, 1 on failure or cancel, 3 when the service cannot be reached", watch_job, "job_id")
     watch.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
 
     results = add_action(commands, "results", "a finished job's training curves, summed up", show_results, "job_id")
@@ -106,7 +107,7 @@ def delete_job(ws, args) -> int:
 
 def _event_line(event: dict) -> str:
     level = "" if event["level"] == "info" else f"[{event['level']}] "
-    return f"{time.strftime('%H:%M:%S', time.localtime(event['created_at']))}  {level}{event['message']}"
+    return f"{local_time(event.get('created_at'), '%H:%M:%S')}  {level}{event['message']}"
 
 
 def list_events(ws, args) -> int:
@@ -171,7 +172,7 @@ def show_results(ws, args) -> int:
         from services.atomic_write import write_atomically
 
         write_atomically(args.csv, text)
-    summary = Curves.parse(text).summary()
+    summary = Curves.parse(text, f"the results.csv of {args.job_id}").summary()
     if args.json:
         print_json(summary)
         return 0
