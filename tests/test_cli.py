@@ -190,16 +190,19 @@ def test_chat_streams_a_reply_in_the_trained_style(env, emulator):
     assert missing.returncode == 1 and "DeploymentNotFound" in missing.stderr
 
 
-def test_event_tail_never_refetches_what_it_holds(emulator, monkeypatch, tmp_path):
-    """Polling a running job fetches only a small window of known events, whatever the history size."""
+def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
+    """Polling a running job fetches the new events and a small window of known ones, whatever the
+    history size: steadily, after a burst (a late poll), and steadily again. The emulator's clock is
+    frozen and moved step by step, so each poll meets exactly the events the test made."""
     import httpx
     from openai import AzureOpenAI
 
     from services.config import Profile
     from services.jobs import EventTail
     from services.workspace import Workspace
-    from tests.conftest import upload, wait_for_job
+    from tests.conftest import upload_frozen, wait_for
 
+    emu = frozen_emulator
     fetched: list[int] = []
 
     def count(response: httpx.Response) -> None:
@@ -207,20 +210,53 @@ def test_event_tail_never_refetches_what_it_holds(emulator, monkeypatch, tmp_pat
             response.read()
             fetched.append(len(response.json()["data"]))
 
-    client = emulator.openai()
-    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(20)).id, hyperparameters={"n_epochs": 10})
-    ws = Workspace("test", Profile(endpoint=emulator.url))
-    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
+    client = emu.openai()
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(40)).id,
+                                         hyperparameters={"n_epochs": 3})  # 120 steps
+    ws = Workspace("test", Profile(endpoint=emu.url))
+    ws._openai = AzureOpenAI(azure_endpoint=emu.url, api_key=API_KEY, api_version="2024-10-21",
                              http_client=httpx.Client(event_hooks={"response": [count]}))
     tail = EventTail(job.id)
-    polls = 0
-    while client.fine_tuning.jobs.retrieve(job.id).status not in ("succeeded", "failed", "cancelled"):
-        tail.poll(ws)
-        polls += 1
-    wait_for_job(client, job.id)
+    step = 0
+
+    def newest() -> str:
+        return client.fine_tuning.jobs.list_events(job.id, limit=1).data[0].message
+
+    def train(steps: int) -> None:
+        """Move the clock `steps` training steps on and wait until the emulator has made them."""
+        nonlocal step
+        step += steps
+        emu.advance(steps * 1.5)  # emulator.jobs.STEP_SECONDS
+        wait_for(lambda: any(e.message.startswith(f"Step {step}/") for e in client.fine_tuning.jobs.list_events(job.id, limit=3)))
+
+    def poll() -> tuple[int, int]:
+        """(new events, known events re-read) of one poll."""
+        fetched.clear()
+        new = len(tail.poll(ws))
+        return new, sum(fetched) - new
+
+    emu.advance(4.01)  # validation, then the job starts (a margin, so steps land inside each advance)
+    wait_for(lambda: newest() == "Job started.")
+    assert poll()[0] >= 2  # the first poll reads the history so far
+    steady = []
+    for _ in range(40):  # a history longer than the burst to come
+        train(1)
+        steady.append(poll())
+    burst_history = len(tail.events)
+    train(30)  # a poll that comes late meets a burst
+    burst = poll()
+    after = []
+    for _ in range(5):
+        train(1)
+        after.append(poll())
+    train(120 - step)
+    wait_for(lambda: newest() == "Job succeeded.")
     tail.poll(ws)
+
     everything = [e.id for e in client.fine_tuning.jobs.list_events(job.id, limit=1000)][::-1]
     assert [e["id"] for e in tail.events] == everything
-    assert polls > 3
-    # Each poll re-reads at most a 5-event window of known events, never the history.
-    assert sum(fetched) <= len(everything) + 5 * (polls + 1)
+    # Steady: each poll finds its one step (two with a checkpoint) and re-reads at most a 5-event window.
+    assert all(new in (1, 2) and reread <= 5 for new, reread in steady + after), steady + after
+    # A burst: its pages grow, so what is re-read stays under what was new, not the history.
+    new, reread = burst
+    assert new >= 30 and reread <= new < burst_history + 30, burst
