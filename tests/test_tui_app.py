@@ -139,7 +139,8 @@ async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: file.id in app.query_one("#files", ResourceTable).rows_by_id)
-        await pilot.pause(2.5)  # a second refresh: still online
+        first = app.last_refresh
+        await wait_until(pilot, lambda: app.last_refresh != first)  # a second refresh, listed
         assert app.offline is None and "OFFLINE" not in str(app.query_one("#status").render())
         assert app.query_one("#deployments", ResourceTable).row_count == 0
         assert any("deployments need the management plane" in line for line in app.query_one("#console").said)

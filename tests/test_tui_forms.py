@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARM_DEPLOYMENTS, chat_examples, jsonl, upload, wait_for_job, wait_until
+from tests.conftest import ARM_DEPLOYMENTS, chat_examples, jsonl, upload, wait_for_job, wait_until, workers_done
 from tui.app import FtdeckApp
 from tui.screens.create_job import CreateJobScreen
 from tui.screens.deploy import DeployScreen, suggested_name
@@ -112,9 +112,8 @@ async def test_upload_refuses_a_file_with_errors_and_names_the_line(configured, 
         assert screen.query_one("#upload").disabled
         await pilot.press("enter")  # checks again, still refuses
         await pilot.press("ctrl+s")
-        await pilot.pause(0.5)
-        await wait_until(pilot, lambda: not screen.busy)
-        assert app.screen is screen and not done
+        await workers_done(pilot, screen)  # anything the key set going has run
+        assert not screen.busy and app.screen is screen and not done
     assert file_ids(configured) == before
 
 
@@ -199,7 +198,7 @@ async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured
         assert "suffix must be 1-40 characters" in text(screen, "#problems")
         assert screen.query_one("#suffix").has_class("-invalid")
         await pilot.press("ctrl+s")
-        await pilot.pause(0.5)
+        await workers_done(pilot, screen)  # anything the key set going has run
         assert app.screen is screen and not done
         await pilot.press("escape")
         await wait_until(pilot, lambda: done)

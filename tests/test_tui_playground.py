@@ -286,4 +286,5 @@ async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deplo
         left, right = [s.deployment for s in app.screen.conversation.sides]
         models = {name: facts["model"] for name, facts in app.resources["deployments"].items()}
         assert right == "tp-ft" and models[left] == models["tp-ft"].split(".ft-")[0]  # a deployment of its base model
-        await pilot.pause(0.5)  # let the training system message arrive before closing
+        screen = app.screen
+        await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))  # before closing
