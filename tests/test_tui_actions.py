@@ -16,10 +16,12 @@ from widgets.resource_table import ResourceTable
 BASE = "gpt-4o-mini-2024-07-18"
 
 
-@pytest.fixture
-def finished_job(configured):
-    data = upload(configured, chat_examples(10)).id
-    return wait_for_job(configured, configured.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+@pytest.fixture(scope="module")
+def finished_job(emulator):
+    """Trained once for the module's tests, which only read it (or deploy it and delete that)."""
+    client = emulator.openai()
+    data = upload(client, chat_examples(10)).id
+    return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
 
 
 async def select(pilot, pane: str, row_id: str) -> ResourceTable:
@@ -96,7 +98,7 @@ async def test_production_profile_wants_the_name_typed(configured, emulator, mon
         await wait_until(pilot, lambda: said(app, f"deleted file {file.id}"))
 
 
-async def test_copy_raw_json_and_results(finished_job, tmp_path, monkeypatch):
+async def test_copy_raw_json_and_results(configured, finished_job, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -13,9 +13,10 @@ from widgets.resource_table import ResourceTable
 BASE = "gpt-4o-mini-2024-07-18"
 
 
-@pytest.fixture
-def finished_job(configured):
-    client = configured
+@pytest.fixture(scope="module")
+def finished_job(emulator):
+    """Trained once for the module's tests, which only read it."""
+    client = emulator.openai()
     data = upload(client, chat_examples(10)).id
     return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=2).id)
 
@@ -36,7 +37,7 @@ def ids(table: ResourceTable) -> set[str]:
     return {key.value for key in table.rows}
 
 
-async def test_panes_fill_and_the_selected_job_is_followed(finished_job):
+async def test_panes_fill_and_the_selected_job_is_followed(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         jobs = app.query_one("#jobs", ResourceTable)
@@ -58,7 +59,7 @@ async def test_panes_fill_and_the_selected_job_is_followed(finished_job):
         assert app.focused is app.query_one("#files", ResourceTable)
 
 
-async def test_filter_narrows_the_focused_pane_and_esc_clears_it(finished_job):
+async def test_filter_narrows_the_focused_pane_and_esc_clears_it(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         files = app.query_one("#files", ResourceTable)
@@ -102,7 +103,7 @@ async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
         assert not calls(read_only, "DELETE", job.id)
 
 
-async def test_narrow_terminal_shows_detail_on_demand(finished_job):
+async def test_narrow_terminal_shows_detail_on_demand(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
@@ -120,7 +121,7 @@ async def test_narrow_terminal_shows_detail_on_demand(finished_job):
         assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
 
 
-async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(finished_job):
+async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
@@ -146,7 +147,7 @@ async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says
         assert any("deployments need the management plane" in line for line in app.query_one("#console").said)
 
 
-async def test_with_the_api_calls_open_every_pane_still_shows_rows(finished_job):
+async def test_with_the_api_calls_open_every_pane_still_shows_rows(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#files", ResourceTable).row_count >= 2)

@@ -43,10 +43,12 @@ def shown(widget: Widget) -> str:
     return "\n".join(str(static.render()) for static in widget.query(Static) if static.display)
 
 
-@pytest.fixture
-def finished_job(configured):
-    data = upload(configured, chat_examples(10)).id
-    return wait_for_job(configured, configured.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+@pytest.fixture(scope="module")
+def finished_job(emulator):
+    """Trained once for the module's tests, which only read it (or deploy it)."""
+    client = emulator.openai()
+    data = upload(client, chat_examples(10)).id
+    return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
 
 
 # ------------------------------------------------------------ charts
