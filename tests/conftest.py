@@ -142,13 +142,13 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-async def workers_done(pilot, node=None) -> None:
-    """Wait until the workers started so far (of `node`, or all of them) have ended, and what they
+async def workers_done(pilot, node=None, group: str | None = None) -> None:
+    """Wait until the workers started so far (of `node`, of `group`, or all) have ended, and what they
     posted has been handled: after this, whatever an action set going has happened, so "nothing
     happened" can be asserted without guessing how long to wait."""
     from textual.worker import WorkerCancelled, WorkerFailed
 
-    for worker in [w for w in pilot.app.workers if node is None or w.node is node]:
+    for worker in [w for w in pilot.app.workers if (node is None or w.node is node) and (group is None or w.group == group)]:
         try:
             await worker.wait()
         except (WorkerCancelled, WorkerFailed):

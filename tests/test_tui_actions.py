@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Select
 
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job, wait_until
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job, wait_until, workers_done
 from tui.app import FtdeckApp
 from tui.screens.confirm import Confirm
 from tui.screens.create_job import CreateJobScreen
@@ -65,7 +65,7 @@ async def test_delete_asks_and_names_the_file(configured):
         assert isinstance(app.screen, Confirm) and file.id in app.screen.question
         await pilot.press("n")
         assert not isinstance(app.screen, Confirm)
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "delete"])  # what the no started, if anything
+        await workers_done(pilot, group="delete")  # what the no started, if anything, has run
         assert not [c for c in app.workspace.calls.recent() if c.method == "DELETE"]
         await pilot.press("x", "y")
         await wait_until(pilot, lambda: said(app, f"deleted file {file.id}"))

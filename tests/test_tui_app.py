@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import chat_examples, upload, wait_for_job, wait_until
+from tests.conftest import chat_examples, upload, wait_for_job, wait_until, workers_done
 from tui.app import FtdeckApp
 from tui.screens.confirm import Confirm
 from widgets.event_log import EventLog
@@ -83,7 +83,7 @@ async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
         assert isinstance(app.screen, Confirm)
         await pilot.press("n")
         assert not isinstance(app.screen, Confirm)
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "job"])  # what the no started, if anything
+        await workers_done(pilot, group="job")  # what the no started, if anything, has run
         assert not calls(app, "POST", f"{job.id}/cancel")
         await pilot.press("c")
         assert isinstance(app.screen, Confirm)
