@@ -97,7 +97,8 @@ class JobUpdate(Message):
 
 
 def while_open(handler):
-    """For answers from workers: one that lands while ftdeck is closing finds its widgets gone."""
+    """For answers from workers and callbacks: one that lands while ftdeck is closing finds its
+    widgets gone, and is dropped. Every handler that reaches the main screen's widgets wears it."""
 
     @functools.wraps(handler)
     def guarded(self, message):
@@ -275,6 +276,7 @@ class FtdeckApp(actions.Actions, App):
         self.call_from_thread(setattr, self, "models", models)
 
     @on(Connected)
+    @while_open
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
         self.workspace.calls.subscribe(self.api_log.record, replay=True)
@@ -576,6 +578,7 @@ class FtdeckApp(actions.Actions, App):
         self.query_one("#command", Input).focus()
 
     @on(Console.Command)
+    @while_open
     def console_command(self, command: Console.Command) -> None:
         run_command(self, command.name, command.args)
 
@@ -602,6 +605,7 @@ class FtdeckApp(actions.Actions, App):
             self.post_message(RefreshFailed(ConnectionError(f"no answer to {call.method} {call.path} ({call.error})")))
 
     @on(Trouble)
+    @while_open
     def say_trouble(self, message: Trouble) -> None:
         self.say(str(message.wait), "warning")
 
@@ -659,6 +663,7 @@ class FtdeckApp(actions.Actions, App):
                 yield SystemCommand(binding.description, f"key {binding.key}", getattr(self, f"action_{name}"))
 
     @on(Worker.StateChanged)
+    @while_open
     def report_failure(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.error}", title=event.worker.group, severity="error", timeout=8)
