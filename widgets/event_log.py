@@ -8,6 +8,8 @@ import time
 from rich.text import Text
 from textual.widgets import RichLog
 
+from services.outside_text import inert
+
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
 
 
@@ -30,7 +32,7 @@ class EventLog(RichLog):
         for event in events:
             stamp = time.strftime("%H:%M:%S", time.localtime(event["created_at"]))
             line = Text(f"{stamp} ", style="dim")
-            line.append(event["message"], style=LEVEL_STYLES.get(event["level"], ""))
+            line.append(inert(event["message"]), style=LEVEL_STYLES.get(event["level"], ""))
             self.write(line, scroll_end=False)
         if follow and events:  # once per batch: a job's history can be thousands of lines
             self.scroll_end(animate=False, x_axis=False)
