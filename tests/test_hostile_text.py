@@ -20,14 +20,14 @@ from tui.cli import main
 ACTIONS = "[@click=app.deploy('pwned-dep','gpt-4o-mini-2024-07-18')]deploy me[/] [@click=app.quit]quit now[/]"
 CONTROLS = "\x1b[31mred\x1b[0m \x1b]52;c;cHduZWQ=\x07 \x1b]0;pwned title\x07 bell\x07 \x9b31m c1"
 BROKEN = "[/] [/red] notes [draft] x[/]y.jsonl \\[b] C:\\"  # ends in a backslash: it would escape the next tag
-HOSTILE = f"{ACTIONS} {CONTROLS} {BROKEN}"
+HOSTILE = f"{ACTIONS}\n{CONTROLS} {BROKEN}"  # a newline too: a list shows it on one line
 NAME = " [@click=app.quit]q \x1b]0;pwned title\x07\nfake row C:\\"  # planted in deployment names: no '/', they go into URLs
 REPLY = f"Arr {ACTIONS} \x1b]52;c;cHduZWQ=\x07\x1b]0;pwned title\x07 see [the docs](https://example.invalid/docs)\n\n"
 CONTROL_CHARS = ("\x1b", "\x07", "\x9b", "\x00", "\x7f")
 # What must read as it is, wherever the payload is shown (long text wraps: pieces of it).
 LITERAL = ("[@click=app.quit]quit now[/]", "deploy me[/]", "[/] [/red] notes [draft] x[/]y.jsonl \\[b] C:\\",
            "[31mred[0m ]52;c;cHduZWQ= ]0;pwned title bell 31m c1")
-HOSTILE_FILE = "notes [draft] x[/]y.jsonl"  # a real file's name, through the real emulator
+HOSTILE_FILE = "my notes [v2] x[/]final.jsonl"  # a real file's name, through the real emulator
 UNKNOWN_KEY = "[@click=app.quit]\x1b]0;pwned title\x07[/]"  # a training file's key, quoted by validation
 
 
@@ -101,10 +101,15 @@ async def select(pilot, pane: str, row_id_start: str) -> str:
     app = pilot.app
     table = app.query_one(f"#{pane}")
     await wait_until(pilot, lambda: any(k.value.startswith(row_id_start) for k in table.rows))
-    keys = [k.value for k in table.rows]
-    row_id = next(k for k in keys if k.startswith(row_id_start))
+    row_id = next(k.value for k in table.rows if k.value.startswith(row_id_start))
     table.focus()
-    table.move_cursor(row=keys.index(row_id))
+
+    def there() -> bool:  # a refresh may move the rows meanwhile
+        if table.selected_id != row_id:
+            table.move_cursor(row=[k.value for k in table.rows].index(row_id))
+        return table.selected_id == row_id
+
+    await wait_until(pilot, there)
     await pilot.pause()
     return row_id
 
@@ -296,10 +301,14 @@ def test_cli_prints_service_strings_without_controls(hostile, capsys, command):
     if command == ("deployments", "list"):
         assert inert_line(NAME).strip() in printed
 
+    lines = printed.splitlines()
+
     code, printed = run_cli(capsys, *argv, "--json")
     assert not [c for c in CONTROL_CHARS if c in printed], printed
     if code == 0:
         assert holds(json.loads(printed), HOSTILE)  # nothing lost: escaped, not dropped
+    if command[:2] in (("jobs", "events"), ("files", "list"), ("jobs", "list")):  # one line each, the table's header too
+        assert len(lines) == len(json.loads(printed)) + (command[1] == "list")
 
 
 def test_cli_table_rows_stay_one_line_each(hostile, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from services.outside_text import inert_line
 from tui.commands.output import add_action, print_deletion, print_json, print_table, progress, when
 
 
@@ -105,8 +106,9 @@ def delete_job(ws, args) -> int:
 
 
 def _event_line(event: dict) -> str:
+    """One line per event, whatever newlines the service put in its message."""
     level = "" if event["level"] == "info" else f"[{event['level']}] "
-    return f"{time.strftime('%H:%M:%S', time.localtime(event['created_at']))}  {level}{event['message']}"
+    return f"{time.strftime('%H:%M:%S', time.localtime(event['created_at']))}  {level}{inert_line(event['message'])}"
 
 
 def list_events(ws, args) -> int:
