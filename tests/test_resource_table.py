@@ -157,3 +157,13 @@ async def test_cells_are_shown_as_they_are_and_measured_and_drawn_as_datatable_d
         assert [table.render_line(y).text.rstrip() for y in range(12)] == [plain.render_line(y).text.rstrip() for y in range(12)]
         for row in (0, 3, 250, 303, 304):
             assert table._get_row_region(row)[1::2] == plain._get_row_region(row)[1::2]  # y, height
+
+
+async def test_the_filter_is_shown_as_typed():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.sync(files(3))
+        table.set_filter("x[/]y\\")
+        await pilot.pause()
+        assert app.is_running and table._border_subtitle.plain == "0/3 match 'x[/]y\\'"

@@ -21,7 +21,7 @@ class DetailPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         self.border_title = self.KIND.capitalize()
         self.border_subtitle = self.HINT
-        yield Static(f"Select a {self.KIND} to see its details.", id=f"{self.KIND}-summary")
+        yield Static("Select a " + self.KIND + " to see its details.", id=f"{self.KIND}-summary")
 
     def show_summary(self, title: Content, text: Content) -> None:
         """`title` and `text` from widgets.markup: outside text in them is shown as it is."""

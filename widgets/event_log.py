@@ -37,7 +37,7 @@ class EventLog(RichLog):
         if follow and events:  # once per batch: a job's history can be thousands of lines
             self.scroll_end(animate=False, x_axis=False)
         self.unseen = 0 if follow else self.unseen + len(events)
-        self.border_subtitle = f"{self.unseen} new events ↓" if self.unseen else ""
+        self.border_subtitle = str(self.unseen) + " new events ↓" if self.unseen else ""
 
     def on_show(self) -> None:
         """Coming into view starts at the tail: nothing was scrolled away from while hidden."""

@@ -19,7 +19,7 @@ from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
-from widgets.markup import literal_line
+from widgets.markup import literal_line, markup
 
 
 class Line(NamedTuple):
@@ -140,7 +140,8 @@ class ResourceTable(DataTable):
                 self._forget_rendering()
                 self._measure()
         total = len(self.rows_by_id)
-        self.border_subtitle = f"{len(wanted)}/{total} match '{self.filter_text}'" if self.filter_text else str(total)
+        self.border_subtitle = markup("$shown/$total match '$filter'", shown=len(wanted), total=total, filter=self.filter_text) \
+            if self.filter_text else str(total)  # what was typed is shown as typed
 
     def _replace_rows(self, wanted: list[Line]) -> None:
         """What DataTable.clear() and one add_row() per row would leave, built in one go: with

@@ -69,7 +69,7 @@ class DeployScreen(FormScreen[dict | None]):
             yield self.row("Capacity", Input("1", type="integer", id="capacity", compact=True))
             yield Static(SKU_NOTES["standard"], id="sku-note", classes="note")
             if is_fine_tuned(self.model):
-                yield Static(f"{HOSTING_REMINDER}.\n{INACTIVITY_RULE}.", classes="note")
+                yield Static(literal(HOSTING_REMINDER + ".\n" + INACTIVITY_RULE + "."), classes="note")
             yield from self.closing("Enter/ctrl+s deploy · Esc cancel", Button("Deploy", variant="primary", compact=True, id="deploy"))
 
     def read_form(self) -> tuple[str, str, int, dict[str, str]]:

@@ -265,11 +265,11 @@ class PlaygroundScreen(ModalScreen[None]):
         conversation = self.conversation
         two = len(conversation.sides) == 2
         for position in (0, 1):
-            self.query_one(f"#label-{position}", Static).update(f"{position + 1}" if conversation.blind else "AB"[position])
+            self.query_one(f"#label-{position}", Static).update(str(position + 1) if conversation.blind else "AB"[position])
         for block in (0, 1):
             linked_title = "Both sides" if two else "Settings"
             self.query_one(f"#settings-{block}").border_title = "B" if block else (linked_title if conversation.linked else "A")
-            self.query_one(f"#system-label-{block}", Label).update("System" if conversation.linked else f"{'AB'[block]} system")
+            self.query_one(f"#system-label-{block}", Label).update("System" if conversation.linked else "AB"[block] + " system")
             text, ok = self.training_note(block)
             warning = self.query_one(f"#warning-{block}", Static)
             warning.update(Text(inert(text)))
