@@ -8,6 +8,8 @@ character may reach the terminal."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -309,6 +311,16 @@ def test_cli_prints_service_strings_without_controls(hostile, capsys, command):
         assert holds(json.loads(printed), HOSTILE)  # nothing lost: escaped, not dropped
     if command[:2] in (("jobs", "events"), ("files", "list"), ("jobs", "list")):  # one line each, the table's header too
         assert len(lines) == len(json.loads(printed)) + (command[1] == "list")
+
+
+def test_cli_as_a_process_writes_no_control_byte(hostile):
+    """The bytes a terminal would get from `ftdeck files list` and `ftdeck chat`."""
+    for argv in (["files", "list"], ["chat", "gpt-4o-mini" + NAME, "Hi", "--no-system-from-training"]):
+        done = subprocess.run([sys.executable, "-m", "tui", *argv], capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        for stream in (done.stdout, done.stderr):
+            assert not [b for b in (b"\x1b", b"\x07", b"\xc2\x9b", b"\x00") if b in stream], stream
+        assert "deploy me[/]".encode() in done.stdout
 
 
 def test_cli_table_rows_stay_one_line_each(hostile, capsys):
