@@ -10,21 +10,25 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import re
 import secrets
+import sqlite3
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import deployments, files, inference, jobs
-from emulator.errors import DATA_PLANE_UNAUTHORIZED, MISSING_API_VERSION, ServiceError, invalid
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
+from emulator.guards import LocalCallersOnly, accepted_hosts
 from emulator.resources import request_id
 from emulator.service import Emulator
-from emulator.store import paginate
+from emulator.store import disk_full, paginate
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 ARM_PREFIX = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments"
@@ -85,7 +89,20 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/_emulator/clock", functools.partial(_controls, advance_clock, emu), methods=["POST", "GET"]),
         Route("/_emulator/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    from emulator import v1  # the v1 surface and the Responses API, built on this module's handlers
+
+    routes += v1.routes(routes, data)
+    guard = Middleware(LocalCallersOnly, hosts=accepted_hosts(emu.settings.host))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[guard], exception_handlers={404: unknown_route, 405: unknown_route, sqlite3.OperationalError: _storage_failed})
+
+
+async def _storage_failed(request: Request, exc: Exception) -> Response:
+    """A write the disk had no room for: 507 in the plane's error shape, not a 500 with a traceback."""
+    if not disk_full(exc):
+        raise exc
+    if request.url.path.startswith("/subscriptions/"):
+        return DISK_FULL.management_response()
+    return DISK_FULL.data_plane_response()
 
 
 # ---------------------------------------------------------------- plane wrappers
@@ -158,7 +175,7 @@ async def _management_plane(handler: Handler, emu: Emulator, request: Request) -
         auth = request.headers.get("authorization")
         if key is not None and auth is None:
             raise ServiceError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
-        if key is not None and not secrets.compare_digest(auth or "", f"Bearer {key}"):
+        if key is not None and not secrets.compare_digest((auth or "").encode("latin-1", "replace"), f"Bearer {key}".encode("latin-1", "replace")):
             raise ServiceError(401, "InvalidAuthenticationToken", "The access token is invalid.")
         if "api-version" not in request.query_params:
             raise ServiceError(
@@ -186,7 +203,9 @@ async def _controls(handler: Handler, emu: Emulator, request: Request) -> Respon
 
 def _has_key(request: Request, key: str) -> bool:
     given = request.headers.get("api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
-    return secrets.compare_digest(given, key)
+    # Compared as bytes: a non-ASCII header (decoded as latin-1) is a wrong key, answered 401 as Azure
+    # answers any wrong key (spec section 9), not a TypeError from compare_digest.
+    return secrets.compare_digest(given.encode("latin-1", "replace"), key.encode("latin-1", "replace"))
 
 
 def _drop_connection(request: Request) -> None:
@@ -197,7 +216,22 @@ def _drop_connection(request: Request) -> None:
         transport.abort()
 
 
+def _unsupported_media_type(request: Request) -> ServiceError | None:
+    """Azure takes these bodies as JSON only. Refusing other types also keeps out the "simple
+    requests" (text/plain, forms) a browser sends from any page without asking first. ARM answers
+    415 UnsupportedMediaType with this text; the sources are silent on the data plane's answer, so
+    it gets the same in its own error shape."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    shown = media or "none"
+    return ServiceError(415, "UnsupportedMediaType", f"The content media type '{shown}' is not supported. Only 'application/json' is supported.")
+
+
 async def _json(request: Request) -> Any:
+    refusal = _unsupported_media_type(request)
+    if refusal is not None:
+        raise refusal
     try:
         return json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -208,7 +242,7 @@ def _limit(request: Request, default: int, most: int = 10_000) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:  # "²".isdigit(), yet int() refuses it
         raise invalid(f"limit must be a whole number from 1 to {most}.", "limit")
     return int(raw)
 
@@ -229,7 +263,10 @@ async def upload_file(request: Request, emu: Emulator) -> Response:
         raise invalid("A 'file' part is required (multipart/form-data).", "file")
     if not isinstance(purpose, str):
         raise invalid("A 'purpose' field is required, e.g. 'fine-tune'.", "purpose")
-    body = files.create(emu, upload.filename or "upload.jsonl", purpose, await upload.read())
+    # Checking a big training file takes seconds: off the event loop, so other requests are answered
+    # meanwhile. The upload stays spooled on disk (Starlette), read a line and a megabyte at a time.
+    checked = await asyncio.to_thread(files.check, purpose, upload.file)
+    body = files.create(emu, upload.filename or "upload.jsonl", purpose, upload.file, checked=checked)
     return JSONResponse(body, status_code=201, headers={"Location": f"/openai/files/{body['id']}"})
 
 
@@ -270,8 +307,25 @@ async def create_job(request: Request, emu: Emulator) -> Response:
     data = await _json(request)
     if not isinstance(data, dict):
         raise invalid("The body must be a JSON object with at least 'model' and 'training_file'.")
+    _objects_where_objects_are_due(data)
     preview = request.query_params["api-version"].endswith("-preview")
     return JSONResponse(jobs.create(emu, data, preview=preview), status_code=201)
+
+
+def _objects_where_objects_are_due(data: dict) -> None:
+    """`hyperparameters`, `method` and `method.<type>` (and its `hyperparameters`) are objects in the
+    REST spec (FineTuningJobCreate); a string there is a 400 invalidPayload naming the field. Azure's
+    docs are silent on the exact text: the stricter reading, refused before anything is done."""
+    method = data.get("method")
+    fields = {"hyperparameters": data.get("hyperparameters"), "method": method}
+    if isinstance(method, dict):
+        for kind in ("supervised", "dpo"):
+            fields[f"method.{kind}"] = method.get(kind)
+            if isinstance(method.get(kind), dict):
+                fields[f"method.{kind}.hyperparameters"] = method[kind].get("hyperparameters")
+    for name, value in fields.items():
+        if value is not None and not isinstance(value, dict):
+            raise invalid(f"'{name}' must be an object; got {type(value).__name__}.", name)
 
 
 async def list_jobs(request: Request, emu: Emulator) -> Response:
@@ -330,6 +384,9 @@ async def delete_model(request: Request, emu: Emulator) -> Response:
 async def chat_completions(request: Request, emu: Emulator) -> Response:
     data = await _json(request)
     model_name, generation, data = inference.generate(emu, request.path_params["name"], data, chat=True)
+    if data.get("stream_options") is not None and not isinstance(data["stream_options"], dict):
+        # ChatCompletionStreamOptions is an object in the REST spec; anything else is a 400.
+        raise invalid("'stream_options' must be an object, e.g. {\"include_usage\": true}.", "stream_options")
     if data.get("stream"):
         include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
         frames = inference.stream_chat(emu, model_name, generation, include_usage)
@@ -351,6 +408,9 @@ async def list_deployments(request: Request, emu: Emulator) -> Response:
 
 
 async def put_deployment(request: Request, emu: Emulator) -> Response:
+    refusal = _unsupported_media_type(request)
+    if refusal is not None:
+        raise refusal
     try:
         data = json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -397,8 +457,25 @@ async def advance_clock(request: Request, emu: Emulator) -> Response:
         data = await _json(request)
         if not isinstance(data, dict):
             raise invalid("Send {\"advance_days\": N} or {\"advance_seconds\": N}.")
-        seconds = float(data.get("advance_seconds", 0)) + float(data.get("advance_days", 0)) * 86400
+        seconds = 0.0
+        for name, scale in (("advance_seconds", 1), ("advance_days", 86400)):
+            value = data.get(name, 0)
+            # JSON numbers only: a string, true, or the 1e400 / NaN Python's json reads as inf / nan
+            # would be stored as the clock and break every later timestamp.
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(_as_float(value)):
+                raise invalid(f"{name} must be a finite number of {name.removeprefix('advance_')}.", name)
+            seconds += float(value) * scale
         if seconds < 0:
             raise invalid("The emulator clock only moves forward.")
-        emu.advance_clock(seconds)
+        try:
+            emu.advance_clock(seconds)
+        except ValueError as exc:
+            raise invalid(f"The emulator clock cannot move that far: {exc}.") from None
     return JSONResponse({"now": emu.clock.now(), "speed": emu.clock.speed})
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        return math.inf

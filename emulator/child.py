@@ -17,8 +17,7 @@ class EmulatorProcess:
     def __init__(self, data_dir: Path, *args: str, speed: float = 1.0, api_key: str | None = None) -> None:
         self.data_dir = data_dir
         self.args = ["--speed", str(speed), "--data-dir", str(data_dir), *args]
-        if api_key:
-            self.args += ["--api-key", api_key]
+        self.api_key = api_key  # handed over in the environment, where `ps` does not show it
         self.start()
 
     def start(self) -> None:
@@ -29,7 +28,7 @@ class EmulatorProcess:
             stdout=subprocess.PIPE,
             stderr=self.log.open("a"),
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=self.environment(),
         )
         self.first_line = self.process.stdout.readline().rstrip("\n")  # type: ignore[union-attr]
         match = LISTENING.match(self.first_line)
@@ -37,6 +36,13 @@ class EmulatorProcess:
             self.process.kill()
             raise RuntimeError(f"emulator did not start: {self.first_line!r} {self.log.read_text()[-2000:]}")
         self.url = match.group(1)
+
+    def environment(self) -> dict[str, str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("FTDECK_EMULATOR_API_KEY", None)
+        if self.api_key:
+            env["FTDECK_EMULATOR_API_KEY"] = self.api_key
+        return env
 
     def kill(self) -> None:
         """The hardest stop: no chance to clean up."""

@@ -8,7 +8,15 @@ starts at the later of the real time and the last time it showed.
 
 from __future__ import annotations
 
+import math
 import time
+
+LAST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: the last moment a timestamp can be written in ISO form
+
+
+def is_valid_time(value: float) -> bool:
+    """Whether a clock may show this: finite, and writable as a date."""
+    return math.isfinite(value) and 0 <= value <= LAST_TIME
 
 
 class Clock:
@@ -29,8 +37,10 @@ class Clock:
 
     def advance(self, seconds: float) -> float:
         """Jump ahead (never back); returns the new time."""
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
+        if not is_valid_time(self.now() + seconds):
+            raise ValueError("the clock cannot go past the year 9999")
         self._advanced += seconds
         return self.now()
 

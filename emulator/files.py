@@ -7,15 +7,12 @@ restart never leaves a file stuck half-way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-from urllib.parse import urlparse
-from urllib.request import url2pathname
-
-import httpx
+from typing import TYPE_CHECKING, BinaryIO
 
 from emulator.errors import ServiceError, invalid, not_found
+from emulator.imports import ImportRefused, read_source
 from emulator.resources import new_id, public
-from emulator.training_data import check_training_file
+from emulator.training_data import FileCheck, check_training_file
 
 if TYPE_CHECKING:
     from emulator.service import Emulator
@@ -24,15 +21,23 @@ PURPOSES = {"fine-tune", "fine-tune-results", "assistants", "batch", "vision", "
 STAGE_SECONDS = 1.0  # how long a file stays pending, then running, on the emulator clock
 
 
-def create(emu: Emulator, filename: str, purpose: str, content: bytes, *, immediately: bool = False) -> dict:
-    """Store a new file and decide its validation outcome now."""
+def check(purpose: str, content: bytes | BinaryIO) -> FileCheck | None:
+    """The validation outcome of a training file (None for other purposes), in flat memory: the
+    slow part of an upload, which the app runs off its event loop."""
+    return check_training_file(content, keep_records=False) if purpose == "fine-tune" else None
+
+
+def create(emu: Emulator, filename: str, purpose: str, content: bytes | BinaryIO, *, immediately: bool = False,
+           checked: FileCheck | None = None) -> dict:
+    """Store a new file (its bytes, or a binary file) and decide its validation outcome now, unless
+    `checked` already did."""
     if purpose not in PURPOSES:
         raise invalid(f"'{purpose}' is not a supported purpose. Use 'fine-tune' for training files.", "purpose")
     now = emu.clock.now()
     body = {
         "id": new_id("file-"),
         "object": "file",
-        "bytes": len(content),
+        "bytes": len(content) if isinstance(content, bytes) else content.seek(0, 2),
         "created_at": int(now),
         "filename": filename,
         "purpose": purpose,
@@ -41,7 +46,7 @@ def create(emu: Emulator, filename: str, purpose: str, content: bytes, *, immedi
         "_ready_at": now if immediately else now + 2 * STAGE_SECONDS,
     }
     if purpose == "fine-tune":
-        check = check_training_file(content)
+        check = checked or check_training_file(content, keep_records=False)
         if not check.ok:
             body["status"] = "error"
             body["status_details"] = check.status_details
@@ -52,25 +57,12 @@ def create(emu: Emulator, filename: str, purpose: str, content: bytes, *, immedi
 
 
 async def import_from_url(emu: Emulator, filename: str, purpose: str, content_url: str) -> dict:
-    """Azure imports from blob storage; here a `file://` or loopback `http(s)://` URL stands in for it."""
+    """Azure imports from blob storage; here only what the operator allowed stands in for it (emulator/imports.py)."""
     try:
-        content = await _fetch(content_url)
-    except (OSError, httpx.HTTPError, ValueError) as exc:
-        raise ServiceError(400, "fileImportFailed", f"Could not import the file from '{content_url}': {exc}", "content_url")
+        content = await read_source(content_url, emu.settings.import_dir, emu.settings.allow_url_import)
+    except ImportRefused as exc:
+        raise ServiceError(400, "fileImportFailed", f"Could not import the file from '{content_url}': {exc}", "content_url") from None
     return create(emu, filename, purpose, content)
-
-
-async def _fetch(url: str) -> bytes:
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        with open(url2pathname(parsed.path), "rb") as f:
-            return f.read()
-    if parsed.scheme in ("http", "https") and parsed.hostname in ("127.0.0.1", "localhost", "::1"):
-        async with httpx.AsyncClient() as client:
-            response = await client.get(url)
-            response.raise_for_status()
-            return response.content
-    raise ValueError("only file:// and loopback http(s):// URLs can be imported by the emulator")
 
 
 def view(emu: Emulator, body: dict) -> dict:

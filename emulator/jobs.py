@@ -12,6 +12,7 @@ import csv
 import io
 import random
 import re
+import sys
 import traceback
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from emulator import catalog, files
 from emulator.errors import invalid, not_found, wrong_state
 from emulator.language_model import NGramModel
 from emulator.resources import new_id
+from emulator.store import disk_full
 from emulator.training import TrainingRun, auto_hyperparameters, examples_from_records
 from emulator.training_data import check_training_file
 
@@ -29,6 +31,7 @@ VALIDATION_SECONDS = 4.0  # pending: validating the files before queueing
 STEP_SECONDS = 1.5  # one training step on the emulator clock
 QUEUE_POLL_SECONDS = 1.0
 PAUSE_SECONDS = 2.0
+TROUBLE_RETRY_SECONDS = 1.0  # real seconds between ticks while the disk is full (or a tick failed)
 MIN_EXAMPLES = 10
 ACTIVE = ("pending", "running", "pausing", "resuming")
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -261,6 +264,8 @@ class JobRunner:
         self.jobs_at_once = jobs_at_once
         self._runs: dict[str, TrainingRun] = {}
         self._wake = asyncio.Event()
+        self.stalled: str | None = None  # why the last tick could not save (a full disk), until one can
+        self._failing: str | None = None  # any other failure of the last tick
 
     def wake(self) -> None:
         self._wake.set()
@@ -278,12 +283,35 @@ class JobRunner:
 
     async def run_forever(self) -> None:
         while True:
-            wait = self.tick()
+            wait = self.tick_surviving()
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except asyncio.TimeoutError:
                 pass
+
+    def tick_surviving(self) -> float:
+        """`tick()`, which must not end the runner: on a full disk every job waits where it was
+        saved and carries on once there is room; any other failure is reported and tried again.
+        Each trouble is said once, not every second."""
+        try:
+            wait = self.tick()
+        except Exception as exc:
+            trouble = str(exc)
+            if trouble not in (self.stalled, self._failing):  # said once, not every second
+                if disk_full(exc):
+                    print(f"ftdeck emulator: the disk is full ({exc}): jobs wait until space is freed", file=sys.stderr)
+                else:
+                    traceback.print_exc()
+            if disk_full(exc):
+                self.stalled = trouble
+            else:
+                self._failing = trouble
+            return TROUBLE_RETRY_SECONDS
+        if self.stalled is not None:
+            print("ftdeck emulator: there is room on the disk again: jobs carry on", file=sys.stderr)
+        self.stalled = self._failing = None
+        return wait
 
     def tick(self) -> float:
         """Do everything that is due; return how many real seconds until something else is."""
@@ -305,7 +333,11 @@ class JobRunner:
             self._advance_or_raise(body, progress)
         except JobFailure as failure:
             self._fail(body, progress, failure)
-        except Exception as exc:  # a bug must fail one job, not stop the runner for all
+        except Exception as exc:
+            if disk_full(exc):  # nothing of this step was saved: the job stays as it was, its run is rebuilt from that
+                self.forget(body["id"])
+                raise
+            # a bug must fail one job, not stop the runner for all
             traceback.print_exc()
             self._fail(body, progress, JobFailure("internalError", f"The emulator failed while running the job: {exc!r}"))
 

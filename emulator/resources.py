@@ -10,10 +10,11 @@ from datetime import datetime, timezone
 _ids = random.Random()
 
 
-def seed_ids(seed: int) -> None:
-    """Make ids repeat from run to run (screenshots, snapshot tests)."""
+def seed_ids(seed: int, after: int = 0) -> None:
+    """Make ids repeat from run to run (screenshots, snapshot tests). `after` counts the rows a
+    store ever held: a store that holds some gets a sequence of its own, not the one it used."""
     global _ids
-    _ids = random.Random(seed)
+    _ids = random.Random(seed if after == 0 else f"{seed}:{after}")
 
 
 def request_id() -> str:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import secrets
+import signal
 import socket
 import sys
 import threading
-from dataclasses import dataclass
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 
+from emulator import owner
 from emulator.app import build_app
 from emulator.demo import seed_demo
 from emulator.faults import Faults
@@ -61,68 +65,208 @@ def serve(
     demo: bool = False,
     frozen_at: float | None = None,
     seed: int | None = None,
+    import_dir: Path | None = None,
+    allow_url_import: bool = False,
 ) -> int:
     """`ftdeck emulator`: serve until interrupted. Returns the process exit code."""
     if not is_loopback(host) and not api_key:
-        print(f"ftdeck emulator: binding {host} exposes it beyond this machine; pass --api-key KEY too.", file=sys.stderr)
+        print(f"ftdeck emulator: binding {host} exposes it beyond this machine; give it a key too (--api-key-stdin).", file=sys.stderr)
+        return 2
+    if import_dir is not None and not import_dir.is_dir():
+        print(f"ftdeck emulator: --import-dir {import_dir} is not a folder.", file=sys.stderr)
         return 2
     try:
-        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults),
-                            frozen_at=frozen_at, seed=seed)
+        settings = Settings(data_dir=data_dir, api_key=api_key, speed=speed, faults=Faults.parse(faults, seed),
+                            frozen_at=frozen_at, seed=seed, import_dir=import_dir,
+                            allow_url_import=allow_url_import, host=host)
     except ValueError as exc:
         print(f"ftdeck emulator: {exc}", file=sys.stderr)
         return 2
-    try:
-        sock = bind(host, port)
-    except OSError as exc:
-        print(f"ftdeck emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+    claimed = owner.claim(data_dir)
+    if claimed is None:
+        print(f"ftdeck emulator: {data_dir} is already served by {_describe(_wait_for_owner(data_dir, 5.0))}; "
+              "stop it first, or pass another --data-dir.", file=sys.stderr)
         return 2
-    emu = Emulator(settings)
-    if demo:
-        seed_demo(emu)
-    print(f"ftdeck emulator listening on {url_of(sock)}", flush=True)
     try:
-        asyncio.run(_server(emu).serve(sockets=[sock]))
-    except KeyboardInterrupt:
-        pass
+        try:
+            sock = bind(host, port)
+        except OSError as exc:
+            print(f"ftdeck emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+            return 2
+        emu = Emulator(settings)
+        if demo:
+            seed_demo(emu)
+        claimed.announce(_reachable_url(sock), api_key)
+        print(f"ftdeck emulator listening on {url_of(sock)}", flush=True)
+        # uvicorn stops on SIGTERM, then raises it again: let that end here, after the cleanup below.
+        signal.signal(signal.SIGTERM, _interrupted)
+        try:
+            asyncio.run(_server(emu).serve(sockets=[sock]))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            emu.store.close()
     finally:
-        emu.store.close()
+        claimed.release()
     return 0
 
 
-@dataclass
-class EmbeddedEmulator:
-    """An emulator on a loopback port, served from a daemon thread of this process."""
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
-    url: str
-    api_key: str
-    emulator: Emulator
-    _server: uvicorn.Server
-    _thread: threading.Thread
+
+def _reachable_url(sock: socket.socket) -> str:
+    """Where a process of this machine reaches the emulator (a wildcard bind through loopback)."""
+    host, port = sock.getsockname()[:2]
+    if host == "0.0.0.0":
+        return f"http://127.0.0.1:{port}"
+    if host == "::":
+        return f"http://[::1]:{port}"
+    return url_of(sock)
+
+
+def _wait_for_owner(data_dir: Path, seconds: float) -> owner.Owner | None:
+    """The folder's owner once it has said where it serves (it may still be seeding), or None."""
+    deadline = time.monotonic() + seconds
+    while (found := owner.live_owner(data_dir)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def _describe(found: owner.Owner | None) -> str:
+    return f"process {found.pid} at {found.url}" if found else "another process (still starting, or not saying where)"
+
+
+def _answers(found: owner.Owner) -> bool:
+    try:
+        return httpx.get(found.url + "/_emulator/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+OWNER_WAIT_SECONDS = 60.0  # how long a process waits for the folder's owner to start serving
+
+
+class EmbeddedEmulator:
+    """The built-in emulator as this process reaches it.
+
+    The first ftdeck process to start it on a data folder owns the folder and serves it on a
+    loopback port from a daemon thread; the others talk to that owner over HTTP. When the owner goes
+    away (a CLI call ends, the TUI quits), the next request of another process finds, or becomes,
+    the new owner (`transport`)."""
+
+    def __init__(self, data_dir: Path, *, speed: float = 1.0, demo: bool = True,
+                 frozen_at: float | None = None, seed: int | None = None) -> None:
+        self.data_dir = data_dir
+        self._settings = dict(speed=speed, frozen_at=frozen_at, seed=seed)
+        self._demo = demo
+        self._own_key = secrets.token_urlsafe(24)  # the key it serves with, should this process own the folder
+        self._reconnecting = threading.Lock()
+        self.url = ""
+        self.api_key = self._own_key
+        self.emulator: Emulator | None = None  # set while this process owns the folder
+        self._claim: owner.Claim | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connect()
 
     @classmethod
-    def start(cls, data_dir: Path, *, speed: float = 1.0, demo: bool = True,
-              frozen_at: float | None = None, seed: int | None = None) -> "EmbeddedEmulator":
-        api_key = secrets.token_urlsafe(24)  # only this process knows it
-        emu = Emulator(Settings(data_dir=data_dir, api_key=api_key, speed=speed, frozen_at=frozen_at, seed=seed))
-        if demo:
-            seed_demo(emu)
-        sock = bind("127.0.0.1", 0)
-        server = _server(emu)
-        server.config.install_signal_handlers = False  # type: ignore[attr-defined]
-        thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True, name="ftdeck-emulator")
-        thread.start()
-        ready = threading.Event()
-        for _ in range(500):
-            if server.started:
-                ready.set()
-                break
-            threading.Event().wait(0.01)
-        if not ready.is_set():
-            raise RuntimeError("the built-in emulator did not start")
-        return cls(url_of(sock), api_key, emu, server, thread)
+    def start(cls, data_dir: Path, **options: Any) -> "EmbeddedEmulator":
+        return cls(data_dir, **options)
+
+    @property
+    def owns_data(self) -> bool:
+        return self.emulator is not None
+
+    def _connect(self) -> None:
+        deadline = time.monotonic() + OWNER_WAIT_SECONDS
+        while True:
+            claimed = owner.claim(self.data_dir)
+            if claimed is not None:
+                self._serve(claimed)
+                return
+            found = owner.live_owner(self.data_dir)
+            if found is not None and _answers(found):
+                self.url, self.api_key = found.url, found.api_key or "none-needed"
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the built-in emulator's data folder {self.data_dir} is held by {_describe(found)}, which does not answer")
+            time.sleep(0.05)
+
+    def _serve(self, claimed: owner.Claim) -> None:
+        try:
+            emu = Emulator(Settings(data_dir=self.data_dir, api_key=self._own_key, **self._settings))  # type: ignore[arg-type]
+            if self._demo:
+                seed_demo(emu)
+            sock = bind("127.0.0.1", 0)
+            server = _server(emu)
+            server.config.install_signal_handlers = False  # type: ignore[attr-defined]
+            thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True, name="ftdeck-emulator")
+            thread.start()
+            deadline = time.monotonic() + 5
+            while not server.started:
+                if time.monotonic() > deadline or not thread.is_alive():
+                    raise RuntimeError("the built-in emulator did not start")
+                time.sleep(0.01)
+        except BaseException:
+            claimed.release()
+            raise
+        self.url, self.api_key = url_of(sock), self._own_key
+        self.emulator, self._claim, self._server, self._thread = emu, claimed, server, thread
+        claimed.announce(self.url, self.api_key)
+
+    def reconnect(self, gone_url: str) -> None:
+        """Nothing answered at `gone_url`: find (or become) the folder's owner again."""
+        with self._reconnecting:
+            if self.url == gone_url and not self.owns_data:
+                self._connect()
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport sending every request to the folder's current owner."""
+        return ToOwner(self)
 
     def stop(self) -> None:
+        if self._server is None or self._thread is None or self.emulator is None or self._claim is None:
+            return
         self._server.should_exit = True
         self._thread.join(timeout=5)
         self.emulator.store.close()
+        self._claim.release()
+
+
+class ToOwner(httpx.BaseTransport):
+    """Sends each request to the emulator's current owner: when nothing accepts the connection (the
+    owner went away; nothing was sent), it finds the next owner and sends the request there."""
+
+    def __init__(self, emulator: EmbeddedEmulator) -> None:
+        self.emulator = emulator
+        # The openai SDK's own pool sizes (openai.DefaultHttpxClient).
+        self.inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # Owners come and go quickly when many CLI calls share a folder: the next owner may itself
+        # have ended before the request reached it. A refused connection sent nothing, so follow the
+        # owners until one answers, or until no new one appears.
+        while True:
+            url = self.emulator.url
+            try:
+                return self.inner.handle_request(_aim(request, url, self.emulator.api_key))
+            except httpx.ConnectError:
+                self.emulator.reconnect(url)
+                if self.emulator.url == url:
+                    raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _aim(request: httpx.Request, base: str, api_key: str) -> httpx.Request:
+    """Point a request at `base`, with `api_key` wherever it carries a key."""
+    target = httpx.URL(base)
+    request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+    request.headers["host"] = target.netloc.decode("ascii")
+    if "api-key" in request.headers:
+        request.headers["api-key"] = api_key
+    if "authorization" in request.headers:
+        request.headers["authorization"] = f"Bearer {api_key}"
+    return request

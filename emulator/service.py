@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator import catalog, deployments
-from emulator.clock import Clock
+from emulator.clock import Clock, is_valid_time
 from emulator.errors import ServiceError, not_found
 from emulator.faults import Faults
 from emulator.jobs import JobRunner
@@ -24,20 +24,34 @@ class Settings:
     jobs_at_once: int = 1  # the rest queue, with "Jobs ahead in queue: N"
     frozen_at: float | None = None  # a clock stopped at this time, moved only by /_emulator/clock
     seed: int | None = None  # ids repeat from run to run
+    import_dir: Path | None = None  # the only folder file:// imports may read (--import-dir)
+    allow_url_import: bool = False  # whether https:// URLs may be imported (--allow-url-import)
+    host: str = "127.0.0.1"  # the address it is bound to: the Host header requests must name
 
 
 class Emulator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.data_dir)
+        shown = self._clock_shown()
         if settings.frozen_at is not None:
-            self.clock = Clock(0, start=max(settings.frozen_at, float(self.store.get_meta("clock", "0") or 0)))
+            self.clock = Clock(0, start=max(settings.frozen_at, shown))
         else:
-            self.clock = Clock(settings.speed, floor=float(self.store.get_meta("clock", "0") or 0))
+            self.clock = Clock(settings.speed, floor=shown)
         if settings.seed is not None:
-            seed_ids(settings.seed)
+            # Ids carry on past those already stored: a restart with the same seed draws new ones.
+            seed_ids(settings.seed, after=self.store.rows_ever_added())
         self.runner = JobRunner(self, settings.jobs_at_once)
         self._models: dict[str, NGramModel] = {}
+
+    def _clock_shown(self) -> float:
+        """The last time the clock showed, from the store; a value that is not a finite number
+        (written by an older version) is ignored rather than carried into every timestamp."""
+        try:
+            shown = float(self.store.get_meta("clock", "0") or 0)
+        except ValueError:
+            return 0.0
+        return shown if is_valid_time(shown) else 0.0
 
     def sweep(self) -> None:
         """Housekeeping on every runner tick: remember the clock, expire idle deployments."""

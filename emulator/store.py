@@ -7,10 +7,16 @@ emulator queries by; `seq` orders lists stably (ids are random).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shlex
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+COPY_BYTES = 2**20  # a big upload is copied into the database this much at a time
+
+from emulator.owner import private_file, private_folder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,13 +68,19 @@ CREATE TABLE IF NOT EXISTS operations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 
 class Store:
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
         self.path = data_dir / "emulator.sqlite3"
+        # Training data is private. SQLite creates the -wal and -shm files with the database's mode;
+        # ones an older version left open to others are tightened.
+        try:
+            private_file(self.path)
+            for companion in (data_dir / "emulator.sqlite3-wal", data_dir / "emulator.sqlite3-shm"):
+                if companion.exists():
+                    private_file(companion)
+        except OSError as exc:  # e.g. a folder in its place, or not ours: the file itself may be sound
+            raise DatabaseUnusable(cannot_open(self.path, exc.strerror or str(exc))) from None
         # One connection, used from the server's event loop thread only.
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_checked(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -85,12 +97,30 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def rows_ever_added(self) -> int:
+        """How many rows were ever inserted with an id (AUTOINCREMENT counters never go back)."""
+        return self.db.execute("SELECT COALESCE(SUM(seq), 0) FROM sqlite_sequence").fetchone()[0]
+
     # files
-    def add_file(self, body: dict, content: bytes) -> None:
-        self.db.execute(
-            "INSERT INTO files (id, purpose, body, content) VALUES (?, ?, ?, ?)",
-            (body["id"], body["purpose"], json.dumps(body), content),
-        )
+    def add_file(self, body: dict, content: bytes | BinaryIO) -> None:
+        """Store a file: its bytes, or a binary file (an upload spooled to disk) copied a megabyte
+        at a time, so a big upload is never held in memory whole."""
+        if isinstance(content, bytes):
+            self.db.execute(
+                "INSERT INTO files (id, purpose, body, content) VALUES (?, ?, ?, ?)",
+                (body["id"], body["purpose"], json.dumps(body), content),
+            )
+            return
+        size = content.seek(0, 2)
+        content.seek(0)
+        with contextlib.nullcontext() if self.db.in_transaction else self.transaction():
+            row = self.db.execute(
+                "INSERT INTO files (id, purpose, body, content) VALUES (?, ?, ?, zeroblob(?))",
+                (body["id"], body["purpose"], json.dumps(body), size),
+            ).lastrowid
+            with self.db.blobopen("files", "content", row) as blob:
+                while chunk := content.read(COPY_BYTES):
+                    blob.write(chunk)
 
     def get_file(self, file_id: str) -> dict | None:
         return _one(self.db, "SELECT body FROM files WHERE id=?", file_id)
@@ -241,6 +271,58 @@ class Store:
         return _one(self.db, "SELECT body FROM operations WHERE id=?", op_id)
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite saying the disk (or the database's size limit) is full: the change
+    was not made, and will be once there is room."""
+    return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+
+
+class DatabaseUnusable(Exception):
+    """The emulator's database cannot be used; the message names the file and the fix (for a damaged
+    one, the command that moves it aside)."""
+
+
+DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")  # "database disk image is malformed", "file is not a database"
+
+
+def open_checked(path: Path) -> sqlite3.Connection:
+    """The database at `path`, checked whole before anything is served from it: a damaged file
+    (garbage bytes, a truncated copy) is refused at start with the fix, rather than failing the
+    first request, or the job runner, that happens to read a bad page."""
+    db = None
+    try:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        found = "\n".join(row[0] for row in db.execute("PRAGMA quick_check(3)"))
+        problems = [line for line in found.splitlines() if line.strip() and not line.startswith("***")]
+        if problems == ["ok"]:
+            db.executescript(SCHEMA)
+            return db
+        reason, cause = "; ".join(problems), "SQLITE_CORRUPT"
+    except sqlite3.Error as exc:
+        reason, cause = str(exc), getattr(exc, "sqlite_errorname", "")
+    if db is not None:
+        db.close()  # first: the journal files it leaves (or not) are part of the advice
+    if cause in DAMAGED:
+        raise DatabaseUnusable(damaged(path, reason))
+    # Locked, unreadable, no room: the file may well be sound, so nothing is moved aside.
+    raise DatabaseUnusable(cannot_open(path, reason))
+
+
+def cannot_open(path: Path, reason: str) -> str:
+    return (f"the emulator's database {path} cannot be opened ({reason}): check that no other emulator uses it, "
+            "and the folder's permissions and free space")
+
+
+def damaged(path: Path, reason: str) -> str:
+    """One line: which file, what is wrong, and the `mv` that sets it (and its journal) aside;
+    the emulator then starts afresh."""
+    moves = " && ".join(f"mv {shlex.quote(str(p))} {shlex.quote(str(p) + '.damaged')}"
+                        for p in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))) if p.exists())
+    return f"the emulator's database {path} is damaged ({reason}): move it aside and start afresh: {moves}"
+
+
 class _Transaction:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -250,7 +332,10 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not exc_type:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+            self.db.execute("ROLLBACK")
 
 
 def _one(db: sqlite3.Connection, query: str, key: str) -> dict | None:

@@ -9,8 +9,10 @@ is one the emulator accepts.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
 
 from emulator.catalog import CHAT, COMPLETION, PREFERENCE
 
@@ -24,6 +26,11 @@ IMAGE_DETAILS = ("low", "high", "auto")
 MAX_IMAGES = 64  # per example
 FORMAT_NAMES = {CHAT: "chat ('messages')", COMPLETION: "prompt/completion", PREFERENCE: "preference (DPO)"}
 UTF8_BOM = b"\xef\xbb\xbf"
+# The longest line read as an example: ftdeck's own check (services/dataset_scan.py) reports longer
+# ones without reading them, and this check must not be stricter than that one. Azure's limit on a
+# line is not documented; its limits on an example (65,536 tokens, 10 MB per image) fit well within.
+MAX_LINE_BYTES = 32 * 2**20
+SKIP_BYTES = 2**20
 OTHER_BOMS = [  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (b"\xff\xfe\x00\x00", "UTF-32"),
     (b"\x00\x00\xfe\xff", "UTF-32"),
@@ -45,17 +52,27 @@ class BadExample(Exception):
     """One rule broken on one line; the text says what and how to fix it."""
 
 
-def check_training_file(data: bytes) -> FileCheck:
-    """Check an uploaded `fine-tune` file line by line; stop at the first bad line, as Azure does."""
+def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) -> FileCheck:
+    """Check an uploaded `fine-tune` file line by line; stop at the first bad line, as Azure does.
+
+    `data` is the file's bytes or a seekable binary file (an upload spooled to disk), read a line
+    at a time; without `keep_records` (an upload only needs the verdict) memory stays flat however
+    big the file is."""
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    stream.seek(0)
+    head = stream.read(4)
     for bom, encoding in OTHER_BOMS:
-        if data.startswith(bom):
+        if head.startswith(bom):
             return _failed(f"The file is {encoding} encoded. Save it as UTF-8, one JSON object per line, and upload it again.")
-    if data.startswith(UTF8_BOM):  # the docs ask for one; files without it are accepted too
-        data = data[len(UTF8_BOM) :]
+    stream.seek(len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0)  # the docs ask for a BOM; files without one are accepted too
     records: list[dict] = []
+    n_examples = 0
     data_format: str | None = None
     first_line = 0
-    for number, raw in enumerate(data.split(b"\n"), start=1):  # numbered as in the file, blank lines too
+    for number, raw in enumerate(_lines(stream), start=1):  # numbered as in the file, blank lines too
+        if isinstance(raw, int):
+            return _failed(f"Line {number}: {raw / 2**20:,.0f} MB on one line, longer than any example can be. "
+                           "Put one JSON example object on each line.")
         if not raw.strip():  # a trailing newline, blank lines and CR-only lines are skipped
             continue
         try:
@@ -71,10 +88,28 @@ def check_training_file(data: bytes) -> FileCheck:
             CHECKS[line_format](record)
         except BadExample as problem:
             return _failed(f"Line {number}: {problem}")
-        records.append(record)
-    if not records:
+        n_examples += 1
+        if keep_records:
+            records.append(record)
+    if not n_examples:
         return _failed("The file is empty: it has no examples. Put one JSON example object on each line.")
-    return FileCheck(True, None, data_format, records, len(records))
+    return FileCheck(True, None, data_format, records, n_examples)
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes | int]:
+    """Each line without its newline; one over MAX_LINE_BYTES comes as its length, skipped unread."""
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        if raw.endswith(b"\n"):
+            yield raw[:-1]
+        elif len(raw) <= MAX_LINE_BYTES:
+            yield raw  # the last line, without a newline
+        else:
+            length = len(raw)
+            while piece := stream.readline(SKIP_BYTES):
+                length += len(piece)
+                if piece.endswith(b"\n"):
+                    break
+            yield length
 
 
 def _failed(details: str) -> FileCheck:

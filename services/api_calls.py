@@ -2,8 +2,9 @@
 latency, retries. Kept in a bounded, thread-safe log that the TUI console shows as it grows.
 
 Recording happens in `RecordingClient.send`, the one method every request goes through (the openai
-SDK's attempts, each retry included, and `Workspace.arm`). Unlike httpx event hooks, it also sees
-requests that never got an answer (connection refused, timeouts, dropped connections)."""
+SDK's requests and `Workspace.arm`), which also sends them again under the one retry policy
+(services/retries.py) and checks each answer before anyone believes it. Unlike httpx event hooks,
+it also sees requests that never got an answer (connection refused, timeouts, dropped connections)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 import httpx
+
+from services.retries import RetryPolicy, Wait, again_for_http, is_sending_once, retry_after
 
 Plane = Literal["data", "management"]
 log = logging.getLogger(__name__)
@@ -32,7 +35,7 @@ class Call:
     status: int | None  # None: no answer at all
     seconds: float  # until the response headers (a streamed body may still be arriving)
     error: str | None = None  # why there was no answer
-    attempt: int = 0  # 0 for the first try, then the SDK's retry count
+    attempt: int = 0  # 0 for the first try, then the retry count
     retry_after: float | None = None  # what a 429 (or 503) asked us to wait
 
 
@@ -78,23 +81,42 @@ class CallLog:
 
 
 class RecordingClient(httpx.Client):
-    """An httpx client that records each request it sends in a CallLog."""
+    """An httpx client that records each request it sends in a CallLog, sends it again under
+    `retries` (unless inside `sending_once()`), reports each wait to `report`, and refuses an
+    answer that is not what the service gives (a redirect, a page that is not JSON). It never
+    follows redirects: a POST would come back as a GET, creating nothing and saying nothing."""
 
-    def __init__(self, calls: CallLog, plane: Plane, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.calls, self.plane = calls, plane
+    def __init__(self, calls: CallLog, plane: Plane, retries: RetryPolicy | None = None,
+                 report: Callable[[Wait], Any] = lambda wait: None, **kwargs: Any) -> None:
+        super().__init__(follow_redirects=False, **kwargs)
+        self.calls, self.plane, self.retries, self.report = calls, plane, retries, report
+        self.answered = False  # whether the endpoint has answered anything yet: it is the right one
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if self.retries is None or is_sending_once():
+            response = self._attempt(request, 1, **kwargs)
+        else:
+            response = self.retries.run(lambda n: self._attempt(request, n, **kwargs),
+                                        lambda r, e: again_for_http(r, e, answered_before=self.answered),
+                                        f"{request.method} {request.url.path}", self.report, discard=lambda r: r.close())
+        from services.errors import check_answer  # here: services.errors imports this module
+
+        check_answer(request, response)
+        return response
+
+    def _attempt(self, request: httpx.Request, attempt: int, **kwargs: Any) -> httpx.Response:
         when, start = time.time(), time.monotonic()
         try:
             response = super().send(request, **kwargs)
         except Exception as exc:
-            self.calls.add(self._call(request, when, start, None, error=_reason(exc)))
+            self.calls.add(self._call(request, when, start, None, attempt, error=_reason(exc)))
             raise
-        self.calls.add(self._call(request, when, start, response))
+        self.answered = True
+        self.calls.add(self._call(request, when, start, response, attempt))
         return response
 
-    def _call(self, request: httpx.Request, when: float, start: float, response: httpx.Response | None, error: str | None = None) -> Call:
+    def _call(self, request: httpx.Request, when: float, start: float, response: httpx.Response | None, attempt: int,
+              error: str | None = None) -> Call:
         return Call(
             when=when,
             plane=self.plane,
@@ -104,28 +126,11 @@ class RecordingClient(httpx.Client):
             status=response.status_code if response is not None else None,
             seconds=time.monotonic() - start,
             error=error,
-            attempt=_int(request.headers.get("x-stainless-retry-count")),  # set by the openai SDK on each attempt
+            attempt=attempt - 1,
             retry_after=retry_after(response.headers) if response is not None else None,
         )
-
-
-def retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds the service asked to wait (Azure sends both headers on a 429)."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return float(headers[name]) * scale
-        except (KeyError, ValueError):
-            continue
-    return None
 
 
 def _reason(exc: Exception) -> str:
     """`ConnectError: [Errno 111] Connection refused`; httpx messages carry no headers, so no secret."""
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _int(value: str | None) -> int:
-    try:
-        return int(value or 0)
-    except ValueError:
-        return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from services.usage import record_call
-from services.workspace import Workspace, calling
+from services.workspace import LONG_TIMEOUT, Workspace, calling
 
 
 @dataclass
@@ -67,7 +67,8 @@ def chat(
     start = time.perf_counter()
     with calling():
         stream = ws.openai().chat.completions.create(
-            model=deployment, messages=messages, stream=True, stream_options={"include_usage": True}, **options
+            model=deployment, messages=messages, stream=True, stream_options={"include_usage": True},
+            timeout=LONG_TIMEOUT, **options  # a model may think a while between pieces
         )
         with stream:
             for chunk in stream:

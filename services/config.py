@@ -16,12 +16,14 @@ environment variables users already have; with nothing configured, the built-in 
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.paths import config_dir
@@ -31,10 +33,35 @@ ENV = "env"  # the profile made from environment variables alone
 DATA_PLANE_VERSION = "2024-10-21"  # latest GA (spec section 2)
 PREVIEW_VERSION = "2025-04-01-preview"  # pause/resume, method, DPO, trainingType
 MANAGEMENT_VERSION = "2024-10-01"
+ENDPOINT_EXAMPLE = "https://<resource>.openai.azure.com"
+MANAGEMENT_EXAMPLE = "https://management.azure.com"
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says what to fix and where."""
+
+
+def checked_endpoint(value: str, example: str = ENDPOINT_EXAMPLE) -> str:
+    """`value` as ftdeck uses an endpoint: scheme://host[:port], a trailing / dropped. Anything
+    else is refused (a ValueError whose text follows the value: "is not ...") with the fix: ftdeck
+    adds the /openai/... and ARM paths itself, so a path (copied from a portal's sample URL) would
+    only ever 404."""
+    text = value.strip()
+    parts = urlsplit(text if "://" in text else f"//{text}")  # without a scheme, still find the host
+    if parts.scheme not in ("https", "http"):
+        good = f"https://{parts.netloc}" if parts.netloc and not parts.scheme else example
+        raise ValueError(f"is not an http(s) URL: expected something like {good}")
+    try:
+        parts.port  # raises on a port that is not a number, or out of range
+    except ValueError:
+        raise ValueError(f"has no valid port (a number from 1 to 65535 after ':'): expected something like {example}") from None
+    if not parts.hostname:
+        raise ValueError(f"has no host name: expected something like {example}")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError(f"has a path ({text[len(origin):]}): ftdeck adds /openai/... itself; "
+                         f"give the resource's address alone: {origin}")
+    return origin
 
 
 class Profile(BaseModel):
@@ -54,6 +81,16 @@ class Profile(BaseModel):
     accent: str | None = None
 
     model_config = {"extra": "forbid"}
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else checked_endpoint(value)
+
+    @field_validator("management_endpoint")
+    @classmethod
+    def _management_endpoint(cls, value: str) -> str:
+        return checked_endpoint(value, MANAGEMENT_EXAMPLE)
 
 
 class ConfigFile(BaseModel):
@@ -78,6 +115,104 @@ class Environment(BaseSettings):
     management_token: SecretStr | None = Field(None, validation_alias="FTDECK_MANAGEMENT_TOKEN")
     profile: str | None = Field(None, validation_alias="FTDECK_PROFILE")
 
+    # Checked as they are read: a variable that is set must say something usable. An empty
+    # AZURE_OPENAI_ENDPOINT would otherwise quietly mean "the built-in emulator".
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(f"is set but empty: set it like {ENDPOINT_EXAMPLE}, or unset it "
+                             "(unset AZURE_OPENAI_ENDPOINT) to use the built-in emulator")
+        return None if value is None else checked_endpoint(value)
+
+    @field_validator("management_endpoint")
+    @classmethod
+    def _management_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else checked_endpoint(value, MANAGEMENT_EXAMPLE)
+
+
+class EmulatorEnvironment(BaseSettings):
+    """How the built-in emulator runs: faster for demos, frozen and seeded for screenshots and tests."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
+
+    speed: float = Field(1.0, validation_alias="FTDECK_EMULATOR_SPEED")
+    frozen_at: float | None = Field(None, validation_alias="FTDECK_EMULATOR_FROZEN_AT")
+    seed: int | None = Field(None, validation_alias="FTDECK_EMULATOR_SEED")
+
+    @field_validator("speed", "frozen_at", "seed", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object, info) -> object:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name].default
+        return value
+
+    @field_validator("speed")
+    @classmethod
+    def _speed(cls, value: float) -> float:
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError("is not a number above 0")
+        return value
+
+    @field_validator("frozen_at")
+    @classmethod
+    def _frozen_at(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and 0 <= value < 2**40):
+            raise ValueError("is not a unix time in seconds")
+        return value
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value < 2**63:
+            raise ValueError("is not a whole number from 0")
+        return value
+
+
+# A good value of each variable, for the message that refuses a bad one.
+GOOD_VALUES = {
+    "FTDECK_EMULATOR_SPEED": "FTDECK_EMULATOR_SPEED=50 (50 times faster)",
+    "FTDECK_EMULATOR_FROZEN_AT": "FTDECK_EMULATOR_FROZEN_AT=1767225600 (a unix time)",
+    "FTDECK_EMULATOR_SEED": "FTDECK_EMULATOR_SEED=7",
+}
+TYPE_MESSAGES = {"float_parsing": "is not a number", "int_parsing": "is not a whole number",
+                 "int_from_float": "is not a whole number", "finite_number": "is not a finite number"}
+
+
+def _message(error: dict) -> str:
+    """What is wrong with a value, to follow it: our validators' texts ("is not ..."), pydantic's
+    type errors in the same words."""
+    if error["type"] in TYPE_MESSAGES:
+        return TYPE_MESSAGES[error["type"]]
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def environment_problems(exc: ValidationError) -> str:
+    """A ValidationError of the environment as one line naming each variable, what it holds and,
+    where the text does not already give one, a good value."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(map(str, error["loc"]))
+        problem = f"{name}={os.environ.get(name, '')!r} {_message(error)}"
+        problems.append(f"{problem}; e.g. {GOOD_VALUES[name]}" if name in GOOD_VALUES else problem)
+    return "; ".join(problems)
+
+
+def emulator_environment() -> EmulatorEnvironment:
+    """FTDECK_EMULATOR_* as the built-in emulator will use them, or a ConfigError naming the bad one."""
+    try:
+        return EmulatorEnvironment()
+    except ValidationError as exc:
+        raise ConfigError(environment_problems(exc)) from None
+
+
+def environment() -> Environment:
+    """The Azure variables, or a ConfigError naming the one that cannot be used and a good value."""
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise ConfigError(environment_problems(exc)) from None
+
 
 def config_path() -> Path:
     return Path(os.environ.get("FTDECK_CONFIG") or config_dir() / "config.toml")
@@ -101,14 +236,21 @@ def validated(data: dict, path: Path) -> ConfigFile:
     try:
         return ConfigFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_file_problem(e) for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def _file_problem(error: dict) -> str:
+    where = ".".join(map(str, error["loc"]))
+    if error["type"] == "value_error":  # ours: the text follows the value
+        return f"{where} {error['input']!r} {_message(error)}"
+    return f"{where}: {_message(error)}"
 
 
 def resolve_profile(name: str | None = None, path: Path | None = None) -> tuple[str, Profile]:
     """(profile name, its settings): --profile, else FTDECK_PROFILE, else the file's default,
     else the environment's AZURE_OPENAI_ENDPOINT, else the built-in emulator."""
-    env = Environment()
+    env = environment()
     file = read_config_file(path)
     name = name or env.profile or file.default_profile
     overrides = {k: v for k, v in env.model_dump(exclude={"profile"}).items() if v is not None}

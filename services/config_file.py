@@ -11,9 +11,7 @@ without ever leaving a key readable by others.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -23,7 +21,9 @@ from urllib.parse import urlsplit
 import tomlkit
 import tomlkit.exceptions
 
-from services.config import ENV, LOCAL, ConfigError, ConfigFile, Profile, config_path, validated
+from services.atomic_write import write_atomically
+from services.config import (ENV, LOCAL, MANAGEMENT_EXAMPLE, ConfigError, ConfigFile, Profile, checked_endpoint, config_path,
+                             validated)
 
 SECRET_FIELDS = ("api_key", "management_token")
 URL_FIELDS = ("endpoint", "management_endpoint")
@@ -165,6 +165,10 @@ def _check_url(key: str, value: str) -> None:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         example = "https://<resource>.openai.azure.com" if key == "endpoint" else "https://management.azure.com"
         raise ConfigError(f"{key} {value!r} is not an http(s) URL: expected something like {example}")
+    try:
+        checked_endpoint(value, MANAGEMENT_EXAMPLE if key == "management_endpoint" else "https://<resource>.openai.azure.com")
+    except ValueError as exc:
+        raise ConfigError(f"{key} {value!r} {exc}: nothing written") from None
 
 
 def _read(path: Path) -> tuple[str, dict]:
@@ -249,30 +253,4 @@ def write_private(path: Path, text: str) -> None:
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True)
         folder.chmod(0o700)  # whatever the umask
-    temporary = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with open(fd, "wb") as file:
-            os.fchmod(fd, 0o600)  # the umask may have taken more away
-            file.write(text.encode("utf-8"))
-            file.flush()
-            os.fsync(fd)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (where the system allows opening a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomically(path, text, mode=0o600)

@@ -12,13 +12,20 @@ import json
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import BinaryIO, Iterator, NamedTuple
 
 from services.dataset_rules import CHECKS, ROLES, BadExample, counted_messages, fingerprint, format_of
 from services.model_families import COMPLETION
 from services.tokens import encoding_for_model
 
 MAX_KEPT = 100  # errors (and over-limit examples) listed per range; the rest are only counted
+# The longest line read as an example. The largest example Azure trains on is 65,536 tokens (spec
+# section 3) of at most 128 bytes each (the longest token of o200k_base and cl100k_base): 8 MB of
+# text, plus room for an image sent inline (10 MB at most, 13.4 MB as base64). A longer line is
+# reported without being held or parsed: parsing and counting it would take ~10x its size in memory
+# (a 300 MB line took 3.3 GB), and it is nearly always a file without line breaks.
+MAX_LINE_BYTES = 32 * 2**20
+SKIP_BYTES = 2**20  # what is read at a time while skipping an over-long line
 CACHE_LIMIT = 1_000  # distinct system messages and names whose token counts are remembered
 JSON_SPACE = " \t\n\r"  # what json allows around a value
 _scan_json = json.JSONDecoder().scan_once  # json.loads' own scanner, without its wrapping
@@ -99,18 +106,65 @@ class TokenCounter:
 
 def scan_range(task: ScanTask) -> RangeScan:
     """Check and count every line of `task`'s byte range."""
+    scan = RangeScan()
+    counter = TokenCounter(task.model)
     with open(task.path, "rb") as f:
         f.seek(task.start)
-        data = f.read(task.end - task.start)
+        for number, raw in enumerate(_lines(f, task.end - task.start), start=1):
+            scan.lines = number
+            if isinstance(raw, int):
+                scan.error(number, too_long(raw, task.token_limit))
+            elif raw.strip():  # blank lines are skipped, as the service does
+                _scan_line(scan, task, counter, number, raw)
+    return scan
+
+
+def _lines(f: BinaryIO, size: int) -> Iterator[bytes | int]:
+    """The range's lines without their newline. A range is cut at about CHUNK_BYTES, so it is
+    read at once and split (the fast way); only one holding a very long line is read line by line."""
+    if size > MAX_LINE_BYTES:
+        yield from (raw if isinstance(raw, int) else raw.rstrip(b"\n") for raw in lines_of(f, size))
+        return
+    data = f.read(size)
     lines = data.split(b"\n")
     if data.endswith(b"\n"):
         lines.pop()
-    scan = RangeScan(lines=len(lines))
-    counter = TokenCounter(task.model)
-    for number, raw in enumerate(lines, start=1):
-        if raw.strip():  # blank lines are skipped, as the service does
-            _scan_line(scan, task, counter, number, raw)
-    return scan
+    yield from lines
+
+
+def lines_of(f: BinaryIO, size: int) -> Iterator[bytes | int]:
+    """The next `size` bytes of `f` line by line (each with its newline); a line longer than
+    MAX_LINE_BYTES comes as its length, skipped a megabyte at a time rather than held."""
+    while size > 0:
+        raw = f.readline(min(size, MAX_LINE_BYTES + 1))
+        if not raw:
+            return
+        size -= len(raw)
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            skipped = skip_line(f, size)
+            size -= skipped
+            yield len(raw) + skipped
+        else:
+            yield raw
+
+
+def skip_line(f: BinaryIO, size: int) -> int:
+    """Read on past the end of the current line (at most `size` bytes); returns the bytes read."""
+    skipped = 0
+    while skipped < size:
+        piece = f.readline(min(size - skipped, SKIP_BYTES))
+        if not piece:
+            break
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    return skipped
+
+
+def too_long(length: int, token_limit: int) -> str:
+    return (f"{length / 2**20:,.0f} MB on one line, longer than any example can be (at most {token_limit:,} tokens, "
+            f"a few MB of text, and an image or two): not read; is the file missing its line breaks? "
+            "Put one JSON example object on each line")
 
 
 def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: int, raw: bytes) -> None:

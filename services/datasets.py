@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from services.dataset_rules import BadExample, format_of
-from services.dataset_scan import RangeScan, ScanTask, scan_range
+from services.dataset_scan import RangeScan, ScanTask, lines_of, scan_range, skip_line
 from services.model_families import CHAT, PREFERENCE, family_of, formats_for
 from services.tokens import encoding_for_model
 
@@ -221,7 +221,9 @@ def _first_format(f: BinaryIO, start: int) -> tuple[str | None, int | None]:
     """The format of the first line that is a recognisable example, and its line number; every
     other example must share it."""
     f.seek(start)
-    for number, raw in enumerate(f, start=1):
+    for number, raw in enumerate(lines_of(f, 2**63), start=1):
+        if isinstance(raw, int):  # too long to read: the scan reports it
+            continue
         try:
             record = json.loads(raw.decode("utf-8"))
             if isinstance(record, dict):
@@ -235,7 +237,7 @@ def _line_ranges(f: BinaryIO, start: int, size: int, chunk: int) -> Iterator[tup
     """Byte ranges of about `chunk` bytes, each ending just after a newline (or at the end)."""
     while start < size:
         f.seek(min(start + chunk, size))
-        f.readline()  # on to the end of the line the cut fell in
+        skip_line(f, size)  # on to the end of the line the cut fell in, however long
         end = min(f.tell(), size) if start + chunk < size else size
         yield start, end
         start = end

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import threading
 from typing import Any, Callable, Iterator, Literal
 
@@ -13,13 +15,24 @@ from services.api_calls import Call, CallLog
 Deletion = Literal["deleted", "gone", "absent"]  # gone: a retry found nothing because the lost attempt deleted it
 NOTHING_SENT = ("ConnectError", "ConnectTimeout")  # no connection: the request never reached the service
 
+# Exit codes of every command (the README's table).
+REFUSED = 1  # the service or the data said no (a job that failed, a 4xx, an answer that makes no sense)
+BAD_INPUT = 2  # bad input or an unreadable file
+UNREACHABLE = 3  # could not reach the service: nothing accepts connections, no answer in time, dropped
+STATUS_UNKNOWN = 4  # done (the file is uploaded) but what came of it could not be read: do not send it again
+
 
 class FtdeckError(Exception):
     """A failure to show as it is: the message names the problem and, where known, the fix."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    def __init__(self, message: str, exit_code: int = REFUSED) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class UnexpectedAnswer(FtdeckError):
+    """An answer no Azure service gives: a redirect, a sign-in or proxy page, JSON that is not JSON,
+    a created thing without an id. Believing it would print nonsense or crash later."""
 
 
 DATA_PLANE_AUTH_HINT = (
@@ -49,13 +62,17 @@ def explain_openai_error(exc: Exception) -> FtdeckError:
         return explain_no_answer(exc.__cause__ or exc, _origin(exc.request.url), "the endpoint", "AZURE_OPENAI_ENDPOINT")
     if isinstance(exc, openai.APIStatusError):
         code, message = _body_error(exc.body)
+        if message is None and not _is_json(exc.response):  # an HTML error page from a proxy or gateway
+            return UnexpectedAnswer(_unexpected(exc.response.request, exc.response, "not the service's error"))
         message = message or exc.message
         if exc.status_code in (401, 403):
             return FtdeckError(f"{exc.status_code} {message} — {DATA_PLANE_AUTH_HINT}")
         if exc.status_code == 429:
             wait = exc.response.headers.get("retry-after")
-            return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}")
-        return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "))
+            return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}", UNREACHABLE)
+        # Still failing when the retries' deadline came: the service could not be reached, try later.
+        code_ = UNREACHABLE if exc.status_code >= 500 else REFUSED
+        return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "), code_)
     return FtdeckError(str(exc))
 
 
@@ -63,15 +80,17 @@ def explain_no_answer(exc: BaseException, url: str, what: str, setting: str) -> 
     """A request that got no answer, told by why: nothing accepted the connection (a wrong or
     stopped endpoint: check `setting`), the answer did not come in time, or the service took the
     request and the connection was dropped before its answer (the endpoint is right: try again)."""
+    if isinstance(exc, FtdeckError):  # already said (an unexpected answer)
+        return exc
     reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)):
         return FtdeckError(f"cannot reach {what}: nothing accepts connections at {url} ({reason}); "
-                           f"check {setting} and the network")
+                           f"check {setting} and the network", UNREACHABLE)
     if isinstance(exc, httpx.TimeoutException):
-        return FtdeckError(f"no answer from {url} in time ({reason}): try again")
+        return FtdeckError(f"no answer from {url} in time ({reason}): try again", UNREACHABLE)
     if isinstance(exc, httpx.TransportError):
-        return FtdeckError(f"the connection to {url} was dropped before an answer came ({reason}): try again")
-    return FtdeckError(f"cannot reach {what} at {url} ({reason}); check {setting} and the network")
+        return FtdeckError(f"the connection to {url} was dropped before an answer came ({reason}): try again", UNREACHABLE)
+    return FtdeckError(f"cannot reach {what} at {url} ({reason}); check {setting} and the network", UNREACHABLE)
 
 
 def what_went_wrong(exc: Exception) -> str:
@@ -83,6 +102,11 @@ def what_went_wrong(exc: Exception) -> str:
     if cause is not None:
         return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
     return str(explain_openai_error(exc))
+
+
+def nothing_sent(exc: Exception) -> bool:
+    """Whether a failed SDK request never reached the service (no connection was made)."""
+    return isinstance(exc.__cause__, (httpx.ConnectError, httpx.UnsupportedProtocol))
 
 
 def maybe_done(doing: str, exc: Exception, kind: str, maybe: str) -> FtdeckError:
@@ -102,10 +126,82 @@ def explain_management_response(response: httpx.Response) -> FtdeckError:
     try:
         code, message = _body_error(response.json())
     except ValueError:
-        code, message = None, response.text[:200]
+        return UnexpectedAnswer(_unexpected(response.request, response, "not the service's error"))
     if response.status_code in (401, 403):
         return FtdeckError(f"{response.status_code} {message or ''} — {MANAGEMENT_AUTH_HINT}")
-    return FtdeckError(f"{response.status_code} {code or ''}: {message or response.reason_phrase}".replace("  ", " "))
+    exit_code = UNREACHABLE if response.status_code == 429 or response.status_code >= 500 else REFUSED
+    return FtdeckError(f"{response.status_code} {code or ''}: {message or response.reason_phrase}".replace("  ", " "), exit_code)
+
+
+# ---------------------------------------------------------------- answers checked before believed
+
+
+def check_answer(request: httpx.Request, response: httpx.Response) -> None:
+    """Raise UnexpectedAnswer for an answer the service would not give: a redirect (not followed:
+    a POST would come back as a GET), or a success that is not JSON where JSON is due (a proxy's
+    or portal's page). File contents and event streams are not JSON; a DELETE may answer nothing."""
+    if 300 <= response.status_code < 400:
+        location = httpx.URL(response.headers.get("location", ""))
+        to = f" to {_origin(location)}{location.path}" if location.host else ""
+        raise UnexpectedAnswer(_unexpected(request, response, f"a redirect{to}, which ftdeck does not follow; "
+                                                              "check the endpoint setting"))
+    if not 200 <= response.status_code < 300 or response.status_code == 204:
+        return
+    if request.url.path.endswith("/content") or _media_type(response) == "text/event-stream":
+        return
+    try:
+        body = response.content
+    except httpx.ResponseNotRead:  # streamed: the reader finds out
+        return
+    if not body.strip() and request.method == "DELETE":
+        return
+    if not _is_json(response):
+        raise UnexpectedAnswer(_unexpected(request, response, "not JSON (a proxy or sign-in page?); check the endpoint setting"))
+    try:
+        json.loads(body)
+    except ValueError:
+        raise UnexpectedAnswer(_unexpected(request, response, "JSON that does not parse")) from None
+
+
+def created_id(thing: Any, what: str, where: str) -> str:
+    """The id of something just created; an answer without one is not believed."""
+    found = thing.get("id") if isinstance(thing, dict) else None
+    if not isinstance(found, str) or not found:
+        raise UnexpectedAnswer(f"{where} answered without the new {what}'s id ({_short(repr(thing))}): "
+                               f"check `ftdeck {what}s list` before trying again")
+    return found
+
+
+def _media_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _is_json(response: httpx.Response) -> bool:
+    media = _media_type(response)
+    return media == "application/json" or media.endswith("+json")
+
+
+def _unexpected(request: httpx.Request, response: httpx.Response, what: str) -> str:
+    """`GET http://host/openai/files answered 200 text/html ("Sign in"): not JSON ...`: one line,
+    the URL without its query (which can hold a token)."""
+    kind = _media_type(response) or "no content-type"
+    try:
+        glimpse = _glimpse(response.text)
+    except httpx.ResponseNotRead:
+        glimpse = ""
+    seen = f" ({glimpse})" if glimpse else ""
+    return f"{request.method} {_origin(request.url)}{request.url.path} answered {response.status_code} {kind}{seen}: {what}"
+
+
+def _glimpse(text: str) -> str:
+    """A page's title, else its first words, on one short line."""
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    return _short(match.group(1) if match else text)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return repr(line if len(line) <= limit else line[:limit] + "…")
 
 
 # ---------------------------------------------------------------- what retries tell

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from services.atomic_write import write_atomically
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
-from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done
-from services.workspace import Workspace, backoff, calling
+from services.errors import STATUS_UNKNOWN, Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
+from services.safe_names import safe_file_name
+from services.retries import again_for_sdk, sending_once
+from services.workspace import LONG_TIMEOUT, Workspace, calling
 
 FINAL = ("processed", "error", "deleted")
 
@@ -113,43 +116,52 @@ def upload_file(
     on_status(f"uploading {path.name} ({path.stat().st_size:,} bytes)")
     with calling():
         created = _upload_once(ws, path, on_status)
-    on_status(f"uploaded as {created['id']}: {created['status']}")
+    on_status(f"uploaded as {created['id']}: {created.get('status')}")
     if wait:
-        created = wait_for_file(ws, created["id"], on_status)
+        try:
+            created = wait_for_file(ws, created["id"], on_status)
+        except FtdeckError as exc:
+            if exc.exit_code == STATUS_UNKNOWN or str(exc).startswith("the service rejected"):
+                raise
+            # The file is there: a script that uploads again would make a second one.
+            raise FtdeckError(f"uploaded as {created['id']}; status unknown ({exc}): see `ftdeck files show "
+                              f"{created['id']}`, do not upload it again", STATUS_UNKNOWN) from None
     return Upload(created, report)
 
 
 def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) -> dict:
-    """POST the file without the SDK's retries, which would send it again after a lost answer
-    (two files, one orphaned): after a dropped connection or a 5xx, a new file of the same name
-    and size that appeared meanwhile is ours; otherwise it is sent again, at most three times."""
+    """POST the file once per attempt, never twice blindly, which would make two files (one
+    orphaned) after a lost answer: after a dropped connection or a 5xx, a new file of the same
+    name and size that appeared meanwhile is ours; otherwise, as after a 429, it is sent again
+    under the one retry policy (services/retries.py), each wait reported."""
     import openai
 
     client = ws.openai()
     size = path.stat().st_size
     before = {f["id"] for f in list_files(ws, "fine-tune")}
-    once = client.with_options(max_retries=0)
-    for attempt in range(1, 4):
+    once = client.with_options(max_retries=0)  # whatever client this is, the SDK must not resend it either
+
+    def attempt(n: int) -> dict:
         try:
-            with path.open("rb") as f:
-                return once.files.create(file=(path.name, f), purpose="fine-tune").model_dump()
-        except openai.RateLimitError:
-            if attempt == 3:
-                raise
+            with sending_once(), path.open("rb") as f:
+                created = once.files.create(file=(path.name, f), purpose="fine-tune", timeout=LONG_TIMEOUT).model_dump()
         except (openai.APIConnectionError, openai.InternalServerError) as exc:
+            if nothing_sent(exc):
+                raise
             try:
                 listed = list_files(ws, "fine-tune")
             except FtdeckError:
                 raise maybe_done(f"uploading {path.name}", exc, "file", "the file may have arrived") from None
             arrived = [f for f in listed if f["id"] not in before and f["filename"] == path.name and f["bytes"] == size]
-            if arrived:
-                on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
-                return arrived[0]
-            if attempt == 3:
-                raise
-        on_status(f"upload failed; sending it again (attempt {attempt + 1} of 3)")
-        time.sleep(backoff(attempt))
-    raise AssertionError("unreachable: the last attempt returns or raises")
+            if not arrived:
+                on_status(f"{what_went_wrong(exc)}; the file did not arrive, sending it again")
+                raise  # the policy sends it again
+            on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
+            return arrived[0]
+        created_id(created, "file", "POST /openai/files")
+        return created
+
+    return ws.retries.run(attempt, again_for_sdk, "POST /openai/files", ws.report_wait)
 
 
 def wait_for_file(ws: Workspace, file_id: str, on_status: Callable[[str], None] = lambda s: None, poll: float = 1.0) -> dict:
@@ -167,26 +179,27 @@ def wait_for_file(ws: Workspace, file_id: str, on_status: Callable[[str], None] 
     return body
 
 
-def download_file(ws: Workspace, file_id: str, destination: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write a file's content atomically: a partial download never replaces anything."""
+def download_file(ws: Workspace, file_id: str, destination: str | os.PathLike, *, overwrite: bool = False,
+                  on_note: Callable[[str], None] = lambda note: None) -> Path:
+    """Write a file's content atomically: a partial download never replaces anything. Into a
+    folder, it goes under the service's name for it made safe (services/safe_names.py; on_note
+    hears how the name was changed): whatever the service says, nothing is written elsewhere."""
     destination = Path(destination)
     if destination.is_dir():
-        destination = destination / get_file(ws, file_id)["filename"]
-    if destination.exists() and not overwrite:
+        safe = safe_file_name(str(get_file(ws, file_id).get("filename") or ""))
+        if safe.note:
+            on_note(safe.note)
+        destination = destination / safe.name
+    if os.path.lexists(destination) and not overwrite:
         raise FtdeckError(f"{destination} exists; pass --force to overwrite it", exit_code=2)
     with calling():
         content = ws.openai().files.content(file_id).content
-    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a download is an ordinary file
-        os.replace(tmp, destination)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomically(destination, content, overwrite=overwrite)
+    except FileExistsError:
+        raise FtdeckError(f"{destination} exists; pass --force to overwrite it", exit_code=2) from None
+    except OSError as exc:
+        raise FtdeckError(f"{destination}: cannot be written ({exc.strerror or exc}): nothing written", exit_code=2) from None
     return destination
 
 

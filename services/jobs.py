@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from services.errors import Deletion, FtdeckError, deleted_or_gone, maybe_done, what_went_wrong
+from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.files import upload_file
-from services.workspace import Workspace, backoff, calling
+from services.retries import again_for_sdk, sending_once
+from services.workspace import Workspace, calling
 
 FINISHED = ("succeeded", "failed", "cancelled")
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 TRAINING_TYPES = {"standard": "standard", "globalstandard": "globalstandard", "developertier": "developerTier"}
-CREATE_ATTEMPTS = 4  # the first POST and up to three more
 RECENT_JOBS = 50  # how far down the job list (newest first) a job we created is looked for
 
 
@@ -112,38 +111,38 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
 def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], on_status: Callable[[str], None]) -> dict:
     """POST the job, and never create it twice.
 
-    The SDK's own retries would resend the request after a dropped connection, a timeout or a 5xx,
-    when the service may have created the job and only its answer was lost: two jobs, both billed.
-    So the POST goes without SDK retries; a 429 (refused before anything was done) is sent again
-    after its retry-after, and any other failure first reads the job list: a job that was not
-    there before, for the same model, files, suffix and seed, is ours."""
+    A POST sent again blindly after a dropped connection, a timeout or a 5xx, when the service
+    created the job and only its answer was lost, makes two jobs, both billed. So the POST goes
+    once per attempt (the client does not resend it); a 429 (refused before anything was done) is
+    sent again after its retry-after, and any other failure first reads the job list: a job that
+    was not there before, for the same model, files, suffix and seed, is ours. Attempts follow the
+    one retry policy (services/retries.py), and each wait is reported."""
     import openai
 
     client = ws.openai()
     before = {job.id for job in client.fine_tuning.jobs.list(limit=RECENT_JOBS).data}
-    once = client.with_options(max_retries=0)
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
+    once = client.with_options(max_retries=0)  # whatever client this is, the SDK must not resend it either
+
+    def attempt(n: int) -> dict:
         try:
-            return once.fine_tuning.jobs.create(**body, **options).model_dump()
-        except openai.RateLimitError as exc:
-            if attempt == CREATE_ATTEMPTS:
-                raise
-            wait = _retry_after(exc.response, attempt)
-            on_status(f"throttled (429); sending the job again in {wait:g} s")
+            with sending_once():
+                created = once.fine_tuning.jobs.create(**body, **options).model_dump()
         except (openai.APIConnectionError, openai.InternalServerError) as exc:
+            if nothing_sent(exc):
+                raise
             try:
-                created = _created_since(client, before, body)
+                found = _created_since(client, before, body)
             except openai.OpenAIError:
                 raise maybe_done("creating the job", exc, "job", "the job may have been created") from None
-            if created is not None:
-                on_status(f"the answer was lost, but the job was created: {created['id']}")
-                return created
-            if attempt == CREATE_ATTEMPTS:
-                raise
-            wait = backoff(attempt)
-            on_status(f"{what_went_wrong(exc)}; the job was not created, sending it again in {wait:g} s")
-        time.sleep(wait)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+            if found is None:
+                on_status(f"{what_went_wrong(exc)}; the job was not created, sending it again")
+                raise  # the policy sends it again
+            on_status(f"the answer was lost, but the job was created: {found['id']}")
+            return found
+        created_id(created, "job", "POST /openai/fine_tuning/jobs")
+        return created
+
+    return ws.retries.run(attempt, again_for_sdk, "POST /openai/fine_tuning/jobs", ws.report_wait)
 
 
 def _created_since(client: Any, before: set[str], body: dict[str, Any]) -> dict | None:
@@ -157,15 +156,6 @@ def _created_since(client: Any, before: set[str], body: dict[str, Any]) -> dict 
         if same_files and all(found.get(key) in (None, body[key]) for key in ("suffix", "seed") if key in body):
             return found
     return None
-
-
-def _retry_after(response: Any, attempt: int) -> float:
-    """What the service asked us to wait (capped at 30 s), or an exponential backoff."""
-    try:
-        wait = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        wait = backoff(attempt)
-    return min(max(wait, 0.0), 30.0)
 
 
 def cancel_job(ws: Workspace, job_id: str) -> dict:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -20,12 +19,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from services.atomic_write import write_atomically
 from services.chat import Reply, chat
 from services.dataset_rules import BadExample, counted_messages, format_of
 from services.deployments import get_deployment, is_fine_tuned
 from services.errors import FtdeckError
 from services.jobs import list_checkpoints, list_jobs
 from services.paths import data_dir
+from services.safe_names import safe_file_name
 from services.workspace import Workspace, calling
 
 SIDES = "AB"
@@ -260,18 +261,17 @@ def new_conversation(deployments: list[str]) -> Conversation:
 
 def save(conversation: Conversation) -> Path:
     """Write the conversation atomically: a crash mid-write leaves the previous version."""
+    path = _file_of(conversation, ".json")
+    write_atomically(path, json.dumps(conversation.to_json(), ensure_ascii=False, default=str))
+    return path
+
+
+def _file_of(conversation: Conversation, suffix: str) -> Path:
+    """Its file in the playground folder. The id comes from the saved JSON when it was loaded,
+    so it is an outside name like any other."""
     folder = playground_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{conversation.id}.json"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{conversation.id}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(conversation.to_json(), f, ensure_ascii=False, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return folder / safe_file_name(conversation.id + suffix, "the conversation id made it").name
 
 
 def _saved() -> list[Path]:
@@ -372,9 +372,8 @@ def export_markdown(conversation: Conversation) -> str:
 
 
 def save_markdown(conversation: Conversation) -> Path:
-    path = playground_dir() / f"{conversation.id}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(export_markdown(conversation), encoding="utf-8")
+    path = _file_of(conversation, ".md")
+    write_atomically(path, export_markdown(conversation))
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 
 from services.errors import FtdeckError
@@ -18,10 +19,31 @@ class Curves:
     rows: list[dict[str, float | None]]
 
     @classmethod
-    def parse(cls, text: str) -> "Curves":
+    def parse(cls, text: str, source: str = "results.csv") -> "Curves":
+        """Every row as numbers (an empty cell is None). A file without a `step` column, or with a
+        cell that is not a finite number, is refused in one line naming `source`, row and column."""
+        reader = csv.DictReader(io.StringIO(text))
+        columns = [name.strip() for name in reader.fieldnames or []]
+        if "step" not in columns:
+            raise FtdeckError(f"{source} has no 'step' column (columns: {', '.join(columns)[:200] or 'none'}): "
+                              "not a fine-tuning results file")
         rows = []
-        for raw in csv.DictReader(io.StringIO(text)):
-            rows.append({k.strip(): (float(v) if v not in ("", None) else None) for k, v in raw.items() if k})
+        for raw in reader:
+            row: dict[str, float | None] = {}
+            for key, value in raw.items():
+                if not key:
+                    continue
+                value = (value or "").strip() if isinstance(value, str) else ""
+                try:
+                    number = float(value) if value else None
+                except ValueError:
+                    number = math.nan
+                if number is not None and not math.isfinite(number):
+                    raise FtdeckError(f"{source} line {reader.line_num}, column '{key.strip()}': {value[:40]!r} is not a finite number")
+                row[key.strip()] = number
+            if row.get("step") is None:
+                raise FtdeckError(f"{source} line {reader.line_num}: no step number")
+            rows.append(row)
         return cls(rows)
 
     def series(self, column: str) -> list[tuple[int, float]]:
@@ -58,4 +80,4 @@ def download_results(ws: Workspace, job_id: str) -> str:
     if not job.get("result_files"):
         raise FtdeckError(f"{job_id} has no results file yet (status {job['status']}); results come when a job succeeds")
     with calling():
-        return ws.openai().files.content(job["result_files"][0]).text
+        return ws.openai().files.content(job["result_files"][0]).text  # parsed (and checked) by Curves.parse

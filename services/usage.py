@@ -4,13 +4,21 @@ how many days are left at most."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
+from filelock import FileLock
+
+from services.atomic_write import write_atomically
 from services.paths import data_dir
+
+# Reading, changing and writing the file is one step: both playground sides record from their own
+# threads, and other ftdeck processes (the CLI beside the TUI) share the file.
+_in_this_process = threading.Lock()
 
 
 def _path() -> Path:
@@ -19,20 +27,25 @@ def _path() -> Path:
 
 def _read() -> dict[str, float]:
     try:
-        return json.loads(_path().read_text(encoding="utf-8"))
+        calls = json.loads(_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return calls if isinstance(calls, dict) else {}
+
+
+@contextlib.contextmanager
+def _one_writer() -> Iterator[Path]:
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _in_this_process, FileLock(path.with_name(path.name + ".lock")):
+        yield path
 
 
 def record_call(endpoint: str, deployment: str, when: float | None = None) -> None:
-    calls = _read()
-    calls[f"{endpoint}|{deployment}"] = when or time.time()
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calls.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(calls, f)
-    os.replace(tmp, path)
+    with _one_writer() as path:
+        calls = _read()
+        calls[f"{endpoint}|{deployment}"] = when or time.time()
+        write_atomically(path, json.dumps(calls))
 
 
 def last_call(endpoint: str, deployment: str) -> float | None:

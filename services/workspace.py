@@ -5,18 +5,17 @@ together they cost over a second of start-up."""
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import httpx
 from pydantic import SecretStr
 
-from services.api_calls import CallLog, RecordingClient, retry_after
-from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, resolve_profile
+from services.api_calls import CallLog, RecordingClient
+from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, emulator_environment, resolve_profile
 from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
+from services.retries import RetryPolicy, Wait
 
 if TYPE_CHECKING:
     from openai import AzureOpenAI
@@ -25,8 +24,10 @@ if TYPE_CHECKING:
 
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
-MANAGEMENT_ATTEMPTS = 4  # the first request and up to three more
-LONGEST_WAIT = 30.0  # seconds; a longer retry-after (a quota spent for the day) is reported, not slept through
+# A listing answers in seconds: past 30 s without a byte, the endpoint is not answering (the TUI
+# says OFFLINE, a command tries again or says so). Uploads and streamed replies wait longer.
+TIMEOUT = httpx.Timeout(30, connect=5)
+LONG_TIMEOUT = httpx.Timeout(600, connect=5)
 NO_MANAGEMENT_PLANE = (
     "deployments need the management plane: set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and "
     "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)"
@@ -39,6 +40,8 @@ class Workspace:
     profile: Profile
     emulator: "EmbeddedEmulator | None" = None
     calls: CallLog = field(default_factory=CallLog, repr=False)
+    retries: RetryPolicy = field(default_factory=RetryPolicy.from_environment, repr=False)
+    _wait_listeners: list = field(default_factory=list, repr=False)
     _openai: "AzureOpenAI | None" = field(default=None, repr=False)
     _management: httpx.Client | None = field(default=None, repr=False)
     _credential: Any = field(default=None, repr=False)
@@ -50,6 +53,17 @@ class Workspace:
     @property
     def is_emulator(self) -> bool:
         return self.emulator is not None
+
+    def on_wait(self, listener: "Callable[[Wait], object]") -> None:
+        """Hear of each wait before a request is sent again (on the thread that waits)."""
+        self._wait_listeners.append(listener)
+
+    def report_wait(self, wait: Wait) -> None:
+        for listener in list(self._wait_listeners):
+            try:
+                listener(wait)
+            except Exception:  # a broken display must not fail the call
+                pass
 
     def openai(self) -> "AzureOpenAI":
         """The data-plane client, built on first use."""
@@ -64,18 +78,26 @@ class Workspace:
             else:
                 auth = {"api_key": _reveal(self.profile.api_key)}
             # A plain httpx client works with every openai major (1.x uses httpx, 3.x accepts it beside
-            # httpx2); these are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
+            # httpx2); the limits are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
+            # The SDK's own retries are off: the client retries under the one policy, and says so.
             http = RecordingClient(
                 self.calls,
                 "data",
-                timeout=httpx.Timeout(600, connect=5),
+                self.retries,
+                self.report_wait,
+                timeout=TIMEOUT,
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-                follow_redirects=True,
+                transport=self._emulator_transport(),
             )
             self._openai = AzureOpenAI(
-                azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http, **auth
+                azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http,
+                max_retries=0, timeout=TIMEOUT, **auth
             )
         return self._openai
+
+    def _emulator_transport(self) -> httpx.BaseTransport | None:
+        """The built-in emulator's requests go to whichever ftdeck process owns its data now."""
+        return self.emulator.transport() if self.emulator is not None else None
 
     def credential(self) -> Any:
         """Entra ID: environment, workload/managed identity, Azure CLI, azd...; on a terminal with none
@@ -111,37 +133,28 @@ class Workspace:
     def arm(self, method: str, path: str = "", body: dict | None = None) -> httpx.Response:
         """A management-plane request under this account's deployments; errors become FtdeckError.
 
-        Sent again after throttling (429), a server error (5xx) or no answer, once the service's
-        retry-after (or a backoff) has passed: what the openai SDK does on the data plane. Safe to
-        send again: a deployment is read, put and deleted by name, so a request whose answer was
-        lost does nothing more the second time."""
+        Sent again under the retry policy (throttling, server errors, no answer), as on the data
+        plane. Safe to send again: a deployment is read, put and deleted by name, so a request
+        whose answer was lost does nothing more the second time."""
         p = self.profile
         if not self.has_management_plane:
             raise FtdeckError(NO_MANAGEMENT_PLANE, exit_code=2)
         if self._management is None:
-            self._management = RecordingClient(self.calls, "management", timeout=60)
-        for attempt in range(1, MANAGEMENT_ATTEMPTS + 1):
-            try:
-                response = self._management.request(
-                    method,
-                    self.deployments_url() + path,
-                    params={"api-version": p.management_api_version},
-                    json=body,
-                    headers=self.management_headers(),
-                )
-            except httpx.HTTPError as exc:
-                # Nothing accepted the connection: a wrong or stopped endpoint, better said at once.
-                wait = None if isinstance(exc, httpx.ConnectError) else backoff(attempt)
-                if wait is None or attempt == MANAGEMENT_ATTEMPTS:
-                    raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
-            else:
-                if response.status_code < 400:
-                    return response
-                wait = _retry_wait(response, attempt)
-                if wait is None or attempt == MANAGEMENT_ATTEMPTS:
-                    raise explain_management_response(response)
-            time.sleep(wait)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            self._management = RecordingClient(self.calls, "management", self.retries, self.report_wait, timeout=TIMEOUT,
+                                               transport=self._emulator_transport())
+        try:
+            response = self._management.request(
+                method,
+                self.deployments_url() + path,
+                params={"api-version": p.management_api_version},
+                json=body,
+                headers=self.management_headers(),
+            )
+        except httpx.HTTPError as exc:
+            raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
+        if response.status_code >= 400:
+            raise explain_management_response(response)
+        return response
 
     def preview(self) -> dict[str, Any]:
         """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
@@ -168,21 +181,6 @@ def calling() -> Iterator[None]:
         raise explain_openai_error(exc) from None
 
 
-def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
-    """Seconds to wait before sending again after an error answer, or None when sending again would
-    not help: a refusal (4xx but 429), or a retry-after too long to sit through."""
-    if not (response.status_code == 429 or response.status_code >= 500):
-        return None
-    wait = retry_after(response.headers)
-    return backoff(attempt) if wait is None else wait if wait <= LONGEST_WAIT else None
-
-
-def backoff(attempt: int) -> float:
-    """Seconds to wait before sending again after the `attempt`-th try, when the service named no
-    time: 0.5, 1, 2, ..."""
-    return 0.5 * 2 ** (attempt - 1)
-
-
 def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret else None
 
@@ -196,14 +194,20 @@ def open_workspace(profile_name: str | None = None) -> Workspace:
     if name != LOCAL:
         return Workspace(name, profile)
     from emulator.server import EmbeddedEmulator
+    from emulator.store import DatabaseUnusable
     from services.paths import emulator_data_dir
 
     # Demos run it faster; screenshots and snapshot tests freeze its clock and seed its ids.
-    speed = float(os.environ.get("FTDECK_EMULATOR_SPEED", "1") or 1)
-    frozen_at = os.environ.get("FTDECK_EMULATOR_FROZEN_AT")
-    seed = os.environ.get("FTDECK_EMULATOR_SEED")
-    emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=speed, frozen_at=float(frozen_at) if frozen_at else None,
-                                      seed=int(seed) if seed else None)
+    try:
+        settings = emulator_environment()
+    except ConfigError as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
+    try:
+        emulator = EmbeddedEmulator.start(emulator_data_dir(), speed=settings.speed, frozen_at=settings.frozen_at, seed=settings.seed)
+    except DatabaseUnusable as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
+    except RuntimeError as exc:  # its data folder's owner does not answer
+        raise FtdeckError(str(exc)) from None
     key = SecretStr(emulator.api_key)
     local = Profile(
         endpoint=emulator.url,

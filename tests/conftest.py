@@ -37,6 +37,30 @@ class EmulatorProcess(child.EmulatorProcess):
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"api-key": API_KEY}, params={"api-version": PREVIEW})
 
+    def advance(self, seconds: float) -> float:
+        """Move the emulator's clock on (a frozen one moves only so); returns its new time."""
+        with self.http() as http:
+            return http.post("/_emulator/clock", json={"advance_seconds": seconds}).raise_for_status().json()["now"]
+
+
+FROZEN_AT = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+@pytest.fixture
+def frozen_emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
+    """An emulator whose clock stands still until the test advances it: timing comes from the test,
+    never from how fast the machine is."""
+    emu = EmulatorProcess(tmp_path / "frozen", "--frozen-at", str(FROZEN_AT))
+    yield emu
+    emu.stop()
+
+
+def upload_frozen(emu: EmulatorProcess, client, records: list[dict] | bytes, name: str = "train.jsonl"):
+    """Upload to a frozen emulator: its clock is moved past the file's processing."""
+    created = upload(client, records, name, wait=False)
+    emu.advance(2 * 1.0 + 0.01)  # emulator.files.STAGE_SECONDS, pending then running
+    return client.files.retrieve(created.id)
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
@@ -59,6 +83,31 @@ def fresh_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorProcess]]:
     yield start
     for emu in started:
         emu.stop()
+
+
+class PretendClock:
+    """Stands in for services.retries.CLOCK: a sleep only moves its hands (and is noted), so the
+    retry policy's waits and deadline play out in no time, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.time += seconds
+
+
+@pytest.fixture
+def pretend_clock(monkeypatch) -> PretendClock:
+    from services import retries
+
+    clock = PretendClock()
+    monkeypatch.setattr(retries, "CLOCK", clock)
+    return clock
 
 
 @pytest.fixture
@@ -116,6 +165,33 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not met in time")
+
+
+async def started_app(size=(120, 40)):
+    """Open the TUI as a user does and let it run until it leaves by itself (or 20 s pass)."""
+    from tui.app import FtdeckApp
+
+    app = FtdeckApp()
+    async with app.run_test(size=size) as pilot:
+        for _ in range(400):
+            if app._exit:
+                break
+            await pilot.pause(0.05)
+    return app
+
+
+async def workers_done(pilot, node=None, group: str | None = None) -> None:
+    """Wait until the workers started so far (of `node`, of `group`, or all) have ended, and what they
+    posted has been handled: after this, whatever an action set going has happened, so "nothing
+    happened" can be asserted without guessing how long to wait."""
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    for worker in [w for w in pilot.app.workers if (node is None or w.node is node) and (group is None or w.group == group)]:
+        try:
+            await worker.wait()
+        except (WorkerCancelled, WorkerFailed):
+            pass
+    await pilot.pause()
 
 
 @pytest.fixture

@@ -1,112 +1,97 @@
-"""A hostile service for the tests: the real emulator behind a proxy that plants a hostile string in
-everything a real service could put one in (file names, job errors and models, event messages,
-checkpoint models, deployment names and models, chat replies). Azure would refuse some of these
-strings at creation; a compromised or buggy service, or a man in the middle, would not.
-
-Answers keep the emulator's shapes; only the planted strings differ. Every request is recorded, so
-a test can check that nothing was created behind the user's back. Deployment names go into URLs:
-their planted part holds no '/', and it is taken out of the paths of requests coming back."""
+"""Servers that answer what no Azure service answers, for the client's checks: an HTTP server on
+a free loopback port whose every answer comes from the test (a sign-in page, a redirect, a
+throttle that never ends, a dropped connection), and one that takes connections and never says
+a word."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
-import time
-from urllib.parse import quote, unquote
-
-import httpx
-import uvicorn
-from starlette.requests import Request
-from starlette.responses import Response
-
-# Keys whose string values get the payload added; the others (ids, statuses, times) are left as they are.
-PLANTED = ("filename", "message", "fine_tuned_model", "fine_tuned_model_checkpoint", "status_details")
-KEPT_HEADERS = ("content-type", "retry-after", "x-ms-region", "apim-request-id")
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, NamedTuple
 
 
-def plant(value, payload: str, name_payload: str):
-    """The answer with the payload planted where outside text goes."""
-    if isinstance(value, list):
-        return [plant(v, payload, name_payload) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out = {k: plant(v, payload, name_payload) for k, v in value.items()}
-    for key in PLANTED:
-        if isinstance(out.get(key), str):
-            out[key] = f"{out[key]} {payload}"
-    if out.get("object") == "fine_tuning.job":  # every job carries an error, whatever its status
-        out["error"] = {"code": "invalidTrainingFile", "message": payload, "param": "training_file"}
-    if isinstance(out.get("properties"), dict) and "id" in out and "/deployments/" in str(out["id"]):  # an ARM deployment
-        out["name"] = f"{out['name']}{name_payload}"
-        model = out["properties"].get("model")
-        if isinstance(model, dict) and isinstance(model.get("name"), str):
-            model["name"] = f"{model['name']} {payload}"
-    return out
+class Answer(NamedTuple):
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = {}
+
+
+DROP = Answer(0)  # close the connection without answering
+Answers = Callable[[str, str], Answer]  # (method, path without the query) -> what to answer
+
+
+def json_answer(body: object, status: int = 200, **headers: str) -> Answer:
+    return Answer(status, json.dumps(body).encode(), {"content-type": "application/json", **headers})
+
+
+def page(html: str, status: int = 200, **headers: str) -> Answer:
+    return Answer(status, html.encode(), {"content-type": "text/html; charset=utf-8", **headers})
+
+
+def listing(*items: dict) -> Answer:
+    return json_answer({"object": "list", "data": list(items), "has_more": False})
 
 
 class HostileServer:
-    """The proxy, on a free loopback port, in a thread: `url`, `requests`, `stop()`."""
+    """`answers(method, path)` decides each answer; `requests` keeps (method, path) of each."""
 
-    def __init__(self, upstream: str, payload: str, *, name_payload: str = "", reply: str = "") -> None:
-        assert "/" not in name_payload, "a deployment name goes into URL paths"
-        self.upstream, self.payload, self.name_payload = upstream, payload, name_payload
-        self.reply = reply  # put before every chat reply (the model's words)
-        self.requests: list[tuple[str, str]] = []  # (method, path as the service would see it)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, interface="asgi3", log_level="warning", access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+    def __init__(self, answers: Answers) -> None:
+        self.answers, self.requests = answers, []
+        server = self
 
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
 
-    def created(self, name: str) -> bool:
-        """Whether a deployment called `name` was asked for (a PUT on the management plane)."""
-        return any(method == "PUT" and path.endswith(f"/deployments/{name}") for method, path in self.requests)
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                path = self.path.split("?", 1)[0]
+                server.requests.append((self.command, path))
+                answer = server.answers(self.command, path)
+                if answer is DROP:
+                    self.close_connection = True
+                    return
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
 
-    async def app(self, scope, receive, send) -> None:
-        """Every request forwarded: no routing, which would refuse a path holding a newline."""
-        response = await self.forward(Request(scope, receive))
-        await response(scope, receive, send)
+            do_GET = do_POST = do_PUT = do_DELETE = answer
 
-    async def forward(self, request: Request) -> Response:
-        path = unquote(request.url.path)
-        for planted in {self.name_payload, self.name_payload.replace("\n", "")} - {""}:  # httpx drops a URL's newlines
-            path = path.replace(planted, "")
-        self.requests.append((request.method, path))
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length", "accept-encoding")}
-        async with httpx.AsyncClient(timeout=60) as client:
-            answer = await client.request(request.method, self.upstream + quote(path), params=request.query_params,
-                                          headers=headers, content=await request.body())
-        kind = answer.headers.get("content-type", "")
-        body = answer.content
-        if kind.startswith("application/json"):
-            data = plant(answer.json(), self.payload, self.name_payload)
-            if "/chat/completions" in path:
-                for choice in data.get("choices", []):
-                    choice["message"]["content"] = self.reply + (choice["message"].get("content") or "")
-            body = json.dumps(data).encode()
-        elif kind.startswith("text/event-stream"):
-            body = self.stream(answer.text).encode()
-        return Response(body, status_code=answer.status_code, headers={k: v for k, v in answer.headers.items() if k in KEPT_HEADERS})
+            def log_message(self, *args: object) -> None:
+                pass
 
-    def stream(self, text: str) -> str:
-        """A streamed chat reply: the hostile words come first, then the model's."""
-        out, said = [], False
-        for line in text.split("\n"):
-            if line.startswith("data: {"):
-                chunk = json.loads(line[len("data: "):])
-                for choice in chunk.get("choices", []):
-                    delta = choice.get("delta") or {}
-                    if not said and delta.get("content") is not None:
-                        delta["content"] = self.reply + delta["content"]
-                        said = True
-                line = "data: " + json.dumps(chunk)
-            out.append(line)
-        return "\n".join(out)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SilentServer:
+    """Accepts every connection and never answers (a hung service, a black-holing proxy)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.held.append(connection)  # kept open, never read from or written to
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.held:
+            connection.close()

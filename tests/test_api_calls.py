@@ -50,18 +50,20 @@ def test_calls_on_both_planes_are_recorded_without_secrets(configured):
         assert API_KEY not in fields(call) and "Bearer" not in fields(call)
 
 
-def test_each_throttled_attempt_is_recorded_with_its_retry_after(configured, fresh_emulator, monkeypatch):
+def test_each_throttled_attempt_is_recorded_with_its_retry_after(configured, fresh_emulator, monkeypatch, pretend_clock):
     throttling = fresh_emulator("--faults", "429=1")
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", throttling.url)
+    monkeypatch.setenv("FTDECK_RETRY_DEADLINE", "5")
     ws = open_workspace()
     try:
         with pytest.raises(openai.RateLimitError):
-            ws.openai().with_options(max_retries=1).fine_tuning.jobs.list()
+            ws.openai().fine_tuning.jobs.list()
     finally:
         ws.close()
 
-    calls = ws.calls.recent()
-    assert [(c.status, c.attempt, c.retry_after) for c in calls] == [(429, 0, 1.0), (429, 1, 1.0)]
+    calls = ws.calls.recent()  # each attempt, after waiting the 1 s asked, until the 5 s deadline
+    assert [(c.status, c.attempt, c.retry_after) for c in calls] == [(429, n, 1.0) for n in range(6)]
+    assert pretend_clock.slept == [1.0] * 5
     assert all(API_KEY not in fields(c) for c in calls)
 
 

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, jsonl
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, jsonl, wait_for
 
 BASE = "gpt-4o-mini-2024-07-18"
 SUB, RG, ACCOUNT = ARM_DEPLOYMENTS.split("/")[2], ARM_DEPLOYMENTS.split("/")[4], ARM_DEPLOYMENTS.split("/")[8]
 
 
-@pytest.fixture
-def env(emulator, tmp_path) -> dict[str, str]:
-    """What a user exports to point ftdeck at a resource (here: the test emulator)."""
+def env_for(emulator, tmp_path) -> dict[str, str]:
+    """What a user exports to point ftdeck at a resource (here: a test emulator)."""
     return {
         **os.environ,
         "FTDECK_CONFIG": str(tmp_path / "config.toml"),
@@ -31,6 +30,25 @@ def env(emulator, tmp_path) -> dict[str, str]:
         "AZURE_RESOURCE_GROUP": RG,
         "AZURE_OPENAI_ACCOUNT": ACCOUNT,
     }
+
+
+@pytest.fixture
+def env(emulator, tmp_path) -> dict[str, str]:
+    return env_for(emulator, tmp_path)
+
+
+@pytest.fixture
+def frozen_env(frozen_emulator, tmp_path) -> dict[str, str]:
+    """Pointed at an emulator whose clock moves only when the test moves it: a job waits for the
+    test, however long each command takes to start on this machine."""
+    return env_for(frozen_emulator, tmp_path)
+
+
+def uploaded_frozen(env: dict, emu, path: Path) -> str:
+    """`files upload` to a frozen emulator; its clock is moved past the file's processing."""
+    file_id = as_json(ftdeck(env, "files", "upload", str(path), "--reuse", "no", "--no-wait", "--json"))["id"]
+    emu.advance(2.01)  # emulator.files.STAGE_SECONDS, pending then running
+    return file_id
 
 
 def ftdeck(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -97,13 +115,13 @@ def test_create_uploads_local_paths_and_refuses_bad_values_before_calling(env, d
     assert unknown.returncode == 1 and "does not support fine-tuning" in unknown.stderr
 
 
-def test_watch_exits_1_when_the_job_fails(env, tmp_path):
+def test_watch_exits_1_when_the_job_fails(frozen_env, frozen_emulator, tmp_path):
     small = tmp_path / "small.jsonl"
     small.write_bytes(jsonl(chat_examples(10)))
-    file_id = as_json(ftdeck(env, "files", "upload", str(small), "--reuse", "no", "--json"))["id"]
-    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", file_id, "--epochs", "40", "--json"))
-    ftdeck(env, "jobs", "cancel", job["id"])
-    assert ftdeck(env, "jobs", "watch", job["id"], "--interval", "0.1", check=False).returncode == 1
+    file_id = uploaded_frozen(frozen_env, frozen_emulator, small)
+    job = as_json(ftdeck(frozen_env, "jobs", "create", "--model", BASE, "--training-file", file_id, "--epochs", "40", "--json"))
+    ftdeck(frozen_env, "jobs", "cancel", job["id"])  # still validating: the clock stands still
+    assert ftdeck(frozen_env, "jobs", "watch", job["id"], "--interval", "0.1", check=False).returncode == 1
 
 
 def test_upload_refuses_invalid_data_and_writes_nothing(env, tmp_path):
@@ -126,24 +144,21 @@ def test_download_is_atomic_and_does_not_overwrite(env, dataset, tmp_path):
     assert refused.returncode == 2 and "--force" in refused.stderr
 
 
-def test_pause_resume_and_delete_through_the_cli(env, tmp_path):
+def test_pause_resume_and_delete_through_the_cli(frozen_env, frozen_emulator, tmp_path):
+    env, emu = frozen_env, frozen_emulator
     data = tmp_path / "long.jsonl"
     data.write_bytes(jsonl(chat_examples(30)))
-    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", str(data), "--epochs", "30", "--json"))
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", uploaded_frozen(env, emu, data), "--epochs", "30", "--json"))
     refused = ftdeck(env, "jobs", "delete", job["id"], check=False)
     assert refused.returncode == 1 and "unexpectedEntityState" in refused.stderr
-    import time
-
-    for _ in range(200):
-        if as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))["status"] == "running":
-            break
-        time.sleep(0.1)
-    time.sleep(0.3)
+    status = lambda: as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))["status"]  # noqa: E731
+    emu.advance(4.01)  # validated: it starts
+    wait_for(lambda: status() == "running")
+    emu.advance(1.5)  # one step: it can be paused
+    wait_for(lambda: as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))["trained_tokens"])
     assert as_json(ftdeck(env, "jobs", "pause", job["id"], "--json"))["status"] == "pausing"
-    for _ in range(100):
-        if as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))["status"] == "paused":
-            break
-        time.sleep(0.1)
+    emu.advance(2.0)  # emulator.jobs.PAUSE_SECONDS
+    wait_for(lambda: status() == "paused")
     assert as_json(ftdeck(env, "jobs", "resume", job["id"], "--json"))["status"] == "resuming"
     ftdeck(env, "jobs", "cancel", job["id"])
     assert as_json(ftdeck(env, "jobs", "delete", job["id"], "--json"))["deleted"] is True
@@ -190,16 +205,19 @@ def test_chat_streams_a_reply_in_the_trained_style(env, emulator):
     assert missing.returncode == 1 and "DeploymentNotFound" in missing.stderr
 
 
-def test_event_tail_never_refetches_what_it_holds(emulator, monkeypatch, tmp_path):
-    """Polling a running job fetches only a small window of known events, whatever the history size."""
+def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
+    """Polling a running job fetches the new events and a small window of known ones, whatever the
+    history size: steadily, after a burst (a late poll), and steadily again. The emulator's clock is
+    frozen and moved step by step, so each poll meets exactly the events the test made."""
     import httpx
     from openai import AzureOpenAI
 
     from services.config import Profile
     from services.jobs import EventTail
     from services.workspace import Workspace
-    from tests.conftest import upload, wait_for_job
+    from tests.conftest import upload_frozen, wait_for
 
+    emu = frozen_emulator
     fetched: list[int] = []
 
     def count(response: httpx.Response) -> None:
@@ -207,20 +225,53 @@ def test_event_tail_never_refetches_what_it_holds(emulator, monkeypatch, tmp_pat
             response.read()
             fetched.append(len(response.json()["data"]))
 
-    client = emulator.openai()
-    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(20)).id, hyperparameters={"n_epochs": 10})
-    ws = Workspace("test", Profile(endpoint=emulator.url))
-    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
+    client = emu.openai()
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(40)).id,
+                                         hyperparameters={"n_epochs": 3})  # 120 steps
+    ws = Workspace("test", Profile(endpoint=emu.url))
+    ws._openai = AzureOpenAI(azure_endpoint=emu.url, api_key=API_KEY, api_version="2024-10-21",
                              http_client=httpx.Client(event_hooks={"response": [count]}))
     tail = EventTail(job.id)
-    polls = 0
-    while client.fine_tuning.jobs.retrieve(job.id).status not in ("succeeded", "failed", "cancelled"):
-        tail.poll(ws)
-        polls += 1
-    wait_for_job(client, job.id)
+    step = 0
+
+    def newest() -> str:
+        return client.fine_tuning.jobs.list_events(job.id, limit=1).data[0].message
+
+    def train(steps: int) -> None:
+        """Move the clock `steps` training steps on and wait until the emulator has made them."""
+        nonlocal step
+        step += steps
+        emu.advance(steps * 1.5)  # emulator.jobs.STEP_SECONDS
+        wait_for(lambda: any(e.message.startswith(f"Step {step}/") for e in client.fine_tuning.jobs.list_events(job.id, limit=3)))
+
+    def poll() -> tuple[int, int]:
+        """(new events, known events re-read) of one poll."""
+        fetched.clear()
+        new = len(tail.poll(ws))
+        return new, sum(fetched) - new
+
+    emu.advance(4.01)  # validation, then the job starts (a margin, so steps land inside each advance)
+    wait_for(lambda: newest() == "Job started.")
+    assert poll()[0] >= 2  # the first poll reads the history so far
+    steady = []
+    for _ in range(40):  # a history longer than the burst to come
+        train(1)
+        steady.append(poll())
+    burst_history = len(tail.events)
+    train(30)  # a poll that comes late meets a burst
+    burst = poll()
+    after = []
+    for _ in range(5):
+        train(1)
+        after.append(poll())
+    train(120 - step)
+    wait_for(lambda: newest() == "Job succeeded.")
     tail.poll(ws)
+
     everything = [e.id for e in client.fine_tuning.jobs.list_events(job.id, limit=1000)][::-1]
     assert [e["id"] for e in tail.events] == everything
-    assert polls > 3
-    # Each poll re-reads at most a 5-event window of known events, never the history.
-    assert sum(fetched) <= len(everything) + 5 * (polls + 1)
+    # Steady: each poll finds its one step (two with a checkpoint) and re-reads at most a 5-event window.
+    assert all(new in (1, 2) and reread <= 5 for new, reread in steady + after), steady + after
+    # A burst: its pages grow, so what is re-read stays under what was new, not the history.
+    new, reread = burst
+    assert new >= 30 and reread <= new < burst_history + 30, burst

@@ -224,7 +224,7 @@ def test_no_setting_takes_a_secret_on_the_command_line(config, ftdeck):
 
 @pytest.mark.parametrize("failing", ["replace", "fsync"])
 def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(config, ftdeck, monkeypatch, failing):
-    import services.config_file
+    import services.atomic_write  # config_file writes through it
 
     config.parent.mkdir()
     config.write_text(COMMENTED)
@@ -232,7 +232,7 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(config, 
     def refuse(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(services.config_file.os, failing, refuse)
+    monkeypatch.setattr(services.atomic_write.os, failing, refuse)
     code, out, err = ftdeck("config", "set", "work", "--api-key-stdin", stdin=SECRET)
     assert code == 2 and "cannot be written (No space left on device): nothing written" in err
     assert config.read_text() == COMMENTED and leftovers(config.parent) == []

@@ -9,13 +9,18 @@ import pytest
 from tests.conftest import API_KEY, chat_examples, jsonl, upload
 
 
-def test_upload_answers_201_pending_then_processed(emulator, client):
+def test_upload_answers_201_pending_then_processed(frozen_emulator):
+    """On a frozen clock, so `pending` lasts until the test moves it on (at speed 100 it lasted 10 ms)."""
+    client = frozen_emulator.openai(max_retries=0)
     raw = client.files.with_raw_response.create(file=("train.jsonl", jsonl(chat_examples(12))), purpose="fine-tune")
     assert raw.http_response.status_code == 201
     assert raw.headers["location"].startswith("/openai/files/file-")
     created = raw.parse()
     assert created.status == "pending"
     assert created.id.startswith("file-") and len(created.id) == len("file-") + 32
+    frozen_emulator.advance(1.01)  # emulator.files.STAGE_SECONDS
+    assert client.files.retrieve(created.id).status == "running"
+    frozen_emulator.advance(1.0)
     processed = client.files.wait_for_processing(created.id, poll_interval=0.05)
     assert processed.status == "processed"
     assert processed.bytes == len(jsonl(chat_examples(12)))
@@ -60,23 +65,7 @@ def test_delete_then_gone(client):
         client.files.retrieve(created.id)
 
 
-def test_import_from_file_url(emulator, tmp_path, client):
-    source = tmp_path / "data.jsonl"
-    source.write_bytes(jsonl(chat_examples(11)))
-    response = emulator.http().post(
-        "/openai/files/import", json={"purpose": "fine-tune", "filename": "data.jsonl", "content_url": source.as_uri()}
-    )
-    assert response.status_code == 201
-    imported = client.files.wait_for_processing(response.json()["id"], poll_interval=0.05)
-    assert imported.status == "processed" and imported.filename == "data.jsonl"
-
-
-def test_import_from_unreachable_url_fails_clearly(emulator):
-    response = emulator.http().post(
-        "/openai/files/import", json={"purpose": "fine-tune", "filename": "x.jsonl", "content_url": "https://example.invalid/x.jsonl"}
-    )
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "fileImportFailed"
+# Imports (from the operator's --import-dir only, or https with --allow-url-import): test_emulator_safety.py
 
 
 def test_wrong_key_is_401_with_azure_body(emulator):

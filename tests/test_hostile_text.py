@@ -1,5 +1,5 @@
 """Text from outside is inert: what a service, a file or a model says is shown as it is, in the TUI
-and the CLI alike. The real emulator (demo workspace) sits behind tests/hostile_server.py, which
+and the CLI alike. The real emulator (demo workspace) sits behind tests/planting_proxy.py, which
 plants markup, click actions, unbalanced tags, a trailing backslash and terminal control sequences
 (CSI colours, OSC 52 clipboard writes, OSC 0 title changes, BEL, a C1 CSI) in every name, error,
 event and reply. Nothing may run, nothing may crash, the text must read literally, and no control
@@ -15,7 +15,7 @@ import pytest
 
 from services.outside_text import inert, inert_line
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, wait_until
-from tests.hostile_server import HostileServer
+from tests.planting_proxy import PlantingProxy
 from tui.app import FtdeckApp
 from tui.cli import main
 
@@ -41,15 +41,15 @@ def service(tmp_path_factory):
     records = chat_examples(12)
     records[0][UNKNOWN_KEY] = "x"
     emulator.openai().files.create(file=(HOSTILE_FILE, jsonl(records)), purpose="fine-tune")
-    servers = {"hostile": HostileServer(emulator.url, HOSTILE, name_payload=NAME, reply=REPLY),
-               "actions": HostileServer(emulator.url, ACTIONS)}
+    servers = {"hostile": PlantingProxy(emulator.url, HOSTILE, name_payload=NAME, reply=REPLY),
+               "actions": PlantingProxy(emulator.url, ACTIONS)}
     yield servers
     for server in servers.values():
         server.stop()
     emulator.stop()
 
 
-def point_at(server: HostileServer, monkeypatch, tmp_path) -> HostileServer:
+def point_at(server: PlantingProxy, monkeypatch, tmp_path) -> PlantingProxy:
     """ftdeck pointed at the hostile server the way a user points it at Azure: exported variables."""
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -64,7 +64,7 @@ def point_at(server: HostileServer, monkeypatch, tmp_path) -> HostileServer:
 
 
 @pytest.fixture
-def hostile(service, monkeypatch, tmp_path) -> HostileServer:
+def hostile(service, monkeypatch, tmp_path) -> PlantingProxy:
     return point_at(service["hostile"], monkeypatch, tmp_path)
 
 
@@ -140,7 +140,7 @@ async def test_clicking_a_service_string_runs_nothing(service, monkeypatch, tmp_
         job = next(j["id"] for j in app.jobs.values() if j["status"] == "succeeded")
         await select(pilot, "jobs", job)
         summary = app.query_one("#job-summary")
-        await wait_until(pilot, lambda: "deploy me" in text_of(summary))
+        await wait_until(pilot, lambda: any("deploy me" in summary.render_line(y).text for y in range(summary.size.height)))
         assert await click_every(pilot, summary, ("deploy me", "quit now")) >= 2
         assert app.is_running
         await select(pilot, "checkpoints", "ftchkpt")

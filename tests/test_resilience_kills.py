@@ -17,10 +17,12 @@ Terminal), keys written to it and what it draws read back without escape sequenc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -71,6 +73,17 @@ def open_playground(terminal: Terminal, deployment: str) -> None:
     terminal.wait_for(["⏎ Send"])  # the playground's footer
 
 
+@contextlib.contextmanager
+def stopped(process_of) -> Iterator[None]:
+    """The process stands still (SIGSTOP) inside the block: whatever it serves waits for the test,
+    not for the machine's speed."""
+    os.kill(process_of.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process_of.process.pid, signal.SIGCONT)
+
+
 def kill(terminal: Terminal) -> None:
     os.kill(terminal.process.pid, signal.SIGKILL)
     terminal.process.wait(timeout=10)
@@ -110,9 +123,10 @@ def test_killing_the_tui_mid_chat_loses_neither_the_conversation_nor_the_prompt_
     with ftdeck(chat_emulator, home) as deck:
         open_playground(deck, "kill-ft")
         deck.wait_for([*shown, "half a thought"])  # the conversation, and the prompt back in the box
-        deck.press(b"\r")  # send it
-        wait_for(lambda: len(saved().turns) == 2)
-        kill(deck)  # while both replies stream
+        with stopped(chat_emulator):  # the replies cannot finish, however slow this machine is
+            deck.press(b"\r")  # send it
+            wait_for(lambda: len(saved().turns) == 2)
+            kill(deck)  # while both replies are under way
     killed = saved()
     assert killed.turns[0] == first_turn and killed.turns[1].prompt == "half a thought"
     assert killed.turns[1].replies == [None, None], "the replies had finished: the kill was not mid-reply"
@@ -128,12 +142,13 @@ def test_a_prompt_sent_and_another_typed_both_survive_a_kill_mid_reply(chat_emul
     with ftdeck(chat_emulator, home) as deck:
         open_playground(deck, "kill-ft")
         type_in(deck, "what be yer name")
-        deck.press(b"\r")
-        wait_for(lambda: (c := saved()) and c.turns)
-        type_in(deck, "and yer ship")  # while the replies stream
-        wait_for(lambda: saved().draft == "and yer ship")
-        assert saved().turns[0].replies == [None, None], "the replies had finished: the kill was not mid-reply"
-        kill(deck)
+        with stopped(chat_emulator):  # the replies cannot finish, however slow this machine is
+            deck.press(b"\r")
+            wait_for(lambda: (c := saved()) and c.turns)
+            type_in(deck, "and yer ship")  # while the replies are under way
+            wait_for(lambda: saved().draft == "and yer ship")
+            assert saved().turns[0].replies == [None, None], "the replies had finished: the kill was not mid-reply"
+            kill(deck)
 
     with ftdeck(chat_emulator, home) as deck:
         open_playground(deck, "kill-ft")
@@ -178,9 +193,12 @@ def test_killing_the_emulator_mid_upload_leaves_it_whole_and_ftdeck_finishes_thr
     with ftdeck(emu, tmp_path, "files", "upload", str(path), "--no-validate", "--reuse", "no") as uploading, \
             ftdeck(emu, tmp_path, "jobs", "create", "--model", BASE, "--training-file", training, "--suffix", "crash") as creating:
         wait_for(lambda: receiving_an_upload(emu), interval=0.005)
-        emu.kill()
-        # Back well within ftdeck's retries (the SDK's two, about a second): up in a third of that.
-        with EmulatorProcess(emu.data_dir, "--port", port) as again:
+        # ftdeck stands still while the emulator dies and comes back, so its retries meet the new
+        # one however long that takes here; resumed, it finds its connections cut.
+        with stopped(uploading), stopped(creating):
+            emu.kill()
+            again = EmulatorProcess(emu.data_dir, "--port", port)
+        with again:
             assert again.url == emu.url
             for command in (uploading, creating):
                 command.process.wait(timeout=120)

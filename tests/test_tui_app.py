@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import chat_examples, upload, wait_for_job, wait_until
+from tests.conftest import chat_examples, upload, wait_for_job, wait_until, workers_done
 from tui.app import FtdeckApp
 from tui.screens.confirm import Confirm
 from widgets.event_log import EventLog
@@ -13,9 +13,10 @@ from widgets.resource_table import ResourceTable
 BASE = "gpt-4o-mini-2024-07-18"
 
 
-@pytest.fixture
-def finished_job(configured):
-    client = configured
+@pytest.fixture(scope="module")
+def finished_job(emulator):
+    """Trained once for the module's tests, which only read it."""
+    client = emulator.openai()
     data = upload(client, chat_examples(10)).id
     return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=2).id)
 
@@ -27,11 +28,16 @@ def long_job(configured):
     return configured.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 50})
 
 
+def calls(app, method: str, path_end: str) -> list:
+    """The API calls ftdeck made: what it sent, not what the service shows later."""
+    return [c for c in app.workspace.calls.recent() if c.method == method and c.path.endswith(path_end)]
+
+
 def ids(table: ResourceTable) -> set[str]:
     return {key.value for key in table.rows}
 
 
-async def test_panes_fill_and_the_selected_job_is_followed(finished_job):
+async def test_panes_fill_and_the_selected_job_is_followed(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         jobs = app.query_one("#jobs", ResourceTable)
@@ -53,7 +59,7 @@ async def test_panes_fill_and_the_selected_job_is_followed(finished_job):
         assert app.focused is app.query_one("#files", ResourceTable)
 
 
-async def test_filter_narrows_the_focused_pane_and_esc_clears_it(finished_job):
+async def test_filter_narrows_the_focused_pane_and_esc_clears_it(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         files = app.query_one("#files", ResourceTable)
@@ -76,20 +82,28 @@ async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
         await pilot.press("c")
         assert isinstance(app.screen, Confirm)
         await pilot.press("n")
-        assert client.fine_tuning.jobs.retrieve(job.id).status != "cancelled"
+        assert not isinstance(app.screen, Confirm)
+        await workers_done(pilot, group="job")  # what the no started, if anything, has run
+        assert not calls(app, "POST", f"{job.id}/cancel")
         await pilot.press("c")
+        assert isinstance(app.screen, Confirm)
         await pilot.press("y")
         await wait_until(pilot, lambda: client.fine_tuning.jobs.retrieve(job.id).status == "cancelled")
+        await wait_until(pilot, lambda: app.jobs[job.id]["status"] == "cancelled")
 
     read_only = FtdeckApp(read_only=True)
     async with read_only.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: read_only.followed_job is not None and read_only.jobs.get(read_only.followed_job))
+        jobs = read_only.query_one("#jobs", ResourceTable)
+        await wait_until(pilot, lambda: job.id in ids(jobs))
+        jobs.move_cursor(row=[k.value for k in jobs.rows].index(job.id))
+        await wait_until(pilot, lambda: read_only.selected() and read_only.selected()[1] == job.id)
         assert "READ-ONLY" in str(read_only.query_one("#status").render())
-        await pilot.press("s")
+        await pilot.press("x")  # the finished job could be deleted, were the profile writable
         assert not isinstance(read_only.screen, Confirm)
+        assert not calls(read_only, "DELETE", job.id)
 
 
-async def test_narrow_terminal_shows_detail_on_demand(finished_job):
+async def test_narrow_terminal_shows_detail_on_demand(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
@@ -107,7 +121,7 @@ async def test_narrow_terminal_shows_detail_on_demand(finished_job):
         assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
 
 
-async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(finished_job):
+async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
@@ -126,13 +140,14 @@ async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: file.id in app.query_one("#files", ResourceTable).rows_by_id)
-        await pilot.pause(2.5)  # a second refresh: still online
+        first = app.last_refresh
+        await wait_until(pilot, lambda: app.last_refresh != first)  # a second refresh, listed
         assert app.offline is None and "OFFLINE" not in str(app.query_one("#status").render())
         assert app.query_one("#deployments", ResourceTable).row_count == 0
         assert any("deployments need the management plane" in line for line in app.query_one("#console").said)
 
 
-async def test_with_the_api_calls_open_every_pane_still_shows_rows(finished_job):
+async def test_with_the_api_calls_open_every_pane_still_shows_rows(configured, finished_job):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#files", ResourceTable).row_count >= 2)
@@ -143,16 +158,36 @@ async def test_with_the_api_calls_open_every_pane_still_shows_rows(finished_job)
             assert table.scrollable_content_region.height >= 2, table.id
 
 
+async def test_answers_that_land_as_the_app_closes_are_dropped(configured):
+    """A throttled call, a failed worker or a late connection reported while ftdeck closes finds the
+    main screen's widgets gone: dropped, never a NoMatches out of the handler."""
+    from textual.worker import Worker, WorkerState
+
+    from services.api_calls import Call
+    from tui.app import Trouble
+
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.workspace is not None)
+        worker = app.run_worker(lambda: 1 / 0, thread=True, exit_on_error=False)
+        await wait_until(pilot, lambda: worker.state == WorkerState.ERROR)
+    app.say_trouble(Trouble(Call(0, "data", "GET", "/openai/files", None, 429, 0.1)))
+    app.report_failure(Worker.StateChanged(worker, WorkerState.ERROR))
+
+
 async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp_path):
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("p")
-        assert "refresh paused" in str(app.query_one("#status").render())
+        status = lambda: str(app.query_one("#status").render())  # noqa: E731
+        await wait_until(pilot, lambda: "OFFLINE" in status())
+        assert app.offline and any("cannot refresh" in line for line in app.query_one("#console").said)
         await pilot.press("3")
         assert app.focused is app.query_one("#files")
+        await pilot.press("p")
+        assert app.paused
 
 
 async def test_console_commands_act_and_report(configured, long_job):

@@ -43,10 +43,12 @@ def shown(widget: Widget) -> str:
     return "\n".join(str(static.render()) for static in widget.query(Static) if static.display)
 
 
-@pytest.fixture
-def finished_job(configured):
-    data = upload(configured, chat_examples(10)).id
-    return wait_for_job(configured, configured.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+@pytest.fixture(scope="module")
+def finished_job(emulator):
+    """Trained once for the module's tests, which only read it (or deploy it)."""
+    client = emulator.openai()
+    data = upload(client, chat_examples(10)).id
+    return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
 
 
 # ------------------------------------------------------------ charts
@@ -65,8 +67,9 @@ async def test_the_loss_chart_takes_only_new_metrics_and_thins_long_runs():
         chart.show(metrics)
         assert chart.series["train_loss"][0][-3:] == [5000, 5001, 5100]
         assert chart.series["full_valid_loss"][0] == list(range(100, 5101, 100))
-        await pilot.pause(0.6)  # a redraw
-        drawn = chart.plt._active.monitor.x  # plotext's own record of the series it drew
+        # plotext's own record of the series it drew, once it has drawn the grown list
+        await wait_until(pilot, lambda: (xs := chart.plt._active.monitor.x) and xs[0] and xs[0][-1] == 5100)
+        drawn = chart.plt._active.monitor.x
         assert len(drawn) == 2 and all(len(xs) <= MAX_POINTS + 1 for xs in drawn)
         assert drawn[0][-1] == 5100  # the latest point is never thinned away
 

@@ -4,13 +4,12 @@ nothing behind, and each dialog fits an 80x24 terminal."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARM_DEPLOYMENTS, chat_examples, jsonl, upload, wait_for_job, wait_until
+from tests.conftest import ARM_DEPLOYMENTS, chat_examples, jsonl, upload, wait_for_job, wait_until, workers_done
 from tui.app import FtdeckApp
 from tui.screens.create_job import CreateJobScreen
 from tui.screens.deploy import DeployScreen, suggested_name
@@ -35,17 +34,6 @@ def file_ids(client) -> set[str]:
 
 def jobs_on(client, training_file: str) -> list:
     return [j for j in client.fine_tuning.jobs.list(limit=100).data if j.training_file == training_file]
-
-
-@contextlib.asynccontextmanager
-async def running(app: FtdeckApp, size: tuple[int, int] = (120, 40)):
-    """`app.run_test`, with the app's refresh paused before it closes. (A refresh answer that lands
-    while the app is closing its screens makes app.py's handlers raise NoMatches: an app.py race,
-    not the forms'.)"""
-    async with app.run_test(size=size) as pilot:
-        yield pilot
-        app.paused = True
-        await pilot.pause(0.5)
 
 
 async def open_app(pilot, app: FtdeckApp, screen_of, done: list):
@@ -89,7 +77,7 @@ def processed_file(configured) -> dict:
 
 async def test_upload_checks_first_then_uploads_and_waits(configured, training_path):
     app, done, before = FtdeckApp(), [], file_ids(configured)
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await check_upload(pilot, app, done, training_path, "12 examples")
         report = text(screen, "#report-text")
         assert "ready to upload" in report and "tokens" in report and "system message in 12 examples" in report
@@ -103,7 +91,7 @@ async def test_upload_checks_first_then_uploads_and_waits(configured, training_p
 async def test_upload_offers_the_identical_file_already_uploaded(configured, training_path):
     existing = upload(configured, training_path.read_bytes(), name="earlier.jsonl")
     app, done, before = FtdeckApp(), [], file_ids(configured)
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await check_upload(pilot, app, done, training_path, "already uploaded")
         assert existing.id in text(screen, "#report-text") and screen.query_one("#reuse").display
         await pilot.press("enter")
@@ -117,22 +105,21 @@ async def test_upload_refuses_a_file_with_errors_and_names_the_line(configured, 
     bad = tmp_path / "forms-bad.jsonl"
     bad.write_text("".join(lines))
     app, done, before = FtdeckApp(), [], file_ids(configured)
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await check_upload(pilot, app, done, bad, "problem")
         report = text(screen, "#report-text")
         assert "line 3:" in report and "nothing is uploaded until they are fixed" in report
         assert screen.query_one("#upload").disabled
         await pilot.press("enter")  # checks again, still refuses
         await pilot.press("ctrl+s")
-        await pilot.pause(0.5)
-        await wait_until(pilot, lambda: not screen.busy)
-        assert app.screen is screen and not done
+        await workers_done(pilot, screen)  # anything the key set going has run
+        assert not screen.busy and app.screen is screen and not done
     assert file_ids(configured) == before
 
 
 async def test_upload_esc_cancels_and_unreadable_paths_are_explained(configured, tmp_path):
     app, done, before = FtdeckApp(), [], file_ids(configured)
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, UploadScreen, done)
         await type_path(pilot, screen, tmp_path / "missing.jsonl")
         await pilot.press("enter")
@@ -146,7 +133,7 @@ async def test_tab_completes_folders_then_files(configured, tmp_path):
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "pirate-train.jsonl").write_text("{}\n")
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, UploadScreen, done)
         box = screen.query_one("#path")
         await type_path(pilot, screen, tmp_path / "dat")
@@ -184,7 +171,7 @@ async def choose_first_option(pilot) -> None:
 async def test_create_job_sends_the_chosen_hyperparameters(configured, processed_file):
     files = [processed_file, {**processed_file, "id": "file-results", "purpose": "fine-tune-results"}]
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, files, [BASE]), done)
         assert app.focused is screen.query_one("#training")  # the model is already chosen
         await choose_first_option(pilot)
@@ -203,7 +190,7 @@ async def test_create_job_sends_the_chosen_hyperparameters(configured, processed
 
 async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured, processed_file):
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], [BASE]), done)
         await pilot.press("ctrl+s")
         assert "choose a training file" in text(screen, "#problems")
@@ -213,7 +200,7 @@ async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured
         assert "suffix must be 1-40 characters" in text(screen, "#problems")
         assert screen.query_one("#suffix").has_class("-invalid")
         await pilot.press("ctrl+s")
-        await pilot.pause(0.5)
+        await workers_done(pilot, screen)  # anything the key set going has run
         assert app.screen is screen and not done
         await pilot.press("escape")
         await wait_until(pilot, lambda: done)
@@ -222,7 +209,7 @@ async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured
 
 async def test_a_refusal_from_the_service_is_shown_in_the_form(configured, processed_file):
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], ["no-such-model"]), done)
         await choose_first_option(pilot)
         await pilot.press("ctrl+s")
@@ -234,7 +221,7 @@ async def test_a_refusal_from_the_service_is_shown_in_the_form(configured, proce
 async def test_dpo_shows_beta_and_start_from_preselects_the_model(configured, processed_file):
     checkpoint = f"{BASE}.ft-{'0' * 32}-earlier:ckpt-step-10"
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], [BASE], start_from=checkpoint), done)
         assert screen.query_one("#model").value == checkpoint
         assert not screen.query_one("#beta").display
@@ -254,7 +241,7 @@ async def test_deploy_creates_the_deployment_with_the_chosen_sku(configured, emu
     job = configured.fine_tuning.jobs.create(model=BASE, training_file=processed_file["id"], suffix=suffix)
     fine_tuned_model = wait_for_job(configured, job.id).fine_tuned_model
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: DeployScreen(ws, fine_tuned_model), done)
         name = screen.query_one("#name").value
         assert name == suffix
@@ -272,7 +259,7 @@ async def test_deploy_creates_the_deployment_with_the_chosen_sku(configured, emu
 
 async def test_bad_deployment_name_is_refused_and_esc_creates_nothing(configured, emulator):
     app, done = FtdeckApp(), []
-    async with running(app) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: DeployScreen(ws, BASE), done)
         await pilot.press("x", "enter")  # the prefilled name is selected: typing replaces it
         assert "name: 2-64 characters" in text(screen, "#problems") and app.screen is screen
@@ -318,7 +305,7 @@ async def test_each_form_fits_80x24(configured, processed_file, tmp_path):
         (lambda ws: DeployScreen(ws, f"{BASE}.ft-{'0' * 32}-a-rather-long-suffix-for-the-screen"), None, "ctrl+s deploy"),
     ]
     app = FtdeckApp()
-    async with running(app, (80, 24)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         for screen_of, fill, hint in forms:
             done: list = []
             screen = await open_app(pilot, app, screen_of, done)

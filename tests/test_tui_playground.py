@@ -4,13 +4,16 @@ blind votes, the training system message, examples, restart recovery, the narrow
 from __future__ import annotations
 
 import json
+import re
+import os
+import signal
 
 import pytest
 from textual.widgets import Input, TextArea
 
 from services import playground
 from services.datasets import validate_dataset
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, wait_for, wait_until
+from tests.conftest import API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
 from tests.test_playground import BASE, POLLY, train_and_deploy
 from tui.app import FtdeckApp
 from tui.screens.playground import Delta, EditAnswer, PlaygroundScreen
@@ -48,6 +51,19 @@ def pane(screen: PlaygroundScreen, position: int) -> ChatPane:
     return screen.query_one(f"#pane-{position}", ChatPane)
 
 
+def drawn(widget) -> str:
+    """What the terminal shows inside the widget's region, as plain text: a reply that is held but
+    drawn as nothing is not on screen."""
+    strips = widget.screen._compositor.render_strips()
+    region = widget.region
+    return "\n".join(strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom))
+
+
+def last_word(text: str) -> str:
+    """The reply's last plain word: the pane follows the end of the reply."""
+    return re.findall(r"\w{3,}", text)[-1]
+
+
 async def test_single_chat_streams_a_reply_with_the_training_system_message(env):
     deltas: list[Delta] = []
     app = FtdeckApp()
@@ -62,7 +78,8 @@ async def test_single_chat_streams_a_reply_with_the_training_system_message(env)
         assert reply.text and reply.error is None and len(deltas) > 1  # token by token
         assert "".join(d.text for d in deltas) == reply.text
         assert screen.conversation.messages(0, 0)[0] == {"role": "system", "content": POLLY}
-        assert reply.text.split()[0] in pane(screen, 0).text and "tok/s" in pane(screen, 0).text
+        await pilot.pause()  # the last frame drawn
+        assert last_word(reply.text) in drawn(pane(screen, 0)) and "tok/s" in drawn(pane(screen, 0))
         assert playground.load_last().turns[0].replies[0].text == reply.text  # saved as it happened
         assert screen.query_one("#prompt", Input).value == ""
 
@@ -107,7 +124,9 @@ async def test_ab_streams_both_sides_and_warns_when_the_system_message_differs(e
         await send(pilot, screen, "How do I fix my storage problem?")
         a, b = screen.conversation.turns[0].replies
         assert a.text and b.text and (a.deployment, b.deployment) == ("tp-base", "tp-ft")
-        assert "tok/s" in pane(screen, 0).text and "tok/s" in pane(screen, 1).text
+        await pilot.pause()
+        for position, reply in enumerate((a, b)):
+            assert last_word(reply.text) in drawn(pane(screen, position)) and "tok/s" in drawn(pane(screen, position))
         first = pane(screen, 0).region
         assert pane(screen, 1).region.x > first.x and pane(screen, 1).region.y == first.y  # side by side
 
@@ -130,8 +149,8 @@ async def test_ab_streams_both_sides_and_warns_when_the_system_message_differs(e
 
 @pytest.fixture
 def slow(fresh_emulator, monkeypatch, tmp_path):
-    """An emulator streaming at real speed (30 ms a token), for cancelling mid-reply."""
-    emu = fresh_emulator(speed=1)
+    """An emulator on a frozen clock, which streams a token a second, for cancelling mid-reply."""
+    emu = fresh_emulator("--frozen-at", str(FROZEN_AT))
     for name, value in {"AZURE_OPENAI_ENDPOINT": emu.url, "FTDECK_MANAGEMENT_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY,
                         "FTDECK_MANAGEMENT_TOKEN": API_KEY, "FTDECK_CONFIG": str(tmp_path / "none.toml"),
                         "XDG_DATA_HOME": str(tmp_path / "data"), "AZURE_SUBSCRIPTION_ID": ARM_DEPLOYMENTS.split("/")[2],
@@ -149,16 +168,20 @@ async def test_escape_cancels_and_the_prompt_comes_back(slow):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40), message_hook=lambda m: isinstance(m, Delta) and deltas.append(m)) as pilot:
         screen = await open_playground(app, pilot, "slow-base", None, names=["slow-base"])
-        screen.query_one("#seed-0", Input).value = "56"  # a 50-token answer: 1.5 s at this speed
+        screen.query_one("#seed-0", Input).value = "56"  # a 50-token answer
         screen.query_one("#prompt", Input).focus()
         await pilot.press(*"Tell me a long story", "enter")
         await wait_until(pilot, lambda: deltas)
-        assert screen.busy
-        await pilot.press("escape")
+        os.kill(slow.process.pid, signal.SIGSTOP)  # no more of the reply until Esc is pressed
+        try:
+            assert screen.busy
+            await pilot.press("escape")
+        finally:
+            os.kill(slow.process.pid, signal.SIGCONT)  # the next token (a second later) meets the cancel
         await wait_until(pilot, lambda: not screen.busy, timeout=10)
         assert screen.conversation.turns == []  # nothing came of it...
         assert screen.query_one("#prompt", Input).value == "Tell me a long story"  # ...so the prompt is back
-        assert playground.load_last().draft == "Tell me a long story"
+        await wait_until(pilot, lambda: playground.load_last().draft == "Tell me a long story", timeout=5)  # saved too
 
 
 async def test_a_failed_request_keeps_the_prompt_and_shows_the_error(env):
@@ -167,7 +190,8 @@ async def test_a_failed_request_keeps_the_prompt_and_shows_the_error(env):
         screen = await open_playground(app, pilot, "no-such-deployment", None)
         await send(pilot, screen, "hello there")
         assert screen.conversation.turns == [] and screen.query_one("#prompt", Input).value == "hello there"
-        assert "DeploymentNotFound" in pane(screen, 0).text
+        await pilot.pause()
+        assert "DeploymentNotFound" in drawn(pane(screen, 0))
 
 
 async def test_blind_mode_votes_then_reveals(env):
@@ -231,7 +255,8 @@ async def test_the_conversation_and_the_draft_survive_a_restart(env):
         screen = await open_playground(app, pilot, None, None)
         assert screen.conversation.id == conversation_id
         assert screen.query_one("#prompt", Input).value == "half a thought"
-        assert "remember me" in pane(screen, 1).text and reply.split()[0] in pane(screen, 1).text
+        await pilot.pause()
+        assert "remember me" in drawn(pane(screen, 1)) and last_word(reply) in drawn(pane(screen, 1))
 
 
 async def test_narrow_terminals_stack_the_sides(env):
@@ -261,4 +286,5 @@ async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deplo
         left, right = [s.deployment for s in app.screen.conversation.sides]
         models = {name: facts["model"] for name, facts in app.resources["deployments"].items()}
         assert right == "tp-ft" and models[left] == models["tp-ft"].split(".ft-")[0]  # a deployment of its base model
-        await pilot.pause(0.5)  # let the training system message arrive before closing
+        screen = app.screen
+        await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))  # before closing

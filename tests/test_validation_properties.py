@@ -20,9 +20,12 @@ from services.datasets import MINIMUM_EXAMPLES, validate_dataset
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
+# Long texts too (hundreds to thousands of words), so token counts and limits are reached.
+long_texts = st.builds(lambda word, n: " ".join([word] * n), st.sampled_from(["arr", "treasure", "東京", "ye-be"]), st.integers(100, 3000))
 texts = st.one_of(
     st.sampled_from(["Paris.", "How do I reset my password?", "café 東京 ✓", "", "  ", "\n", "<|endoftext|>", "\ud800 lone"]),
     st.text(max_size=30),
+    long_texts,
 )
 known_roles = st.sampled_from(["system", "user", "assistant", "tool", "function"])
 odd_roles = st.sampled_from(["bot", "System", "", None, 5])
@@ -158,13 +161,73 @@ def test_completion_and_preference_data_agree(tmp_path, examples):
     agree(tmp_path, file_of(examples))
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=50)
 @given(data=st.binary(max_size=300), prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\n\n"]))
 def test_any_bytes_never_crash_and_agree(tmp_path, data, prefix):
     agree(tmp_path, prefix + data)
 
 
+GOOD = [
+    {"messages": [plain("user", "Where be the gold?"), plain("assistant", "Under the palm, matey.")]},
+    {"messages": [plain("system", "You are Polly."), plain("user", "Hi?"), plain("assistant", "Squawk!")]},
+    {"prompt": "Say arr", "completion": "Arr."},
+]
+
+
+@st.composite
+def damaged_files(draw) -> bytes:
+    """A valid file (10+ examples of one format) with one targeted breakage, or none: a byte
+    changed, added or cut anywhere, a line cut short, an encoding mark, a blank line."""
+    chosen = draw(st.sampled_from([GOOD[:2], GOOD[2:]]))
+    data = file_of([json.dumps(r, ensure_ascii=False).encode() for r in draw(st.lists(st.sampled_from(chosen), min_size=1, max_size=3))])
+    damage = draw(st.sampled_from([None, None, "byte", "insert", "cut", "truncate", "bom", "utf16", "blank"]))
+    at = draw(st.integers(0, len(data) - 1))
+    if damage == "byte":
+        data = data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1:]
+    elif damage == "insert":
+        data = data[:at] + draw(st.sampled_from([b"{", b"}", b'"', b",", b"\xe9", b"\x00", b" "])) + data[at:]
+    elif damage == "cut":
+        data = data[:at] + data[at + 1:]
+    elif damage == "truncate":  # a copy cut off part way
+        data = data[:at]
+    elif damage == "bom":
+        data = b"\xef\xbb\xbf" + data
+    elif damage == "utf16":
+        data = b"\xff\xfe" + data
+    elif damage == "blank":
+        data = data[:at] + b"\n" + data[at:] if data[at - 1:at] == b"\n" else data
+    return data
+
+
 @SETTINGS
-@given(examples=st.lists(lines(chat_records()), min_size=1, max_size=12))
+@given(data=damaged_files())
+def test_valid_files_with_one_breakage_agree(tmp_path, data):
+    """Mostly accepted or broken in one place, where the two checks could part."""
+    agree(tmp_path, data)
+
+
+@st.composite
+def mostly_whole_lines(draw) -> bytes:
+    """A valid example, or about one line in twelve drawn from everything that can go wrong."""
+    return draw(lines(chat_records())) if one_in(draw, 12) else json.dumps(draw(st.sampled_from(GOOD[:2]))).encode()
+
+
+@SETTINGS
+@given(examples=st.lists(mostly_whole_lines(), min_size=8, max_size=12))
 def test_files_of_few_examples_agree_but_for_the_minimum(tmp_path, examples):
+    """Around the 10-example minimum, most lines whole: the minimum, and not a broken line, decides."""
     agree(tmp_path, b"\n".join(examples) + b"\n")
+
+
+@settings(SETTINGS, max_examples=30)
+@given(words=st.one_of(st.integers(3000, 3900), st.integers(4300, 6000)), word=st.sampled_from(["arr", "gold"]))
+def test_examples_over_the_models_token_limit_are_flagged_and_still_accepted(tmp_path, words, word):
+    """gpt-35-turbo-0613 takes 4,096 tokens an example; the service accepts longer ones and
+    truncates them, so ftdeck warns (each of these words is one token, plus a few for the roles)."""
+    long = {"messages": [plain("user", "Tell me a tale."), plain("assistant", " ".join([word] * words))]}
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(file_of([json.dumps(long).encode()]))
+    report = validate_dataset(path, model="gpt-35-turbo-0613", workers=1)
+    assert report.ok and check_training_file(path.read_bytes()).ok
+    flagged = [w for w in report.warnings if "over the 4096-token limit" in w.message]
+    assert bool(flagged) == (words > 4096), (words, [w.message for w in report.warnings][:3])

@@ -150,13 +150,14 @@ class Actions:
     @work(thread=True, group="results", exit_on_error=False)
     def download_results(self, job_id: str, folder: Path | None = None) -> None:
         from services.results import Curves, download_results
+        from services.safe_names import safe_file_name
 
         text = download_results(self.workspace, job_id)
-        path = _free_path((folder or Path.cwd()) / f"{job_id}-results.csv")
-        path.write_text(text)
+        safe = safe_file_name(f"{job_id}-results.csv", "the job id made it")  # the id is the service's
+        path = _save_new((folder or Path.cwd()) / safe.name, text)
         curves = Curves.parse(text)
         summary = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in curves.summary().items())
-        self.call_from_thread(self.say, f"saved {path}: {summary}", "ok")
+        self.call_from_thread(self.say, f"saved {path}{f' ({safe.note})' if safe.note else ''}: {summary}", "ok")
         if warning := curves.overfitting():
             self.call_from_thread(self.say, warning, "warning")
 
@@ -279,11 +280,16 @@ class Actions:
         self.push_screen(Confirm(question, detail, typed=typed), answered)
 
 
-def _free_path(path: Path) -> Path:
-    """Never overwrite an earlier download: job-results.csv, job-results-2.csv, ..."""
+def _save_new(path: Path, text: str) -> Path:
+    """Never overwrite an earlier download: job-results.csv, job-results-2.csv, ... (each written
+    whole, and only under a name nothing holds yet, even if another download takes one meanwhile)."""
+    from services.atomic_write import write_atomically
+
     n = 2
     candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate
+    while True:
+        try:
+            return write_atomically(candidate, text, overwrite=False)
+        except FileExistsError:
+            candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+            n += 1

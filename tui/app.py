@@ -7,6 +7,7 @@ messages; only the @on handlers touch widgets.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import gc
@@ -46,6 +47,13 @@ NEARLY_DELETED_DAYS = 3
 WIDE = 100  # columns from which panes and detail sit side by side
 
 
+class CannotStart(Message):
+    def __init__(self, reason: str, exit_code: int) -> None:
+        super().__init__()
+        self.reason = reason
+        self.exit_code = exit_code
+
+
 class Connected(Message):
     def __init__(self, workspace: "Workspace") -> None:
         super().__init__()
@@ -67,11 +75,12 @@ class RefreshFailed(Message):
 
 
 class Trouble(Message):
-    """A throttled, failed or unanswered API call, reported from whichever thread made it."""
+    """A wait before a throttled, failed or unanswered request is sent again (services.retries.Wait),
+    reported from whichever thread waits."""
 
-    def __init__(self, call) -> None:
+    def __init__(self, wait) -> None:
         super().__init__()
-        self.call = call
+        self.wait = wait
 
 
 class Previewed(Message):
@@ -90,7 +99,8 @@ class JobUpdate(Message):
 
 
 def while_open(handler):
-    """For answers from workers: one that lands while ftdeck is closing finds its widgets gone."""
+    """For answers from workers and callbacks: one that lands while ftdeck is closing finds its
+    widgets gone, and is dropped. Every handler that reaches the main screen's widgets wears it."""
 
     @functools.wraps(handler)
     def guarded(self, message):
@@ -158,6 +168,7 @@ class FtdeckApp(actions.Actions, App):
         self.last_refresh: float | None = None
         self.paused = False
         self.offline: str | None = None
+        self.cannot_start: str | None = None  # why the workspace could not be opened (printed on exit)
         self.current_pane = "jobs"
         self.followed_job: str | None = None
         # The last listed resources of each pane, by row id: details, raw JSON and actions use them.
@@ -165,6 +176,7 @@ class FtdeckApp(actions.Actions, App):
         self.tail: "EventTail | None" = None  # the followed job's events
         self.metrics: list[dict] = []  # the followed job's metrics, oldest first, grown as events come
         self._polling = threading.Lock()  # one poll of the followed job at a time
+        self._refreshing = threading.Lock()  # held by the refresh worker while it asks the service
         self._last_seen: tuple | None = None  # (job, checkpoints) last shown: unchanged ones aren't re-sent
         self._statuses: dict[str, str] | None = None
         self._warned_deployments: set[str] = set()
@@ -200,6 +212,9 @@ class FtdeckApp(actions.Actions, App):
         return Tabs(*tabs, active=f"tab-{self.current_pane}", id="pane-tabs")
 
     def on_mount(self) -> None:
+        from tui.daemon_threads import DaemonThreads
+
+        asyncio.get_running_loop().set_default_executor(DaemonThreads())  # quitting never waits on a worker
         self.query_one("#jobs", ResourceTable).focus()
         self.call_after_refresh(self.add_details)
 
@@ -232,9 +247,24 @@ class FtdeckApp(actions.Actions, App):
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
+        from services.errors import FtdeckError
         from services.workspace import open_workspace
 
-        self.post_message(Connected(open_workspace(self.profile)))
+        try:
+            workspace = open_workspace(self.profile)
+        except FtdeckError as exc:  # a bad setting, an unusable emulator database: nothing to show
+            self.post_message(CannotStart(str(exc), exc.exit_code))
+            return
+        except Exception as exc:  # the built-in emulator did not start...: said, rather than "connecting…" forever
+            self.post_message(CannotStart(f"cannot open the workspace: {type(exc).__name__}: {exc}", 1))
+            return
+        self.post_message(Connected(workspace))
+
+    @on(CannotStart)
+    def leave(self, message: CannotStart) -> None:
+        """Leave at once with the reason (run_app prints it), rather than wait on "connecting…"."""
+        self.cannot_start = message.reason
+        self.exit(return_code=message.exit_code)
 
     @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def load_models(self) -> None:
@@ -248,10 +278,12 @@ class FtdeckApp(actions.Actions, App):
         self.call_from_thread(setattr, self, "models", models)
 
     @on(Connected)
+    @while_open
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
         self.workspace.calls.subscribe(self.api_log.record, replay=True)
-        self.workspace.calls.subscribe(self.watch_for_trouble)
+        self.workspace.calls.subscribe(self.watch_for_silence)
+        self.workspace.on_wait(self.watch_for_trouble)
         profile = self.workspace.profile
         self.read_only = self.read_only or profile.read_only
         self.apply_theme(profile.theme, profile.accent or ("red" if profile.production else None))
@@ -277,7 +309,7 @@ class FtdeckApp(actions.Actions, App):
             self.theme = f"{base.name}-accented"
 
     def scheduled_refresh(self) -> None:
-        if not self.paused:
+        if not self.paused and not self._refreshing.locked():  # one still waiting on the service: no pile-up
             self.refresh_panes()
 
     def action_refresh(self) -> None:
@@ -289,12 +321,17 @@ class FtdeckApp(actions.Actions, App):
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def refresh_panes(self) -> None:
-        from services import deployments, files, jobs
         from services.usage import last_calls
 
-        if self.workspace is None:
+        if self.workspace is None or not self._refreshing.acquire(blocking=False):
             return
-        called = last_calls(self.workspace.endpoint)
+        try:
+            self._refresh_panes(last_calls(self.workspace.endpoint))
+        finally:
+            self._refreshing.release()
+
+    def _refresh_panes(self, called: dict) -> None:
+        from services import deployments, files, jobs
 
         def described(deployment: dict) -> dict:
             """Flat facts for the pane and the detail, days left counted from ftdeck's last call too."""
@@ -364,8 +401,9 @@ class FtdeckApp(actions.Actions, App):
         where = "built-in emulator" if self.workspace.is_emulator else p.endpoint
         refreshed = time.strftime("%H:%M:%S", time.localtime(self.last_refresh)) if self.last_refresh else "—"
         state = "[b]refresh paused[/b] (p)" if self.paused else f"refresh {REFRESH_SECONDS:g}s, last {refreshed}"
-        if self.offline:
-            state = f"[reverse red] OFFLINE [/] retrying every {REFRESH_SECONDS:g}s, last ok {refreshed}"
+        if self.offline:  # paused or not, the endpoint is not answering
+            retrying = "[b]refresh paused[/b] (p)" if self.paused else f"retrying every {REFRESH_SECONDS:g}s"
+            state = f"[reverse red] OFFLINE [/] {retrying}, last ok {refreshed}"
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(markup(
             f"[b]$profile[/b] · $where · account $account · api $api · {state}{badge}",
@@ -549,6 +587,7 @@ class FtdeckApp(actions.Actions, App):
         self.query_one("#command", Input).focus()
 
     @on(Console.Command)
+    @while_open
     def console_command(self, command: Console.Command) -> None:
         run_command(self, command.name, command.args)
 
@@ -561,19 +600,23 @@ class FtdeckApp(actions.Actions, App):
     def calls_shown(self) -> None:
         self.screen.set_class(not self.api_log.collapsed, "-calls")
 
-    def watch_for_trouble(self, call) -> None:
-        """Throttling and dropped calls are said in the console (any thread; at most one line in 5 s)."""
-        if call.status == 429 or call.status is None or call.status >= 500:
-            if time.time() - getattr(self, "_last_trouble", 0) > 5:
-                self._last_trouble = time.time()
-                self.post_message(Trouble(call))
+    def watch_for_trouble(self, wait) -> None:
+        """Waits before sending again are said in the console (any thread; at most one line in 5 s)."""
+        if time.time() - getattr(self, "_last_trouble", 0) > 5:
+            self._last_trouble = time.time()
+            self.post_message(Trouble(wait))
+
+    def watch_for_silence(self, call) -> None:
+        """A request that got no answer in time, or whose connection was refused: the endpoint is
+        not answering. OFFLINE now, not when the retries give up (any thread)."""
+        kind = (call.error or "").split(":")[0]
+        if call.status is None and ("Timeout" in kind or kind == "ConnectError"):
+            self.post_message(RefreshFailed(ConnectionError(f"no answer to {call.method} {call.path} ({call.error})")))
 
     @on(Trouble)
+    @while_open
     def say_trouble(self, message: Trouble) -> None:
-        call = message.call
-        what = "throttled (429)" if call.status == 429 else f"answered {call.status}" if call.status else f"no answer ({call.error})"
-        retry = f"; retrying in {call.retry_after:g} s" if call.retry_after else "; retrying"
-        self.say(f"{call.method} {call.path} {what}{retry}", "warning")
+        self.say(str(message.wait), "warning")
 
     def action_focus_pane(self, pane: str) -> None:
         if pane == "events" and self.query_one_optional("#events") is None:
@@ -629,6 +672,7 @@ class FtdeckApp(actions.Actions, App):
                 yield SystemCommand(binding.description, f"key {binding.key}", getattr(self, f"action_{name}"))
 
     @on(Worker.StateChanged)
+    @while_open
     def report_failure(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.error}", title=event.worker.group, severity="error", timeout=8)
@@ -641,6 +685,12 @@ class FtdeckApp(actions.Actions, App):
 
 
 def run_app(profile: str | None = None, read_only: bool = False) -> int:
+    import sys
+
     from tui.hangup import run_until_hangup
 
-    return run_until_hangup(FtdeckApp(profile, read_only=read_only))  # exits when the terminal goes away
+    app = FtdeckApp(profile, read_only=read_only)
+    code = run_until_hangup(app)  # exits when the terminal goes away
+    if app.cannot_start:
+        print(f"ftdeck: {app.cannot_start}", file=sys.stderr)
+    return code

@@ -16,6 +16,22 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--read-only", action="store_true", help="open the TUI without any way to change things")
 
 
+class ShowVersion(argparse.Action):
+    """`ftdeck --version`: the installed package's version, looked up only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print ftdeck's version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"ftdeck {version('ftdeck')}")
+        except PackageNotFoundError:
+            print("ftdeck (version unknown: not installed; `pip install -e .` installs it)")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tui.commands import COMMANDS  # not needed to open the TUI
 
@@ -24,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal deck for Azure OpenAI fine-tuning. With no command, opens the TUI "
         "(on the built-in emulator when no Azure resource is configured).",
     )
+    parser.add_argument("--version", action=ShowVersion)
     add_global_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.content import Content
 
+from services.timestamps import local_time
 from widgets.detail_pane import DetailPane
 from widgets.markup import lines, literal, markup
 
@@ -27,7 +26,7 @@ def summary(checkpoint: dict) -> Content:
         markup("[b]step $step[/b]  $id", step=checkpoint.get("step_number"), id=checkpoint["id"]),
         markup("model $model", model=checkpoint.get("fine_tuned_model_checkpoint") or "-"),
         markup("job $job", job=checkpoint.get("fine_tuning_job_id") or "-"),
-        literal(f"created {time.strftime('%Y-%m-%d %H:%M', time.localtime(created)) if isinstance(created, (int, float)) else '-'}"),
+        literal(f"created {local_time(created)}"),
         literal(""),
         markup(f"[b]{'':12}{'loss':>10}{'accuracy':>10}[/b]"),
         *(literal(f"{label:12}{number(metrics.get(loss)):>10}{number(metrics.get(accuracy)):>10}") for label, loss, accuracy in ROWS),

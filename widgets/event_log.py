@@ -3,12 +3,11 @@ case the border counts what arrived meanwhile."""
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 from textual.widgets import RichLog
 
 from services.outside_text import inert
+from services.timestamps import local_time
 
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
 
@@ -30,7 +29,7 @@ class EventLog(RichLog):
     def add(self, events: list[dict]) -> None:
         follow = self.following
         for event in events:
-            stamp = time.strftime("%H:%M:%S", time.localtime(event["created_at"]))
+            stamp = local_time(event.get("created_at"), "%H:%M:%S")
             line = Text(f"{stamp} ", style="dim")
             line.append(inert(event["message"]), style=LEVEL_STYLES.get(event["level"], ""))
             self.write(line, scroll_end=False)

@@ -4,7 +4,6 @@ first examples."""
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -13,6 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from services.outside_text import inert
+from services.timestamps import local_time
 from widgets.markup import lines, literal, markup
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ REJECTED_FIX = "correct that line and upload the file again; `ftdeck data valida
 
 
 def when(timestamp: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
+    return local_time(timestamp)
 
 
 def size(n: float) -> str:

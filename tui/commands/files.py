@@ -22,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     upload.add_argument("--reuse", choices=("ask", "yes", "no"), default="ask",
                         help="when identical bytes are already uploaded: ask (on a terminal), yes, or no (upload again)")
     download = add_action(actions, "download", "save a file's content", download_file, "file_id")
-    download.add_argument("-o", "--output", default=".", help="file or folder (default: here, under its own name)")
+    download.add_argument("-o", "--output", default=".", help="file or folder (default: here, under the service's name for it, made a plain file name)")
     download.add_argument("--force", action="store_true", help="overwrite an existing file")
     add_action(actions, "delete", "delete a file", delete_file, "file_id")
 
@@ -75,9 +75,17 @@ def upload_file(ws, args) -> int:
 
 def download_file(ws, args) -> int:
     from services import files
+    from services.safe_names import UnsafeName
 
-    path = files.download_file(ws, args.file_id, args.output, overwrite=args.force)
-    print_json({"id": args.file_id, "path": str(path)}) if args.json else print(f"saved {path}")
+    notes: list[str] = []
+    try:
+        path = files.download_file(ws, args.file_id, args.output, overwrite=args.force, on_note=notes.append)
+    except UnsafeName as exc:
+        raise UnsafeName(f"{args.file_id}: {exc}; pass -o FILE to name it yourself") from None
+    if args.json:
+        print_json({"id": args.file_id, "path": str(path), "renamed": notes[0] if notes else None})
+    else:
+        print(f"saved as {path} ({notes[0]})" if notes else f"saved {path}")
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from services.outside_text import inert_line
+from services.timestamps import local_time
 from tui.commands.output import add_action, print_deletion, print_json, print_table, progress, when
 
 
@@ -35,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_action(actions, "delete", "delete a finished job", delete_job, "job_id")
     add_action(actions, "events", "a job's events, oldest first", list_events, "job_id")
     add_action(actions, "checkpoints", "a job's checkpoints", list_checkpoints, "job_id")
-    watch = add_action(actions, "watch", "follow a job live; exit 0 on success, 1 on failure or cancel", watch_job, "job_id")
+    watch = add_action(actions, "watch", "follow a job live; exit 0 on success, 1 on failure or cancel, 3 when the service cannot be reached", watch_job, "job_id")
     watch.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
 
     results = add_action(commands, "results", "a finished job's training curves, summed up", show_results, "job_id")
@@ -108,7 +109,7 @@ def delete_job(ws, args) -> int:
 def _event_line(event: dict) -> str:
     """One line per event, whatever newlines the service put in its message."""
     level = "" if event["level"] == "info" else f"[{event['level']}] "
-    return f"{time.strftime('%H:%M:%S', time.localtime(event['created_at']))}  {level}{inert_line(event['message'])}"
+    return f"{local_time(event.get('created_at'), '%H:%M:%S')}  {level}{inert_line(event['message'])}"
 
 
 def list_events(ws, args) -> int:
@@ -170,10 +171,10 @@ def show_results(ws, args) -> int:
 
     text = download_results(ws, args.job_id)
     if args.csv:
-        from pathlib import Path
+        from services.atomic_write import write_atomically
 
-        Path(args.csv).write_text(text, encoding="utf-8")
-    summary = Curves.parse(text).summary()
+        write_atomically(args.csv, text)
+    summary = Curves.parse(text, f"the results.csv of {args.job_id}").summary()
     if args.json:
         print_json(summary)
         return 0

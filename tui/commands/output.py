@@ -84,6 +84,8 @@ def with_workspace(args, action) -> int:
         ws = open_workspace(getattr(args, "profile", None))
     except FtdeckError as exc:
         return fail(str(exc), exc.exit_code)
+    # Each wait before sending a request again, as it happens (under --json too: stdout stays JSON).
+    ws.on_wait(lambda wait: print(f"ftdeck: {wait}", file=sys.stderr, flush=True))
     try:
         return action(ws)
     except FtdeckError as exc:
@@ -101,10 +103,10 @@ def progress(args):
     return lambda message: print(f"  {message}", file=sys.stderr)
 
 
-def when(timestamp: int | float | None) -> str:
-    import time
+def when(timestamp: object) -> str:
+    from services.timestamps import local_time
 
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
+    return local_time(timestamp)
 
 
 def add_action(actions, name: str, help_text: str, run, *positionals: str):

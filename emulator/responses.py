@@ -1,0 +1,201 @@
+"""The Responses API on a deployment: a request becomes a conversation for the same language model
+chat completions use (emulator/inference.py), answered as one Response or as its typed SSE events.
+
+Shapes: Azure's v1 spec (`AzureCreateResponse`, `AzureResponse`, `OpenAI.ResponseStreamEvent`) and the
+output shown in MicrosoftDocs/azure-ai-docs `how-to/responses.md`; event fields as the openai SDK's
+`types/responses/*_event.py` declare them. emulator/SOURCES.md names each rule's source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, AsyncIterator
+
+from emulator import inference
+from emulator.errors import invalid
+from emulator.language_model import Generation
+from emulator.resources import request_id
+
+if TYPE_CHECKING:
+    from emulator.service import Emulator
+
+ROLES = {"user", "assistant", "system", "developer"}  # the roles an input message may have (OpenAI.EasyInputMessage)
+TEXT_PARTS = {"input_text", "output_text"}  # text parts; images and files carry no text for the model
+IGNORED_PARTS = {"input_image", "input_file", "refusal"}
+FIRST_RESPONSES_VERSION = "2025-03-01"  # api-version-lifecycle: "Changes between 2025-03-01-preview and 2025-02-01-preview: Responses API"
+
+
+class Request:
+    """A checked Responses request: the deployment, the conversation and the sampling settings."""
+
+    def __init__(self, body: object) -> None:
+        if not isinstance(body, dict):
+            raise invalid("The request body must be a JSON object with 'model' and 'input'.")
+        self.body = body
+        self.deployment = body.get("model")
+        if not isinstance(self.deployment, str) or not self.deployment:
+            raise invalid("'model' is required: the name of your model deployment.", "model")
+        self.instructions = body.get("instructions")
+        if self.instructions is not None and not isinstance(self.instructions, str):
+            raise invalid("'instructions' must be a string.", "instructions")
+        self.max_output_tokens = body.get("max_output_tokens")
+        if self.max_output_tokens is not None and (
+            not isinstance(self.max_output_tokens, int) or isinstance(self.max_output_tokens, bool) or self.max_output_tokens < 1
+        ):
+            raise invalid("max_output_tokens must be a positive integer.", "max_output_tokens")
+        if body.get("previous_response_id") is not None:
+            # Nothing is stored, so no earlier response can be found: Azure refuses an unknown id too.
+            raise invalid("previous_response_id: the emulator keeps no responses; send the whole conversation in 'input'.",
+                          "previous_response_id")
+        self.messages = ([{"role": "system", "content": self.instructions}] if self.instructions else []) + messages_of(body.get("input"))
+        if not self.messages:
+            raise invalid("'input' is required: a string or a list of messages.", "input")
+        self.stream = bool(body.get("stream"))
+
+    def chat_request(self) -> dict:
+        """The same request as chat completions takes it, so both answer from the same model and rules."""
+        chat: dict = {"messages": self.messages}
+        if self.body.get("temperature") is not None:
+            chat["temperature"] = self.body["temperature"]
+        if self.max_output_tokens is not None:
+            chat["max_tokens"] = self.max_output_tokens
+        return chat
+
+
+def messages_of(given: object) -> list[dict]:
+    """`input` as chat messages: a string is one user message; a list holds messages (with or without
+    `"type": "message"`) whose content is a string or a list of text parts."""
+    if given is None:
+        return []
+    if isinstance(given, str):
+        return [{"role": "user", "content": given}]
+    if not isinstance(given, list):
+        raise invalid("'input' must be a string or a list of messages.", "input")
+    messages = []
+    for i, item in enumerate(given):
+        if not isinstance(item, dict) or item.get("type", "message") != "message":
+            kind = item.get("type") if isinstance(item, dict) else type(item).__name__
+            raise invalid(f"input[{i}] is a '{kind}' item; the emulator answers messages only.", f"input[{i}]")
+        if item.get("role") not in ROLES:
+            raise invalid(f"input[{i}] needs a role: one of {', '.join(sorted(ROLES))}.", f"input[{i}].role")
+        messages.append({"role": item["role"], "content": _text(item.get("content"), i)})
+    return messages
+
+
+def _text(content: object, i: int) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise invalid(f"input[{i}].content must be a string or a list of content parts.", f"input[{i}].content")
+    texts = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind in TEXT_PARTS and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif kind not in IGNORED_PARTS:
+            raise invalid(f"input[{i}].content has a part of type '{kind}'; use input_text parts.", f"input[{i}].content")
+    return " ".join(texts)
+
+
+def generate(emu: Emulator, request: Request) -> tuple[str, Generation]:
+    """The deployment's model answers (404 DeploymentNotFound for an unknown deployment, as chat does)."""
+    model_name, generation, _ = inference.generate(emu, request.deployment, request.chat_request(), chat=True)
+    return model_name, generation
+
+
+class Answer:
+    """One response's ids and bodies, in the states the stream reports (in_progress, then final)."""
+
+    def __init__(self, request: Request, model_name: str, generation: Generation) -> None:
+        self.request, self.model_name, self.generation = request, model_name, generation
+        self.id = f"resp_{request_id()}{request_id()[:16]}"
+        self.message_id = f"msg_{request_id()}{request_id()[:16]}"
+        self.created_at = int(time.time())
+        # Cut short by max_output_tokens: status incomplete, as the Response object documents it.
+        self.incomplete = request.max_output_tokens is not None and generation.finish_reason == "length"
+
+    def part(self, text: str) -> dict:
+        return {"type": "output_text", "text": text, "annotations": []}
+
+    def message(self, status: str, text: str | None) -> dict:
+        content = [] if text is None else [self.part(text)]
+        return {"id": self.message_id, "type": "message", "status": status, "role": "assistant", "content": content}
+
+    def usage(self) -> dict:
+        g = self.generation
+        return {
+            "input_tokens": g.prompt_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": g.completion_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": g.prompt_tokens + g.completion_tokens,
+        }
+
+    def body(self, status: str | None = None) -> dict:
+        """The Response object; `status` "in_progress" gives the early snapshot the stream starts with."""
+        final = status is None
+        status = status or ("incomplete" if self.incomplete else "completed")
+        body = self.request.body
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            "background": False,
+            "error": None,
+            "incomplete_details": {"reason": "max_output_tokens"} if final and self.incomplete else None,
+            "instructions": self.request.instructions,
+            "max_output_tokens": self.request.max_output_tokens,
+            "metadata": body.get("metadata") or {},
+            "model": self.model_name,
+            "output": [self.message("incomplete" if self.incomplete else "completed", self.generation.text)] if final else [],
+            "parallel_tool_calls": True,
+            "previous_response_id": None,
+            "reasoning": {"effort": None, "summary": None},
+            "service_tier": "default",
+            "store": body.get("store", True) is not False,
+            "temperature": float(body["temperature"]) if body.get("temperature") is not None else 1.0,
+            "text": {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": self.usage() if final else None,
+            "user": None,
+        }
+
+
+async def stream(emu: Emulator, answer: Answer) -> AsyncIterator[str]:
+    """The typed SSE events of one text answer, numbered from 0 by `sequence_number`, in OpenAI's order:
+    created, in_progress, output_item.added, content_part.added, output_text.delta..., output_text.done,
+    content_part.done, output_item.done, then completed (or incomplete when max_output_tokens cut it)."""
+    sequence = 0
+    where = {"item_id": answer.message_id, "output_index": 0, "content_index": 0}
+
+    def event(kind: str, **fields: object) -> str:
+        nonlocal sequence
+        payload = {"type": kind, "sequence_number": sequence, **fields}
+        sequence += 1
+        return f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
+
+    yield event("response.created", response=answer.body("in_progress"))
+    yield event("response.in_progress", response=answer.body("in_progress"))
+    yield event("response.output_item.added", output_index=0, item=answer.message("in_progress", None))
+    yield event("response.content_part.added", **where, part=answer.part(""))
+    for token in answer.generation.tokens:
+        await asyncio.sleep(emu.clock.real_seconds(inference.TOKEN_SECONDS))
+        yield event("response.output_text.delta", **where, delta=token, logprobs=[])
+    text = answer.generation.text
+    yield event("response.output_text.done", **where, text=text, logprobs=[])
+    yield event("response.content_part.done", **where, part=answer.part(text))
+    final = answer.body()
+    yield event("response.output_item.done", output_index=0, item=final["output"][0])
+    yield event("response.incomplete" if answer.incomplete else "response.completed", response=final)
+
+
+def version_serves_responses(version: str) -> bool:
+    """Dated api-versions have the Responses API from 2025-03-01-preview on, previews only (the latest GA,
+    2024-10-21, predates it)."""
+    return version.endswith("-preview") and version[:10] >= FIRST_RESPONSES_VERSION
