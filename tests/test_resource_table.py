@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from widgets.resource_table import ResourceTable
+from widgets.resource_table import ResourceTable, literal_cell
 
 COLUMNS = ("filename", "status", "bytes", "id")
 
@@ -116,28 +116,34 @@ async def test_changed_rows_are_redrawn_in_place_and_widen_their_column():
         rows[1] = ("file-0001", ("dataset-0001.jsonl", "processed at last", "1,000", "file-0001"))
         table.sync(rows)
         await pilot.pause()
-        assert table.get_row("file-0001") == ["dataset-0001.jsonl", "processed at last", "1,000", "file-0001"]
+        assert [cell.plain for cell in table.get_row("file-0001")] == ["dataset-0001.jsonl", "processed at last", "1,000", "file-0001"]
         assert status.content_width == len("processed at last")
         assert shown(table) == ["file-0000", "file-0001", "file-0002"] and table.selected_id == "file-0001"
         assert "processed at last" in table.render_line(2).text  # header, then rows 0 and 1
 
 
-async def test_cells_are_measured_and_drawn_as_datatable_does():
+async def test_cells_are_shown_as_they_are_and_measured_and_drawn_as_datatable_does():
+    """Cells come from the service: markup in them is text, never styles or actions."""
     tricky = [
         ("a", ("[b]bold[/b] name", "processed", "1", "a")),
         ("b", ("データ.jsonl", ":smile: ok", "22,000", "b")),
         ("c", ("", "error", "3", "c")),
         ("d", ("two\nlines.jsonl", "processed", "4", "d")),
+        ("e", ("notes [draft] x[/]y.jsonl", "[@click=app.quit]", "5", "e\x1b]0;title\x07")),
     ]
     app = Host()
     async with app.run_test(size=(80, 30)) as pilot:
         table, plain = app.query_one(ResourceTable), app.query_one("#plain", DataTable)
         table.sync(tricky)
-        plain.add_rows(values for _, values in tricky)
+        plain.add_rows([literal_cell(v) for v in values] for _, values in tricky)
         await pilot.pause()
+        drawn = [table.render_line(y).text for y in range(6)]
+        assert "[b]bold[/b] name" in drawn[1] and ":smile: ok" in drawn[2] and "two lines.jsonl" in drawn[4]
+        assert "notes [draft] x[/]y.jsonl" in drawn[5] and "[@click=app.quit]" in drawn[5] and "e]0;title" in drawn[5]
+        assert not any(segment.style and "@click" in segment.style.meta for y in range(6) for segment in table.render_line(y))
         assert [c.content_width for c in table.columns.values()] == [c.content_width for c in plain.columns.values()]
         assert table.virtual_size == plain.virtual_size
-        assert [table.render_line(y).text.rstrip() for y in range(5)] == [plain.render_line(y).text.rstrip() for y in range(5)]
+        assert [table.render_line(y).text.rstrip() for y in range(6)] == [plain.render_line(y).text.rstrip() for y in range(6)]
 
         more = files(300)
         table.sync(tricky + more)
@@ -151,3 +157,13 @@ async def test_cells_are_measured_and_drawn_as_datatable_does():
         assert [table.render_line(y).text.rstrip() for y in range(12)] == [plain.render_line(y).text.rstrip() for y in range(12)]
         for row in (0, 3, 250, 303, 304):
             assert table._get_row_region(row)[1::2] == plain._get_row_region(row)[1::2]  # y, height
+
+
+async def test_the_filter_is_shown_as_typed():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.sync(files(3))
+        table.set_filter("x[/]y\\")
+        await pilot.pause()
+        assert app.is_running and table._border_subtitle.plain == "0/3 match 'x[/]y\\'"

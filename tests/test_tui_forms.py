@@ -156,6 +156,8 @@ def test_path_completion_rules(tmp_path, monkeypatch):
     assert complete_path("train", (".jsonl",)) == "train.jsonl"  # then the shortest
     assert complete_path("ru") == "runs/" and complete_path("no", (".jsonl",)) == "notes.txt"
     assert complete_path(".h") == ".hidden.jsonl" and complete_path("") is None and complete_path("zz") is None
+    (tmp_path / "title\x1b]0;pwned\x07.jsonl").write_text("")  # a name that would retitle the terminal
+    assert complete_path("ti", (".jsonl",)) is None
 
 
 # ------------------------------------------------------------------ create a job

@@ -28,7 +28,9 @@ from textual.worker import Worker, WorkerState
 from tui import actions
 from tui.panes import PANES
 from tui.slash_commands import COMMANDS, run_command
+from services.outside_text import inert
 from widgets.console import Console
+from widgets.markup import markup
 from widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
@@ -350,8 +352,14 @@ class FtdeckApp(actions.Actions, App):
         self.post_message(Loaded(found))
 
     def say(self, message: str, kind: str = "info") -> None:
-        """Report in the console (App.console is Rich's, hence the name)."""
+        """Report in the console (App.console is Rich's, hence the name); shown as it is."""
         self.query_one(Console).say(message, kind, self.now())
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast, the screens' and widgets' too (theirs come here): shown as it is, never read as
+        markup, since most quote an id, a name or an error from the service."""
+        super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
 
     @on(Loaded)
     @while_open
@@ -397,9 +405,10 @@ class FtdeckApp(actions.Actions, App):
             retrying = "[b]refresh paused[/b] (p)" if self.paused else f"retrying every {REFRESH_SECONDS:g}s"
             state = f"[reverse red] OFFLINE [/] {retrying}, last ok {refreshed}"
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
-        self.query_one("#status", Static).update(
-            f"[b]{self.workspace.profile_name}[/b] · {where} · account {p.account or '-'} · api {p.api_version} · {state}{badge}"
-        )
+        self.query_one("#status", Static).update(markup(
+            f"[b]$profile[/b] · $where · account $account · api $api · {state}{badge}",
+            profile=self.workspace.profile_name, where=where, account=p.account or "-", api=p.api_version,
+        ))
 
     def report_job_changes(self, found: list[dict]) -> None:
         """Say in the console when a job appears or changes state (not on the first load)."""
@@ -513,7 +522,7 @@ class FtdeckApp(actions.Actions, App):
         self.metrics = []
         self._last_seen = None
         self.job_detail.reset()
-        self.job_detail.border_title = f"Job {job_id}"
+        self.job_detail.border_title = markup("Job $id", id=job_id)
         self.resources["checkpoints"] = {}
         self.query_one("#checkpoints", ResourceTable).sync([])
         self.follow_job()

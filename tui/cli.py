@@ -59,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.command:
         return open_tui(args.profile, args.read_only)
+    from tui.commands.output import inert_output
+
     try:
-        return args.handler(args)
+        with inert_output():  # what the service says is printed, never obeyed by the terminal
+            return args.handler(args)
     except BrokenPipeError:  # `ftdeck files list | head` is fine
         sys.stderr.close()
         return 0

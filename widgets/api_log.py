@@ -15,6 +15,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Collapsible, RichLog
 
+from services.outside_text import inert
+
 if TYPE_CHECKING:  # services.api_calls imports httpx: not before the first frame
     from services.api_calls import Call
 
@@ -33,7 +35,7 @@ def status_style(call: Call) -> str:
 def call_line(call: Call) -> Text:
     """`12:03:04 GET /openai/fine_tuning/jobs 200 38 ms`, coloured by outcome."""
     line = Text(time.strftime("%H:%M:%S ", time.localtime(call.when)), style="dim")
-    line.append(f"{call.method} {ARM_PREFIX.sub('…', call.path)} ")
+    line.append(inert(f"{call.method} {ARM_PREFIX.sub('…', call.path)} "))
     line.append(str(call.status) if call.status is not None else "no answer", style=status_style(call))
     ms = call.seconds * 1000
     line.append(f" {ms:.0f} ms" if ms < 10_000 else f" {call.seconds:.1f} s", style="dim")
@@ -42,7 +44,7 @@ def call_line(call: Call) -> Text:
     if call.retry_after is not None and call.status in (429, 503):
         line.append(f" retry in {call.retry_after:g} s", style="yellow")
     if call.error:
-        line.append(f" {call.error}", style="red")
+        line.append(inert(f" {call.error}"), style="red")
     return line
 
 

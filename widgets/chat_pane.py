@@ -1,6 +1,7 @@
 """One side of a playground conversation: prompts, replies streamed as Markdown token by token, and
 a stats line under each reply. Follows the bottom while a reply streams unless the reader scrolled
-up (Textual's anchor); a reply that Markdown cannot render is shown as plain text."""
+up (Textual's anchor); a reply that Markdown cannot render is shown as plain text. Replies are the
+model's: never a control character on screen, never a link that opens anything."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from services.outside_text import inert
+
 if TYPE_CHECKING:
     from services.chat import Reply
+
+
+def reply_markdown(text: str) -> Markdown:
+    """A model's reply as Markdown: its controls removed, and its links shown but not followed
+    (a click on one must not open whatever the model wrote)."""
+    return Markdown(inert(text), open_links=False)
 
 
 class ChatPane(VerticalScroll):
@@ -48,8 +57,8 @@ class ChatPane(VerticalScroll):
         self._reply = self._stats = None
         widgets: list[Static | Markdown] = []
         for prompt, reply in turns:
-            self._reply, self._stats = Markdown(reply.text if reply else ""), self._stats_line(reply)
-            widgets += [Static(Text(prompt), classes="prompt"), self._reply, self._stats]
+            self._reply, self._stats = reply_markdown(reply.text if reply else ""), self._stats_line(reply)
+            widgets += [Static(Text(inert(prompt)), classes="prompt"), self._reply, self._stats]
         await self.mount_all(widgets)
         self.scroll_end(animate=False, immediate=True)
 
@@ -59,15 +68,15 @@ class ChatPane(VerticalScroll):
         if prompt is None and self._reply is not None and self._stats is not None:
             await self._reply.remove()
             await self._stats.remove()
-        widgets: list[Static | Markdown] = [Static(Text(prompt), classes="prompt")] if prompt is not None else []
-        self._reply, self._stats = Markdown(""), Static("…", classes="stats")
+        widgets: list[Static | Markdown] = [Static(Text(inert(prompt)), classes="prompt")] if prompt is not None else []
+        self._reply, self._stats = reply_markdown(""), Static("…", classes="stats")
         await self.mount_all([*widgets, self._reply, self._stats])
         self.anchor()
         self._stream = Markdown.get_stream(self._reply)
 
     async def write(self, delta: str) -> None:
         if self._stream is not None:
-            await self._stream.write(delta)
+            await self._stream.write(inert(delta))
 
     async def end(self, reply: Reply) -> None:
         """The reply is complete: render it once more in full (a stream can leave code fences
@@ -75,9 +84,9 @@ class ChatPane(VerticalScroll):
         await self._stop()
         if isinstance(self._reply, Markdown):
             try:
-                await self._reply.update(reply.text)
+                await self._reply.update(inert(reply.text))
             except Exception:  # noqa: BLE001 - any Markdown failure: plain text beats no text
-                plain = Static(Text(reply.text))
+                plain = Static(Text(inert(reply.text)))
                 await self.mount(plain, before=self._reply)
                 await self._reply.remove()
                 self._reply = plain
@@ -87,7 +96,7 @@ class ChatPane(VerticalScroll):
 
     def note(self, message: str, error: bool = True) -> None:
         """A line at the bottom, e.g. why the last request failed."""
-        self.mount(Static(Text(message), classes="stats -error" if error else "stats"))
+        self.mount(Static(Text(inert(message)), classes="stats -error" if error else "stats"))
         self.scroll_end(animate=False)
 
     async def _stop(self) -> None:
@@ -105,4 +114,4 @@ class ChatPane(VerticalScroll):
 
     @staticmethod
     def _stats_text(reply: Reply) -> Text:
-        return Text(reply.describe())
+        return Text(inert(reply.describe()))

@@ -14,6 +14,8 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, RichLog
 
+from services.outside_text import inert
+
 STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan"}
 
 
@@ -44,6 +46,8 @@ class Console(Vertical):
         yield command
 
     def say(self, message: str, kind: str = "info", when: float | None = None) -> None:
+        """Add a line to the transcript; it is shown as it is, whatever outside text it quotes."""
+        message = inert(message)
         self.said.append(message)
         line = Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())), style="dim")
         line.append(message, style=STYLES.get(kind, ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 
@@ -20,8 +21,9 @@ class DetailPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         self.border_title = self.KIND.capitalize()
         self.border_subtitle = self.HINT
-        yield Static(f"Select a {self.KIND} to see its details.", id=f"{self.KIND}-summary")
+        yield Static("Select a " + self.KIND + " to see its details.", id=f"{self.KIND}-summary")
 
-    def show_summary(self, title: str, text: str) -> None:
+    def show_summary(self, title: Content, text: Content) -> None:
+        """`title` and `text` from widgets.markup: outside text in them is shown as it is."""
         self.border_title = title
         self.query_one(f"#{self.KIND}-summary", Static).update(text)

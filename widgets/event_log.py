@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
+from services.outside_text import inert
 from services.timestamps import local_time
 
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
@@ -30,12 +31,12 @@ class EventLog(RichLog):
         for event in events:
             stamp = local_time(event.get("created_at"), "%H:%M:%S")
             line = Text(f"{stamp} ", style="dim")
-            line.append(event["message"], style=LEVEL_STYLES.get(event["level"], ""))
+            line.append(inert(event["message"]), style=LEVEL_STYLES.get(event["level"], ""))
             self.write(line, scroll_end=False)
         if follow and events:  # once per batch: a job's history can be thousands of lines
             self.scroll_end(animate=False, x_axis=False)
         self.unseen = 0 if follow else self.unseen + len(events)
-        self.border_subtitle = f"{self.unseen} new events ↓" if self.unseen else ""
+        self.border_subtitle = str(self.unseen) + " new events ↓" if self.unseen else ""
 
     def on_show(self) -> None:
         """Coming into view starts at the tail: nothing was scrolled away from while hidden."""

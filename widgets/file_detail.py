@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
+from services.outside_text import inert
 from services.timestamps import local_time
-from widgets.markup import plain
+from widgets.markup import lines, literal, markup
 
 if TYPE_CHECKING:
     from services.datasets import DatasetReport
@@ -38,57 +40,58 @@ def size(n: float) -> str:
 
 
 def clip(text: str, width: int = TEXT_KEPT) -> str:
-    text = " ".join(str(text).split())  # one line per message, whatever its newlines
-    return plain(text if len(text) <= width else text[: width - 1] + "…")
+    text = " ".join(inert(text).split())  # one line per message, whatever its newlines
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def facts(file: dict) -> str:
+def facts(file: dict) -> Content:
     status = file.get("status") or "?"
-    lines = [
-        f"[b]{plain(file.get('filename') or '?')}[/b]  [reverse {STATUS_STYLES.get(status, 'yellow')}] {plain(status)} [/]",
-        f"id {file['id']}",
-        f"purpose {file.get('purpose')} · {size(file.get('bytes') or 0)} · created {when(file.get('created_at'))}",
+    shown = [
+        markup(f"[b]$name[/b]  [reverse {STATUS_STYLES.get(status, 'yellow')}] $status [/]", name=file.get("filename") or "?", status=status),
+        markup("id $id", id=file["id"]),
+        markup("purpose $purpose · $size · created $created", purpose=file.get("purpose"), size=size(file.get("bytes") or 0),
+               created=when(file.get("created_at"))),
     ]
     if file.get("status_details"):
         style = "red" if status == "error" else "dim"
-        lines.append(f"[{style}]{plain(file['status_details'])}[/]")
+        shown.append(markup(f"[{style}]$details[/]", details=file["status_details"]))
         if status == "error":
-            lines.append(f"fix: {REJECTED_FIX}")
-    return "\n".join(lines)
+            shown.append(literal(f"fix: {REJECTED_FIX}"))
+    return lines(*shown)
 
 
-def validation(report: DatasetReport) -> str:
+def validation(report: DatasetReport) -> Content:
     verdict = "[green]ok[/]" if report.ok else f"[red]{len(report.errors) + report.more_errors} problem(s)[/]"
     t = report.token_stats()
-    lines = [f"[b]Validation[/b] {verdict} · format {report.format or '?'} · {report.examples:,} examples"]
+    shown = [markup(f"[b]Validation[/b] {verdict} · format $format · {report.examples:,} examples", format=report.format or "?")]
     if report.examples:
-        lines.append(f"tokens min {t['min']:,} · mean {t['mean']:,} · p95 {t['p95']:,} · max {t['max']:,} · total {t['total']:,}")
+        shown.append(literal(f"tokens min {t['min']:,} · mean {t['mean']:,} · p95 {t['p95']:,} · max {t['max']:,} · total {t['total']:,}"))
         if report.format in ("chat", "preference"):
-            lines.append(system_messages(report))
+            shown.append(system_messages(report))
     errors, warnings = report.errors[:PROBLEMS_SHOWN], report.warnings[:PROBLEMS_SHOWN]
-    lines += [f"[red]{where(e.line)}{plain(e.message)}[/]" for e in errors]
-    lines += [f"[yellow]{where(w.line)}{plain(w.message)}[/]" for w in warnings]
+    shown += [markup("[red]$problem[/]", problem=where(e.line) + e.message) for e in errors]
+    shown += [markup("[yellow]$problem[/]", problem=where(w.line) + w.message) for w in warnings]
     hidden = len(report.errors) + report.more_errors - len(errors) + len(report.warnings) - len(warnings)
     if hidden:
-        lines.append(f"[dim]and {hidden} more: `ftdeck files download` then `ftdeck data validate` lists them all[/]")
-    return "\n".join(lines)
+        shown.append(markup(f"[dim]and {hidden} more: `ftdeck files download` then `ftdeck data validate` lists them all[/]"))
+    return lines(*shown)
 
 
 def where(line: int | None) -> str:
     return f"line {line}: " if line else ""
 
 
-def system_messages(report: DatasetReport) -> str:
+def system_messages(report: DatasetReport) -> Content:
     """The system message the model will expect, and how many examples say something else."""
     summary = report.system_message_summary()
     if not summary["distinct"]:
-        return "system message: none"
+        return literal("system message: none")
     most_common, count = summary["counts"][0]
     spread = f"all {count}"
     if count < report.examples:
         spread = f"{count} of {report.examples}, [yellow]{report.examples - count} differ[/]"
         spread += f", {summary['missing']} without one" if summary["missing"] else ""
-    return f'system message ({spread}): "{clip(most_common or "")}"'
+    return markup(f'system message ({spread}): "$text"', text=clip(most_common or ""))
 
 
 def turns(example: dict) -> list[tuple[str, str]]:
@@ -115,16 +118,16 @@ def text_of(content) -> str:
     return "" if content is None else str(content)
 
 
-def examples(preview: FilePreview) -> str:
+def examples(preview: FilePreview) -> Content:
     if not preview.examples:  # not training data (results.csv), or none readable: the lines as they are
-        return "[b]First lines[/b]\n" + ("\n".join(clip(line) for line in preview.lines) or "(the file is empty)")
-    lines = ["[b]First examples[/b]"]
+        return lines(markup("[b]First lines[/b]"), *(literal(clip(line)) for line in preview.lines or ["(the file is empty)"]))
+    shown = [markup("[b]First examples[/b]")]
     for number, example in enumerate(preview.examples, start=1):
         pairs = turns(example) or [("json", json.dumps(example))]  # nothing readable in it: show it as it is
         for index, (role, text) in enumerate(pairs):
             lead = f"{number}." if index == 0 else ""
-            lines.append(f"{lead:3}[b]{plain(role)}[/b]: {clip(text)}")
-    return "\n".join(lines)
+            shown.append(markup(f"{lead:3}[b]$role[/b]: $text", role=role, text=clip(text)))
+    return lines(*shown)
 
 
 class FileDetail(VerticalScroll):
@@ -144,9 +147,9 @@ class FileDetail(VerticalScroll):
 
     def show(self, file: dict, preview: FilePreview | None) -> None:
         """The file's facts now; validation and examples once `preview` (services.files.preview_file) is in."""
-        self.border_title = f"File {file['id']}"
+        self.border_title = markup("File $id", id=file["id"])
         self.query_one("#file-facts", Static).update(facts(file))
         report = validation(preview.report) if preview and preview.report else ""
         self.query_one("#file-validation", Static).update(report)
         self.query_one("#file-validation", Static).display = bool(report)
-        self.query_one("#file-preview", Static).update(examples(preview) if preview else "[dim]reading the content…[/]")
+        self.query_one("#file-preview", Static).update(examples(preview) if preview else markup("[dim]reading the content…[/]"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
 from widgets.event_log import EventLog
+from widgets.markup import lines, literal, markup
 
 FIXES = {
     "invalidTrainingFile": "check the file with `ftdeck data validate` and upload a fixed one",
@@ -20,16 +22,19 @@ def auto(value) -> str:
     return "auto" if value in (None, -1, "auto") else str(value)
 
 
-def summary(job: dict, metrics: list[dict], as_of: float | None = None) -> str:
+def summary(job: dict, metrics: list[dict], as_of: float | None = None) -> Content:
     """The job's facts as a few readable lines; the ETA counts from `as_of`, the service's time of
     the latest event (the emulator's clock may run fast)."""
     hp = job.get("hyperparameters") or {}
-    lines = [
-        f"[b]{job['id']}[/b]  [reverse] {job['status']} [/reverse]",
-        f"model {job['model']} → {job.get('fine_tuned_model') or '(fine-tuned model when it succeeds)'}",
-        f"train {job['training_file']}" + (f"\nvalid {job['validation_file']}" if job.get("validation_file") else ""),
-        f"epochs {auto(hp.get('n_epochs'))}  batch {auto(hp.get('batch_size'))}  lr× {auto(hp.get('learning_rate_multiplier'))}  seed {job.get('seed')}",
+    shown = [
+        markup("[b]$id[/b]  [reverse] $status [/reverse]", id=job["id"], status=job["status"]),
+        markup("model $model → $made", model=job["model"], made=job.get("fine_tuned_model") or "(fine-tuned model when it succeeds)"),
+        markup("train $file", file=job["training_file"]),
     ]
+    if job.get("validation_file"):
+        shown.append(markup("valid $file", file=job["validation_file"]))
+    shown.append(literal(f"epochs {auto(hp.get('n_epochs'))}  batch {auto(hp.get('batch_size'))}  "
+                         f"lr× {auto(hp.get('learning_rate_multiplier'))}  seed {job.get('seed')}"))
     if metrics:
         last = metrics[-1]
         progress = f"step {last['step']}"
@@ -39,12 +44,13 @@ def summary(job: dict, metrics: list[dict], as_of: float | None = None) -> str:
         progress += f"  loss {last['train_loss']:.4f}"
         if job.get("trained_tokens"):
             progress += f"  trained tokens {job['trained_tokens']:,}"
-        lines.append(progress)
+        shown.append(literal(progress))
     error = job.get("error") or {}
     if error.get("message"):
-        fix = FIXES.get(error.get("code"), "")
-        lines.append(f"[red]error {error.get('code')}: {error['message']}[/red]" + (f"\nfix: {fix}" if fix else ""))
-    return "\n".join(lines)
+        shown.append(markup("[red]error $code: $message[/red]", code=error.get("code"), message=error["message"]))
+        if fix := FIXES.get(error.get("code")):
+            shown.append(literal(f"fix: {fix}"))
+    return lines(*shown)
 
 
 class JobDetail(Vertical):

@@ -11,6 +11,8 @@ import os
 
 from textual.suggester import Suggester
 
+from services.outside_text import inert
+
 
 class PathSuggester(Suggester):
     def __init__(self, suffixes: tuple[str, ...] = ()) -> None:
@@ -35,7 +37,8 @@ def complete_path(value: str, suffixes: tuple[str, ...] = ()) -> str | None:
     where = os.path.expanduser(folder + "/") if (folder or value.startswith("/")) else "."
     try:
         with os.scandir(where) as entries:
-            names = [(e.name, _is_folder(e)) for e in entries if e.name.startswith(partial)]
+            # A name holding control characters is not offered: an Input prints them to the terminal as they are.
+            names = [(e.name, _is_folder(e)) for e in entries if e.name.startswith(partial) and inert(e.name) == e.name]
     except OSError:
         return None
     if not partial.startswith("."):

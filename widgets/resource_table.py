@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
+from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.render import measure
 from textual.widgets import DataTable
-from textual.widgets._data_table import default_cell_formatter
 from textual.widgets.data_table import ColumnKey, Row, RowKey
+
+from widgets.markup import literal_line, markup
 
 
 class Line(NamedTuple):
@@ -28,6 +30,11 @@ class Line(NamedTuple):
     cells: dict[ColumnKey, object]
     text: str  # the cells as one lower-case string, for the filter
     widths: tuple[int, ...]  # each cell's width on screen
+
+
+def literal_cell(value: object) -> Text:
+    """A cell as DataTable would show the value, but never read as markup."""
+    return literal_line(f"{value:.2f}" if isinstance(value, float) else value)
 
 
 class OneLinePerRow:
@@ -109,16 +116,17 @@ class ResourceTable(DataTable):
         if line is None:
             values = self.rows_by_id[key]
             row_key = RowKey(key)
-            cells = dict(zip((column.key for column in self.ordered_columns), values))
-            text = " ".join(str(v) for v in values).lower()
+            # Cells come from the service: each is shown as it is, on one line, never read as markup.
+            cells = dict(zip((column.key for column in self.ordered_columns), map(literal_cell, values)))
+            text = " ".join(cell.plain for cell in cells.values()).lower()
             line = self._lines[key] = Line(row_key, Row(row_key, 1), cells, text, tuple(map(self._width, cells.values())))
         return line
 
-    def _width(self, cell: object) -> int:
-        """What DataTable measures a cell at; plain text (no markup, no :emoji:) is its length."""
-        if isinstance(cell, str) and cell.isascii() and cell.isprintable() and "[" not in cell and ":" not in cell:
-            return len(cell)
-        return measure(self.app.console, default_cell_formatter(cell, wrap=False, height=1) or "", 1)
+    def _width(self, cell: Text) -> int:
+        """What DataTable measures a cell at; plain ASCII is its length."""
+        if cell.plain.isascii():
+            return len(cell.plain)
+        return measure(self.app.console, cell, 1)
 
     def _show(self, changed: set[str]) -> None:
         lines = [self._line(key) for key in self.rows_by_id]
@@ -132,7 +140,8 @@ class ResourceTable(DataTable):
                 self._forget_rendering()
                 self._measure()
         total = len(self.rows_by_id)
-        self.border_subtitle = f"{len(wanted)}/{total} match '{self.filter_text}'" if self.filter_text else str(total)
+        self.border_subtitle = markup("$shown/$total match '$filter'", shown=len(wanted), total=total, filter=self.filter_text) \
+            if self.filter_text else str(total)  # what was typed is shown as typed
 
     def _replace_rows(self, wanted: list[Line]) -> None:
         """What DataTable.clear() and one add_row() per row would leave, built in one go: with

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from services.outside_text import inert_line
 from services.timestamps import local_time
 from tui.commands.output import add_action, print_deletion, print_json, print_table, progress, when
 
@@ -106,8 +107,9 @@ def delete_job(ws, args) -> int:
 
 
 def _event_line(event: dict) -> str:
+    """One line per event, whatever newlines the service put in its message."""
     level = "" if event["level"] == "info" else f"[{event['level']}] "
-    return f"{local_time(event.get('created_at'), '%H:%M:%S')}  {level}{event['message']}"
+    return f"{local_time(event.get('created_at'), '%H:%M:%S')}  {level}{inert_line(event['message'])}"
 
 
 def list_events(ws, args) -> int:

@@ -1,19 +1,50 @@
-"""How commands print: JSON for scripts (`--json`), short aligned text for people, errors on stderr."""
+"""How commands print: JSON for scripts (`--json`), short aligned text for people, errors on stderr.
+
+Whatever a command prints goes through `InertStream` (tui/cli.py puts it on stdout and stderr), so
+no text from the service, a file or a model reaches the terminal with a control character in it."""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence, TextIO
+
+from services.outside_text import inert, inert_json, inert_line
+
+
+class InertStream:
+    """A text stream that writes everything without control characters (newline and tab stay)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(inert(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding...
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def inert_output() -> Iterator[None]:
+    """stdout and stderr as InertStreams while a command runs."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = InertStream(sys.stdout), InertStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    print(inert_json(data))  # every character of the service's strings kept, the control ones escaped
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A plain aligned table (no colours: it must read well in logs and over SSH)."""
-    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    """A plain aligned table (no colours: it must read well in logs and over SSH); one line a row,
+    whatever newlines a name holds."""
+    rows = [["" if v is None else inert_line(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
     for row in rows:

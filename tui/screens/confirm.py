@@ -12,6 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from services.outside_text import inert_line
+from widgets.markup import literal, markup
+
 
 class Confirm(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -30,12 +33,13 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{self.question}[/b]")
+            # The question names what it changes, often a name from the service: shown as it is.
+            yield Static(markup("[b]$question[/b]", question=self.question))
             if self.detail:
-                yield Static(self.detail)
+                yield Static(literal(self.detail))
             if self.typed:
-                yield Static(f"This is a production profile: type [b]{self.typed}[/b] and press Enter (Esc cancels).")
-                yield Input(placeholder=self.typed, id="typed")
+                yield Static(markup("This is a production profile: type [b]$name[/b] and press Enter (Esc cancels).", name=self.typed))
+                yield Input(placeholder=inert_line(self.typed), id="typed")
             else:
                 yield Static("[b]y[/b] yes   [b]n[/b] no")
 

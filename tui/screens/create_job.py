@@ -13,11 +13,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from tui.screens.form import FormScreen
+from widgets.markup import lines, literal, literal_line, markup
 
 if TYPE_CHECKING:
     from services.datasets import DatasetReport
@@ -59,10 +59,10 @@ class CreateJobScreen(FormScreen[dict | None]):
 
     def compose(self) -> ComposeResult:
         # A short id tells apart files of the same name and keeps the line within an 80-column dialog.
-        file_options = [(f"{f['filename']}  {f['id'][:13]}…", f["id"]) for f in self.files]
+        file_options = [(literal_line(f"{f['filename']}  {f['id'][:13]}…"), f["id"]) for f in self.files]
         with Vertical(id="dialog") as dialog:
             dialog.border_title = "Create a fine-tuning job"
-            yield self.row("Model", Select([(m, m) for m in self.models], id="model", compact=True, allow_blank=not self.models,
+            yield self.row("Model", Select([(literal_line(m), m) for m in self.models], id="model", compact=True, allow_blank=not self.models,
                                            value=self.start_from or (self.models[0] if self.models else Select.NULL)))
             prompt = "choose a processed file" if self.files else "no processed training file yet: upload one first"
             yield self.row("Training", Select(file_options, prompt=prompt, id="training", compact=True))
@@ -139,8 +139,8 @@ class CreateJobScreen(FormScreen[dict | None]):
         from services.model_families import PREFERENCE, family_of
 
         if request.method == "dpo" and request.model and not family_of(request.model).dpo:
-            self.query_one("#estimate", Static).update(f"[$warning]{escape(request.model)} is not known to support dpo; "
-                                                       "the service will likely refuse it[/]")
+            self.query_one("#estimate", Static).update(markup("[$warning]$model is not known to support dpo; "
+                                                              "the service will likely refuse it[/]", model=request.model))
             return
         if not request.training_file or not request.model:
             self.query_one("#estimate", Static).update("estimate: choose a training file")
@@ -151,18 +151,18 @@ class CreateJobScreen(FormScreen[dict | None]):
             self.estimate(next(f for f in self.files if f["id"] == request.training_file), request.model)
             known = "estimating…"
         if isinstance(known, str):
-            self.query_one("#estimate", Static).update(f"estimate: {escape(known)}")
+            self.query_one("#estimate", Static).update(literal(f"estimate: {known}"))
             return
         epochs = request.epochs or known.epochs  # the report's: what "auto" usually comes to
-        text = (f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {epochs} epochs"
-                f"{' (auto: assumed)' if not request.epochs else ''} "
-                f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")
+        text = [markup(f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {epochs} epochs"
+                       f"{' (auto: assumed)' if not request.epochs else ''} "
+                       f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")]
         if known.errors:  # e.g. the file's format does not suit this model
-            text += f"\n[$warning]the training file: {escape(known.errors[0].message)}[/]"
+            text.append(markup("[$warning]the training file: $problem[/]", problem=known.errors[0].message))
         elif request.method == "dpo" and known.format != PREFERENCE:
-            text += (f"\n[$warning]dpo trains on preference data (input, preferred_output, non_preferred_output); "
-                     f"this file is {known.format}[/]")
-        self.query_one("#estimate", Static).update(text)
+            text.append(markup("[$warning]dpo trains on preference data (input, preferred_output, non_preferred_output); "
+                               "this file is $format[/]", format=known.format))
+        self.query_one("#estimate", Static).update(lines(*text))
 
     @work(thread=True, group="estimate", exit_on_error=False)
     def estimate(self, file: dict, model: str) -> tuple[tuple[str, str], DatasetReport | str]:

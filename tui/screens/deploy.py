@@ -10,10 +10,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.widgets import Button, Input, Select, Static
 
 from tui.screens.form import FormScreen
+from widgets.markup import literal
 
 if TYPE_CHECKING:
     from services.workspace import Workspace
@@ -63,13 +63,13 @@ class DeployScreen(FormScreen[dict | None]):
 
         with Vertical(id="dialog") as dialog:
             dialog.border_title = "Deploy a model"
-            yield self.row("Model", Static(escape(self.model), id="model"), classes="model")
+            yield self.row("Model", Static(literal(self.model), id="model"), classes="model")
             yield self.row("Name", Input(suggested_name(self.model), id="name", compact=True))
             yield self.row("SKU", Select([(sku, sku) for sku in SKUS], value="standard", allow_blank=False, id="sku", compact=True))
             yield self.row("Capacity", Input("1", type="integer", id="capacity", compact=True))
             yield Static(SKU_NOTES["standard"], id="sku-note", classes="note")
             if is_fine_tuned(self.model):
-                yield Static(f"{HOSTING_REMINDER}.\n{INACTIVITY_RULE}.", classes="note")
+                yield Static(literal(HOSTING_REMINDER + ".\n" + INACTIVITY_RULE + "."), classes="note")
             yield from self.closing("Enter/ctrl+s deploy · Esc cancel", Button("Deploy", variant="primary", compact=True, id="deploy"))
 
     def read_form(self) -> tuple[str, str, int, dict[str, str]]:
@@ -101,7 +101,7 @@ class DeployScreen(FormScreen[dict | None]):
         if self.busy or problems:
             return  # the problems are already on show
         self.start(self.deploy(name, sku, capacity))
-        self.show_status(f"deploying {escape(self.model)} as {name}…")
+        self.show_status(f"deploying {self.model} as {name}…")
 
     @work(thread=True, exclusive=True, group="deploy", exit_on_error=False)
     def deploy(self, name: str, sku: str, capacity: int) -> dict:

@@ -9,12 +9,14 @@ from typing import Any, Iterator, TypeVar
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.markup import escape
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
+
+from widgets.markup import lines, literal, markup
 
 T = TypeVar("T")
 
@@ -84,18 +86,18 @@ class FormScreen(ModalScreen[T]):
 
     def show_problems(self, problems: list[str]) -> None:
         shown = self.query_one("#problems", Static)
-        shown.update("\n".join(f"✘ {escape(p)}" for p in problems))
+        shown.update(lines(*(markup("✘ $problem", problem=p) for p in problems)))
         shown.display = bool(problems)
 
-    def show_status(self, text: str) -> None:
-        """A line under the form (markup allowed); empty hides it."""
+    def show_status(self, text: str | Content) -> None:
+        """A line under the form, shown as it is (Content from widgets.markup for styles); empty hides it."""
         shown = self.query_one("#status", Static)
-        shown.update(text)
+        shown.update(text if isinstance(text, Content) else literal(text))
         shown.display = bool(text)
 
     @on(Status)
     def _show_status(self, message: Status) -> None:
-        self.show_status(escape(message.text))
+        self.show_status(message.text)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import Screen
 
 from tui.screens.text_box import TextBox
-from widgets.markup import plain
+from widgets.markup import lines, literal, markup
 
 KEY_WIDTH = 20  # at most; narrower when every key is short
 SSH_SAFE = (
@@ -32,11 +33,13 @@ def origin(node: DOMNode, focused: DOMNode | None) -> str:
         return "Everywhere"
     if isinstance(node, Screen):
         return "On this screen"
-    name = getattr(node, "border_title", None) or type(node).__name__
+    # The title as shown (border_title gives it back as markup, which does not read back as it was).
+    title = getattr(node, "_border_title", None)
+    name = title.plain if title else type(node).__name__
     return f"{name} (focused)" if node is focused else f"Around {name}"
 
 
-def listing(below: Screen, commands: dict[str, str]) -> str:
+def listing(below: Screen, commands: dict[str, str]) -> Content:
     groups: dict[str, dict[str, tuple[list[str], Binding]]] = {}
     for node, binding, _enabled, _tooltip in below.active_bindings.values():
         if binding.system:
@@ -50,13 +53,13 @@ def listing(below: Screen, commands: dict[str, str]) -> str:
             for title in order}
     rows["Console (: then a command; Tab completes)"] = [(f"/{name}", text) for name, text in commands.items()]
     width = min(KEY_WIDTH, max((len(keys) for group in rows.values() for keys, _ in group), default=0))
-    lines = []
+    shown = []
     for title, group in rows.items():
-        lines.append(f"[b]{plain(title)}[/b]")
-        lines += [f"  [b $accent]{plain(keys.ljust(width))}[/] {plain(text)}" for keys, text in group]
-        lines.append("")
-    lines += ["[b]Over SSH[/b]", SSH_SAFE]
-    return "\n".join(lines)
+        shown.append(markup("[b]$title[/b]", title=title))
+        shown += [markup("  [b $accent]$keys[/] $text", keys=keys.ljust(width), text=text) for keys, text in group]
+        shown.append(literal(""))
+    shown += [markup("[b]Over SSH[/b]"), literal(SSH_SAFE)]
+    return lines(*shown)
 
 
 class HelpScreen(TextBox):
@@ -70,7 +73,7 @@ class HelpScreen(TextBox):
         super().__init__()
         self.commands = commands
 
-    def text(self) -> str:
+    def text(self) -> Content:
         stack = self.app.screen_stack
         below = stack[stack.index(self) - 1]  # the screen whose keys are wanted
         return listing(below, self.commands)

@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,7 +28,9 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, Text
 
 from services import playground
 from services.errors import FtdeckError
+from services.outside_text import inert
 from widgets.chat_pane import ChatPane
+from widgets.markup import literal_line, markup
 
 if TYPE_CHECKING:
     from services.chat import Reply
@@ -90,8 +91,9 @@ class EditAnswer(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]The answer of {escape(self.who)} to train on[/b] (edit it if you like), appended to {escape(self.where)}")
-            yield TextArea(self.answer, soft_wrap=True, id="answer")
+            yield Static(markup("[b]The answer of $who to train on[/b] (edit it if you like), appended to $where",
+                                who=self.who, where=self.where))
+            yield TextArea(inert(self.answer), soft_wrap=True, id="answer")  # a TextArea prints controls as they are
             yield Footer()
 
     def action_save(self) -> None:
@@ -204,7 +206,7 @@ class PlaygroundScreen(ModalScreen[None]):
                 with Vertical(id=f"side-{i}", classes="side"):
                     with Horizontal(classes="side-head"):
                         yield Static("AB"[i], id=f"label-{i}", classes="side-label")
-                        yield Select([(n, n) for n in names], value=(sides + names)[i] if names else Select.BLANK, allow_blank=not names,
+                        yield Select([(literal_line(n), n) for n in names], value=(sides + names)[i] if names else Select.BLANK, allow_blank=not names,
                                      compact=True, id=f"picker-{i}", classes="picker")
                     yield ChatPane(id=f"pane-{i}")
         yield Input(placeholder="Message: Enter sends, Esc cancels or leaves the box for the keys below", id="prompt")
@@ -237,8 +239,8 @@ class PlaygroundScreen(ModalScreen[None]):
             for i, side in enumerate(conversation.sides):
                 self.query_one(f"#picker-{i}", Select).value = side.deployment
                 system = self.query_one(f"#system-{i}", TextArea)
-                if system.text != side.system:
-                    system.load_text(side.system)
+                if system.text != inert(side.system):  # training data's: no control reaches the terminal
+                    system.load_text(inert(side.system))
                 for name in playground.PARAMETERS:
                     value = getattr(side, name)
                     self.query_one(f"#{name}-{i}", Input).value = "" if value is None else str(value)
@@ -263,14 +265,14 @@ class PlaygroundScreen(ModalScreen[None]):
         conversation = self.conversation
         two = len(conversation.sides) == 2
         for position in (0, 1):
-            self.query_one(f"#label-{position}", Static).update(f"{position + 1}" if conversation.blind else "AB"[position])
+            self.query_one(f"#label-{position}", Static).update(str(position + 1) if conversation.blind else "AB"[position])
         for block in (0, 1):
             linked_title = "Both sides" if two else "Settings"
             self.query_one(f"#settings-{block}").border_title = "B" if block else (linked_title if conversation.linked else "A")
-            self.query_one(f"#system-label-{block}", Label).update("System" if conversation.linked else f"{'AB'[block]} system")
+            self.query_one(f"#system-label-{block}", Label).update("System" if conversation.linked else "AB"[block] + " system")
             text, ok = self.training_note(block)
             warning = self.query_one(f"#warning-{block}", Static)
-            warning.update(Text(text))
+            warning.update(Text(inert(text)))
             warning.set_class(ok, "-ok")
             warning.display = bool(text)
         mode = "A/B" if two else "chat"
@@ -281,8 +283,8 @@ class PlaygroundScreen(ModalScreen[None]):
         vote = conversation.turns[-1].vote if conversation.turns and two else None
         chosen = f" · last turn: {self._label(vote)}" if vote else ""
         busy = " · [b]answering…[/b] (Esc cancels)" if self.busy else ""
-        where = escape(self.reveal or f"saved in {_home(playground.playground_dir())}")
-        self.query_one("#title", Static).update(f"[b]Playground[/b] {mode}{chosen}{busy} · {where}")
+        where = self.reveal or f"saved in {_home(playground.playground_dir())}"
+        self.query_one("#title", Static).update(markup(f"[b]Playground[/b] {mode}{chosen}{busy} · $where", where=where))
         self.refresh_bindings()
 
     def _label(self, vote: str) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from textual.binding import Binding
 from textual.highlight import highlight
 
+from services.outside_text import inert_json
 from tui.screens.text_box import TextBox
+from widgets.markup import literal
 
 
 class RawJsonScreen(TextBox):
@@ -17,8 +17,9 @@ class RawJsonScreen(TextBox):
 
     def __init__(self, title: str, data: dict) -> None:
         super().__init__()
-        self.box_title = self.title = title
-        self.json = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+        self.title = title
+        self.box_title = literal(title)
+        self.json = inert_json(data)  # controls in the service's strings escaped, as JSON allows
 
     def text(self):
         return highlight(self.json, language="json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -18,7 +19,7 @@ class TextBox(ModalScreen[None]):
     }
     """
     BINDINGS = [Binding("escape,q", "close", "Close", id="text-box.close")]
-    box_title = ""
+    box_title: str | Content = ""  # ftdeck's own markup, or Content (widgets.markup) quoting outside text
     box_subtitle = "Esc close"
     text_id = "text-box-text"  # the Static holding the text
 

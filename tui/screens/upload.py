@@ -12,10 +12,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import Button, Input, Static
 
 from tui.screens.form import FormScreen
+from widgets.markup import lines, literal, markup
 from widgets.path_suggester import PathSuggester
 
 if TYPE_CHECKING:
@@ -159,30 +160,30 @@ class UploadScreen(FormScreen[dict | None]):
             self.show_choices()
 
 
-def describe(report: "DatasetReport", identical: dict | None) -> str:
+def describe(report: "DatasetReport", identical: dict | None) -> Content:
     """The report as the dialog shows it: verdict, tokens, system messages, then every problem."""
-    lines = []
+    shown = []
     if report.ok:
-        lines.append(f"[b $success]✔ {report.examples:,} examples[/], {report.format} format: ready to upload")
+        shown.append(markup(f"[b $success]✔ {report.examples:,} examples[/], $format format: ready to upload", format=report.format))
     else:
-        lines.append(f"[b $error]✘ {_count(len(report.errors) + report.more_errors, 'problem')}[/] in "
-                     f"{_count(report.examples, 'example')}: nothing is uploaded until they are fixed")
+        shown.append(markup(f"[b $error]✘ {_count(len(report.errors) + report.more_errors, 'problem')}[/] in "
+                            f"{_count(report.examples, 'example')}: nothing is uploaded until they are fixed"))
     stats = report.token_stats()
     if stats["total"]:
-        lines.append(f"tokens {stats['total']:,} · per example min {stats['min']:,}, mean {stats['mean']:,}, "
-                     f"p95 {stats['p95']:,}, max {stats['max']:,}")
-        lines.append(f"≈ {report.estimated_billed_tokens:,} billed training tokens at {report.epochs} epochs")
+        shown.append(literal(f"tokens {stats['total']:,} · per example min {stats['min']:,}, mean {stats['mean']:,}, "
+                             f"p95 {stats['p95']:,}, max {stats['max']:,}"))
+        shown.append(literal(f"≈ {report.estimated_billed_tokens:,} billed training tokens at {report.epochs} epochs"))
     systems = report.system_message_summary()
     if systems["distinct"] == 1:
-        lines.append(f"system message in {systems['counts'][0][1]:,} examples: {escape(_short(systems['most_common']))}")
+        shown.append(literal(f"system message in {systems['counts'][0][1]:,} examples: {_short(systems['most_common'])}"))
     elif systems["distinct"] > 1:
-        lines.append(f"{systems['distinct']} different system messages; most common: {escape(_short(systems['most_common']))}")
+        shown.append(literal(f"{systems['distinct']} different system messages; most common: {_short(systems['most_common'])}"))
     if identical:
-        lines.append(f"[b $warning]already uploaded[/]: {identical['id']} ({escape(identical['filename'])}, "
-                     f"{identical['status']}) has exactly these bytes")
-    lines += [f"[$error]{_where(p.line)}{escape(p.message)}[/]" for p in report.listed_errors()]
-    lines += [f"[$warning]{_where(p.line)}{escape(p.message)}[/]" for p in report.warnings]
-    return "\n".join(lines)
+        shown.append(markup("[b $warning]already uploaded[/]: $id ($name, $status) has exactly these bytes",
+                            id=identical["id"], name=identical["filename"], status=identical["status"]))
+    shown += [markup("[$error]$problem[/]", problem=_where(p.line) + p.message) for p in report.listed_errors()]
+    shown += [markup("[$warning]$problem[/]", problem=_where(p.line) + p.message) for p in report.warnings]
+    return lines(*shown)
 
 
 def _signature(path: Path) -> tuple | None:
