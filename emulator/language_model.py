@@ -1,10 +1,12 @@
 """The emulator's language model: a small word-level trigram model, honestly trained.
 
 The base model (the prior) counts trigrams in `base_corpus.txt`, general assistant text shipped with
-the emulator. Fine-tuning adds learned counts on top: each trained token adds a weight (scaled by the
-learning rate) to its contexts, and a prediction blends the learned counts with the prior, shortest
-context first (Dirichlet smoothing). As counts grow, trained text takes over and text never trained
-on is squeezed out: that is why many epochs on little data overfit, as real fine-tunes do.
+the emulator. Fine-tuning learns biases on top, in log-probability, by gradient descent on the
+cross-entropy of the trained replies (like an adapter on a frozen network): each step moves the model
+a little, so the loss falls gradually from the first steps rather than all at once when an example
+comes round again. Biases on the words the data uses generalise to examples not yet seen; biases on
+the exact last two tokens memorise. Trained long on little data, the trained continuations take the
+probability that text never trained on needs: validation loss turns up, as real fine-tunes overfit.
 
 A reply is conditioned on the conversation two ways. The system message keys the most specific
 learned context, so a different system message at inference weakens what was learned (the spec
@@ -22,7 +24,7 @@ import random
 import re
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -34,9 +36,12 @@ if TYPE_CHECKING:
 # newlines, other spaces. Every character falls in one alternative, so detokenize(tokenize(t)) == t.
 TOKEN = re.compile(r"'(?:s|t|re|ve|m|ll|d)\b| ?[^\W\d_]+| ?\d{1,3}| ?[^\w\s]+| ?_+|\n+|[^\S\n]+")
 START, END = "<|start|>", "<|end|>"  # reply boundaries; the tokenizer can never produce them
+COPY = "<|copy|>"  # in a context's biases: how much more likely the prompt's words are there
 VOCABULARY = 50_000  # the prior gives a never-seen token 1/VOCABULARY before smoothing
 PRIOR_SMOOTHING = 2.0  # how much the prior's shorter contexts smooth its longer ones
-PRIOR_STRENGTH = 1.0  # learned weight a context needs before it outweighs the prior
+MAX_STEP = 1.0  # the most one training step moves a bias (in nats)
+MAX_BIAS = 50.0  # exp() of a bias stays finite however long a run overfits
+LEGACY_COUNT = 5.0  # models saved when the emulator learned counts: bias per count, in the contexts still used
 COPY_PRIOR, COPY_STRENGTH = 0.05, 5.0  # the base rate of copying a prompt word, and its pseudo-count
 DEFAULT_MAX_TOKENS = 80
 TOP_FOLLOWERS = 8  # the prior's likeliest next tokens per context, kept as argmax candidates
@@ -89,8 +94,10 @@ def copy_source(tokens: list[str]) -> dict[str, float]:
 
 
 def contexts(style: str, history: tuple[str, str]) -> tuple[Context, ...]:
-    """The learned contexts of the next token, shortest first; the longest is keyed by the system message."""
-    return ((), history[1:], history, (style, *history))
+    """The contexts of the next token with learned biases: the last two tokens, and the same keyed by
+    the system message. (The last token alone has too many followers to renormalise at every step;
+    the vocabulary biases generalise instead.)"""
+    return (history, (style, *history))
 
 
 @dataclass
@@ -115,24 +122,46 @@ class Prior:
                 history = (history[1], token)
         self.counts = counts
         self.totals = {ctx: sum(c.values()) for ctx, c in counts.items()}
+        # Longer contexts lean on their counts (fluent text); the unigram leaves room for words the
+        # corpus lacks as Witten-Bell does, in proportion to how many different words it has.
+        self.backoff = {ctx: PRIOR_SMOOTHING if ctx else len(c) for ctx, c in counts.items()}
         self.top = {ctx: [t for t, _ in c.most_common(TOP_FOLLOWERS)] for ctx, c in counts.items()}
-        self._memo: dict[tuple[tuple[str, str], str], float] = {}
+        self._memo: dict[tuple[str, str], tuple[list[tuple[Counter[str], float, float]], float]] = {}
         self._leaders: dict[tuple[str, str], str] = {}
 
     def probability(self, token: str, history: tuple[str, str]) -> float:
-        key = (history, token)
-        p = self._memo.get(key)
-        if p is None:
-            p = 1.0 / VOCABULARY
-            for ctx in ((), history[1:], history):
+        above, share = self.split(token, history)
+        return above + share * self.unigram(token)
+
+    def unigram(self, token: str) -> float:
+        counts, backoff = self.counts[()], self.backoff[()]
+        return (counts.get(token, 0) + backoff / VOCABULARY) / (self.totals[()] + backoff)
+
+    def split(self, token: str, history: tuple[str, str]) -> tuple[float, float]:
+        """probability = above + share * unigram(token): what the longer contexts give, and the share
+        they leave to the unigram (where fine-tuning shifts the vocabulary)."""
+        levels, share = self.levels(history)
+        above = 0.0
+        for counts, count_weight, backoff_weight in levels:
+            above = counts.get(token, 0) * count_weight + backoff_weight * above
+        return above, share
+
+    def levels(self, history: tuple[str, str]) -> tuple[list[tuple[Counter[str], float, float]], float]:
+        """The history's contexts that have counts, each with 1/(total + backoff) and backoff/(total + backoff)."""
+        found = self._memo.get(history)
+        if found is None:
+            levels, share = [], 1.0
+            for ctx in (history[1:], history):
                 counts = self.counts.get(ctx)
                 if counts:
-                    p = (counts.get(token, 0) + PRIOR_SMOOTHING * p) / (self.totals[ctx] + PRIOR_SMOOTHING)
-            if len(self._memo) > 1_000_000:  # bound memory in a long-running emulator
+                    total = self.totals[ctx] + self.backoff[ctx]
+                    levels.append((counts, 1.0 / total, self.backoff[ctx] / total))
+                    share *= self.backoff[ctx] / total
+            if len(self._memo) > 100_000:  # bound memory in a long-running emulator
                 self._memo.clear()
                 self._leaders.clear()
-            self._memo[key] = p
-        return p
+            found = self._memo[history] = (levels, share)
+        return found
 
     def leader(self, history: tuple[str, str]) -> str:
         """The prior's likeliest next token."""
@@ -154,18 +183,38 @@ def _prior() -> Prior:
     return Prior([line.strip() for line in text.splitlines() if line.strip()])
 
 
-class NGramModel:
-    """The prior plus learned counts: the base model when nothing is learned, else a fine-tuned one."""
+@dataclass
+class Gradient:
+    """One step's descent direction, summed over a batch (the model is updated once, after)."""
+    bias: dict[tuple[Context, str], float] = field(default_factory=dict)
+    unigram: dict[str, float] = field(default_factory=dict)
+    spread: float = 0.0  # taken from every vocabulary bias in proportion to its word's probability
 
-    def __init__(self, prior: Prior, counts: dict[Context, dict[str, float]] | None = None,
-                 totals: dict[Context, float] | None = None, copied: float = 0.0, seen: float = 0.0) -> None:
+
+class NGramModel:
+    """The prior, reweighted by learned biases: the base model when nothing is learned, else a fine-tuned one.
+
+    Biases are log-probabilities trained by gradient descent on the cross-entropy:
+    - vocabulary biases shift the prior's unigram (its fallback for every history): the data's words
+      get likelier everywhere, renormalised over the whole vocabulary;
+    - context biases reweight the next token after the last two tokens, and after the same keyed by
+      the system message; their COPY entry raises the prompt's words there.
+    p = base * exp(sum of context biases) / Z, where only tokens with a bias differ from the base, so
+    Z over every token is exact and cheap."""
+
+    def __init__(self, prior: Prior, bias: dict[Context, dict[str, float]] | None = None,
+                 vocabulary: dict[str, float] | None = None, copied: float = 0.0, seen: float = 0.0) -> None:
         self.prior = prior
-        self.counts = counts if counts is not None else {}
-        self.totals = totals if totals is not None else {}
+        self.bias = bias if bias is not None else {}
+        self.vocabulary = vocabulary if vocabulary is not None else {}
         self.copied, self.seen = copied, seen  # trained tokens found in their prompt, of all trained
-        # Each context's most frequent follower, kept up to date so the argmax stays cheap.
-        self.leaders = {ctx: _most_frequent(c) for ctx, c in self.counts.items() if c}
-        self._tops: dict[Context, list[str]] = {}  # generation's candidates, dropped whenever we learn
+        # Dropped whenever we learn: the vocabulary's normaliser and shifted unigram, its likeliest
+        # words (argmax and generation candidates), and each position's scores (a step measures its
+        # batch, then takes the gradient, at the same model).
+        self._z: float | None = None
+        self._unigrams: dict[str, float] = {}
+        self._likeliest: list[str] | None = None
+        self._positions: dict[tuple[str, tuple[str, str]], tuple[dict[str, float], float]] = {}
 
     @classmethod
     def base(cls) -> NGramModel:
@@ -173,85 +222,104 @@ class NGramModel:
         return cls(_prior())
 
     def copy(self) -> NGramModel:
-        counts = {ctx: dict(c) for ctx, c in self.counts.items()}
-        return NGramModel(self.prior, counts, dict(self.totals), self.copied, self.seen)
+        bias = {ctx: dict(table) for ctx, table in self.bias.items()}
+        return NGramModel(self.prior, bias, dict(self.vocabulary), self.copied, self.seen)
 
     @property
     def copy_rate(self) -> float:
         return (COPY_PRIOR * COPY_STRENGTH + self.copied) / (COPY_STRENGTH + self.seen)
 
-    # ------------------------------------------------------------ learning
-
-    def learn(self, system: str, prompt: list[str], reply: list[str], weight: float) -> None:
-        """Add `weight` to every token of a reply in its contexts; a negative weight unlearns (never below 0)."""
-        style, words = style_key(system), set(copy_source(prompt))
-        self._tops.clear()
-        history = (START, START)
-        for token in reply + [END]:
-            for ctx in contexts(style, history):
-                counts = self.counts.get(ctx)
-                if counts is None:
-                    if weight <= 0:
-                        continue
-                    counts = self.counts[ctx] = {}
-                old = counts.get(token)
-                if old is None and weight <= 0:
-                    continue
-                new = counts[token] = max(0.0, (old or 0.0) + weight)
-                self.totals[ctx] = self.totals.get(ctx, 0.0) + new - (old or 0.0)
-                leader = self.leaders.get(ctx)
-                if weight <= 0 and token == leader:
-                    self.leaders[ctx] = _most_frequent(counts)
-                elif leader is None or new > counts[leader] or (new == counts[leader] and token < leader):
-                    self.leaders[ctx] = token
-            if weight > 0 and token != END:
-                self.seen += weight
-                self.copied += weight if token in words else 0.0
-            history = (history[1], token)
-
     # ------------------------------------------------------------ predicting
 
-    def _blend(self, style: str, history: tuple[str, str]) -> tuple[list[tuple[Context, dict[str, float], float]], float]:
-        """The learned contexts that apply, each with its weight in the blend, and the prior's weight.
+    def _unigram(self, token: str) -> float:
+        """The prior's unigram shifted by the vocabulary biases."""
+        found = self._unigrams.get(token)
+        if found is None:
+            if self._z is None:
+                self._z = 1.0 + sum(self.prior.unigram(w) * (math.exp(b) - 1.0) for w, b in self.vocabulary.items())
+            b = self.vocabulary.get(token)
+            found = self._unigrams[token] = self.prior.unigram(token) * (1.0 if b is None else math.exp(b)) / self._z
+        return found
 
-        Smoothing is linear: p = sum of weight * count over the learned contexts + weight * prior."""
-        levels, rest = [], 1.0
-        for ctx in reversed(contexts(style, history)):  # longest first: it gets the most say
-            counts = self.counts.get(ctx)
-            if counts:
-                share = self.totals[ctx] + PRIOR_STRENGTH
-                levels.append((ctx, counts, rest / share))
-                rest *= PRIOR_STRENGTH / share
-        return levels, rest
+    def _base(self, token: str, history: tuple[str, str]) -> float:
+        above, share = self.prior.split(token, history)
+        return above + share * self._unigram(token)
 
-    def _predictor(self, style: str, history: tuple[str, str], copy_from: dict[str, float]) -> Callable[[str], float]:
-        """The next-token probability function at one position."""
-        levels, prior_weight = self._blend(style, history)
+    def _likeliest_words(self) -> list[str]:
+        if self._likeliest is None:
+            self._likeliest = heapq.nsmallest(TOP_FOLLOWERS, self.vocabulary, key=lambda w: (-self._unigram(w), w))
+        return self._likeliest
+
+    def _position(self, style: str, history: tuple[str, str]) -> tuple[dict[str, float], float]:
+        """At one position: each context-biased token's unnormalised probability (base * exp(B)),
+        and the normaliser Z over every token."""
+        found = self._positions.get((style, history))
+        if found is None:
+            summed: dict[str, float] = {}
+            for ctx in contexts(style, history):
+                for token, b in self.bias.get(ctx, {}).items():
+                    summed[token] = summed.get(token, 0.0) + b
+            summed.pop(COPY, None)
+            levels, share = self.prior.levels(history)
+            unigram = self._unigram
+            scores, z = {}, 1.0
+            for token, b in summed.items():  # self._base inlined: this loop is most of training's time
+                base = 0.0
+                for counts, count_weight, backoff_weight in levels:
+                    base = counts.get(token, 0) * count_weight + backoff_weight * base
+                base += share * unigram(token)
+                scores[token] = base * math.exp(b)
+                z += scores[token] - base
+            if len(self._positions) > 100_000:  # bound memory when a deployed model answers for long
+                self._positions.clear()
+                self._unigrams.clear()
+            found = self._positions[(style, history)] = (scores, z)
+        return found
+
+    def _with_prompt(self, style: str, history: tuple[str, str], words: dict[str, float]) -> tuple[dict[str, float], float]:
+        """The position's biased tokens' scores and Z, with the prompt's words raised by the contexts'
+        learned copy bias (so "the {topic}" can learn to take the topic from the question)."""
+        scores, z = self._position(style, history)
+        boost = sum(self.bias[ctx].get(COPY, 0.0) for ctx in contexts(style, history) if ctx in self.bias)
+        if not boost or not words:
+            return scores, z
+        scores = dict(scores)
+        for w in words:
+            old = scores[w] if w in scores else self._base(w, history)
+            scores[w] = old * math.exp(boost)
+            z += scores[w] - old
+        return scores, z
+
+    def _predictor(self, style: str, history: tuple[str, str], copy_from: dict[str, float]) -> tuple[Callable[[str], float], dict[str, float]]:
+        """The next-token probability function at one position (and the biased tokens' scores)."""
+        scores, z = self._with_prompt(style, history, copy_from)
         rate = self.copy_rate if copy_from else 0.0
-        prior = self.prior.probability
 
         def p(token: str) -> float:
-            total = prior_weight * prior(token, history)
-            for _, counts, weight in levels:
-                total += weight * counts.get(token, 0.0)
-            return (1.0 - rate) * total + rate * copy_from.get(token, 0.0)
+            score = scores.get(token)
+            model = (self._base(token, history) if score is None else score) / z
+            return (1.0 - rate) * model + rate * copy_from.get(token, 0.0)
 
-        return p
+        return p, scores
 
     def _scored(self, example: TrainingExample) -> Iterator[tuple[str, float, str]]:
         """For each target token of an example, END included: (token, its probability, the likeliest token).
 
-        The likeliest is searched among each context's most frequent follower, the prior's and the
-        prompt's likeliest, and the actual token: nearly always the true argmax, and cheap."""
+        The likeliest is searched among the likeliest of the context-biased tokens, of the prior, of the
+        biased vocabulary and of the prompt, and the actual token: nearly always the true argmax, and cheap."""
         style, copy_from = style_key(example.system), copy_source(example.context)
-        copy_leader = [_most_frequent(copy_from)] if copy_from else []
+        leaders = [_most_frequent(copy_from)] if copy_from else []
+        leaders += self._likeliest_words()[:3]
         for reply in example.targets:
             history = (START, START)
             for token in reply + [END]:
-                p = self._predictor(style, history, copy_from)
-                leaders = [self.leaders[ctx] for ctx in contexts(style, history) if ctx in self.leaders]
-                scores = {t: p(t) for t in {token, self.prior.leader(history), *leaders, *copy_leader}}
-                yield token, scores[token], min(scores, key=lambda t: (-scores[t], t))
+                p, scores = self._predictor(style, history, copy_from)
+                candidates = {token, self.prior.leader(history), *leaders}
+                if scores:  # the likeliest biased token, and the biased ones the prompt offers to copy
+                    candidates.add(max(scores, key=scores.__getitem__))
+                    candidates.update(t for t in copy_from if t in scores)
+                probabilities = {t: p(t) for t in candidates}
+                yield token, probabilities[token], min(probabilities, key=lambda t: (-probabilities[t], t))
                 history = (history[1], token)
 
     def loss_and_accuracy(self, example: TrainingExample) -> tuple[float, int, int]:
@@ -267,17 +335,63 @@ class NGramModel:
         """The likeliest token at every target position (the labels are each reply's tokens + END)."""
         return [best for _, _, best in self._scored(example)]
 
+    # ------------------------------------------------------------ learning
+
+    def gradient(self, into: Gradient, system: str, prompt: list[str], reply: list[str], rate: float) -> None:
+        """Add `rate` times the descent direction of the reply's cross-entropy to `into` (a negative rate
+        ascends: DPO's rejected replies). For a context's biases the gradient of -ln p(token) is
+        p(w) - [w == token]; tokens without a bias there get none (a sparse update); the copy bias's is
+        p(prompt words) - [token in prompt]. A vocabulary bias learns in proportion to the share of
+        the token's probability that came through the unigram."""
+        style, words = style_key(system), copy_source(prompt)
+        history = (START, START)
+        for token in reply + [END]:
+            scores, z = self._with_prompt(style, history, words)
+            base = self._base(token, history)
+            p = scores.get(token, base) / z
+            copied = float(token in words) - sum(scores[w] for w in words if w in scores) / z
+            for ctx in contexts(style, history):
+                for w in self.bias.get(ctx, ()):
+                    if w != token and w != COPY:
+                        into.bias[ctx, w] = into.bias.get((ctx, w), 0.0) - rate * scores[w] / z
+                into.bias[ctx, token] = into.bias.get((ctx, token), 0.0) + rate * (1.0 - p)
+                if words:
+                    into.bias[ctx, COPY] = into.bias.get((ctx, COPY), 0.0) + rate * copied
+            through_unigram = self.prior.split(token, history)[1] * self._unigram(token) / base
+            into.unigram[token] = into.unigram.get(token, 0.0) + rate * through_unigram
+            into.spread += rate * through_unigram
+            history = (history[1], token)
+
+    def apply(self, gradient: Gradient) -> None:
+        """Take the step, each bias moving at most MAX_STEP (clipping, so a large learning rate
+        makes training fast and jumpy rather than blow up)."""
+        steps = {w: -gradient.spread * self._unigram(w) for w in self.vocabulary}
+        for w, step in gradient.unigram.items():
+            steps[w] = steps.get(w, 0.0) + step
+        for w, step in steps.items():
+            self.vocabulary[w] = min(MAX_BIAS, self.vocabulary.get(w, 0.0) + _clip(step))
+        for (ctx, token), step in gradient.bias.items():
+            table = self.bias.setdefault(ctx, {})
+            table[token] = min(MAX_BIAS, table.get(token, 0.0) + _clip(step))
+        self._z = self._likeliest = None
+        self._unigrams.clear()
+        self._positions.clear()
+
+    def count_copies(self, prompt: list[str], reply: list[str], weight: float) -> None:
+        """Learn how often trained replies reuse their prompt's words."""
+        words = copy_source(prompt)
+        self.seen += weight * len(reply)
+        self.copied += weight * sum(token in words for token in reply)
+
+    # ------------------------------------------------------------ generating
+
     def distribution(self, style: str, history: tuple[str, str], copy_from: dict[str, float]) -> dict[str, float]:
-        """Probabilities of the likely next tokens: each context's top followers and the prompt's words."""
-        candidates = set(copy_from)
+        """Probabilities of the likely next tokens: the prior's and the vocabulary's likeliest, the
+        context-biased tokens and the prompt's words."""
+        p, scores = self._predictor(style, history, copy_from)
+        candidates = set(copy_from) | set(scores) | set(self._likeliest_words())
         for ctx in ((), history[1:], history):
             candidates.update(self.prior.top.get(ctx, ()))
-        for ctx in contexts(style, history):
-            if ctx in self.counts:
-                if ctx not in self._tops:
-                    self._tops[ctx] = heapq.nsmallest(TOP_FOLLOWERS, self.counts[ctx], key=lambda t: (-self.counts[ctx][t], t))
-                candidates.update(self._tops[ctx])
-        p = self._predictor(style, history, copy_from)
         return {t: p(t) for t in candidates}
 
     def generate(self, messages: list[dict], *, temperature: float = 1.0, max_tokens: int | None = None,
@@ -314,15 +428,24 @@ class NGramModel:
 
     def to_bytes(self) -> bytes:
         """The learned state only (the prior is rebuilt from the corpus): zlib-compressed JSON."""
-        rows = [[list(ctx), counts, self.totals[ctx]] for ctx, counts in self.counts.items()]
-        return zlib.compress(json.dumps({"counts": rows, "copied": self.copied, "seen": self.seen}).encode())
+        rows = [[list(ctx), table] for ctx, table in self.bias.items()]
+        learned = {"bias": rows, "vocabulary": self.vocabulary, "copied": self.copied, "seen": self.seen}
+        return zlib.compress(json.dumps(learned).encode())
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> NGramModel:
         data = json.loads(zlib.decompress(blob))
-        counts = {tuple(ctx): c for ctx, c, _ in data["counts"]}
-        totals = {tuple(ctx): total for ctx, _, total in data["counts"]}
-        return cls(_prior(), counts, totals, data["copied"], data["seen"])
+        if "bias" in data:
+            bias, vocabulary = {tuple(ctx): table for ctx, table in data["bias"]}, data["vocabulary"]
+        else:  # saved by an older emulator as learned counts: more counted, more bias
+            bias = {tuple(ctx): {t: min(MAX_BIAS, c * LEGACY_COUNT) for t, c in counts.items()}
+                    for ctx, counts, _ in data["counts"] if len(ctx) >= 2}
+            vocabulary = {}
+        return cls(_prior(), bias, vocabulary, data["copied"], data["seen"])
+
+
+def _clip(step: float) -> float:
+    return max(-MAX_STEP, min(MAX_STEP, step))
 
 
 def _pick(dist: dict[str, float], temperature: float, rng: random.Random) -> str:

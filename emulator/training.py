@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass, field
 
 from emulator.catalog import COMPLETION, PREFERENCE
-from emulator.language_model import NGramModel, chat_tokens, text_of, tokenize
+from emulator.language_model import Gradient, NGramModel, chat_tokens, text_of, tokenize
 
-RATE = 1.0  # learned weight per token at learning_rate_multiplier 1 and batch size 1
+RATE = 10.0  # learning rate per trained token at learning_rate_multiplier 1 and batch size 1
 SYSTEM_ROLES = ("system", "developer")
 
 
@@ -183,10 +183,14 @@ class TrainingRun:
         return self._order[index * self.batch_size : (index + 1) * self.batch_size]
 
     def _learn(self, batch: list[TrainingExample]) -> None:
+        """One gradient step: the batch's gradients are all taken at the model before the step."""
+        gradient = Gradient()
         for example in batch:
             for reply in example.targets:
-                self._model.learn(example.system, example.context, reply, self._weight)
+                self._model.gradient(gradient, example.system, example.context, reply, self._weight)
+                self._model.count_copies(example.context, reply, self._weight)
             for reply in example.rejected:  # DPO: push away from the non-preferred reply
-                self._model.learn(example.system, example.context, reply, -self._beta * self._weight)
+                self._model.gradient(gradient, example.system, example.context, reply, -self._beta * self._weight)
             self.trained_tokens += example.n_tokens
+        self._model.apply(gradient)
         self.steps_done += 1

@@ -4,7 +4,7 @@
 
 Runs ftdeck on its built-in emulator in a fresh data dir, with the clock frozen and ids seeded
 (the same scenes the snapshot tests check), trains the demo's live job 60 steps (into its second epoch), and saves SVGs;
-PNGs too when `rsvg-convert` is installed.
+PNGs too when `rsvg-convert` or cairosvg is installed.
 """
 
 from __future__ import annotations
@@ -65,9 +65,21 @@ def main() -> None:
                 del os.environ[key]
             saved.append(asyncio.run(scene(name, size, *keys)))
     for svg in saved:
-        if shutil.which("rsvg-convert"):
-            subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
+        to_png(svg)
         print(svg)
+
+
+def to_png(svg: Path) -> None:
+    """A PNG beside the SVG, with rsvg-convert or cairosvg, whichever is here (neither is needed to run ftdeck)."""
+    if shutil.which("rsvg-convert"):
+        subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
+        return
+    try:
+        import cairosvg
+    except ImportError:
+        print(f"no PNG for {svg.name}: install rsvg-convert or `pip install cairosvg`", file=sys.stderr)
+        return
+    cairosvg.svg2png(url=str(svg), write_to=str(svg.with_suffix(".png")))
 
 
 if __name__ == "__main__":
