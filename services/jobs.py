@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.files import upload_file
+from services.model_families import DPO_MODELS, supports_dpo
+from services.model_ids import checkpoint_name_problem, is_checkpoint_id
 from services.retries import again_for_sdk, sending_once
 from services.workspace import Workspace, calling
 
@@ -51,6 +53,12 @@ class JobRequest:
             found.append("--beta goes with --method dpo and must be above 0 and at most 2 (0.1-0.5 is typical)")
         if self.training_type is not None and self.training_type.lower() not in TRAINING_TYPES:
             found.append("--training-type must be standard, globalstandard or developertier")
+        if problem := checkpoint_name_problem(self.model):
+            found.append(f"--model: {problem}")
+        # A checkpoint id hides its base model: the service judges those.
+        if self.method == "dpo" and self.model and not is_checkpoint_id(self.model) and not supports_dpo(self.model):
+            found.append(f"--method dpo: {self.model} does not support DPO (the DPO page lists "
+                         f"{', '.join(sorted(DPO_MODELS))}, and models fine-tuned from them)")
         return found
 
     def body(self) -> dict[str, Any]:

@@ -493,3 +493,16 @@ def test_never_raises_and_agrees_with_the_emulator(tmp_path, lines, model):
     if not line_errors and report.examples:
         emulator_check = check_training_file(content)
         assert emulator_check.ok, emulator_check.status_details
+
+
+def test_preference_data_only_for_the_models_the_dpo_page_lists(tmp_path):
+    """gpt-4o-2024-08-06, gpt-4.1-2025-04-14, gpt-4.1-mini-2025-04-14 (and models fine-tuned from them);
+    not gpt-4.1-nano, which a prefix match on "gpt-4.1" let through."""
+    example = {"input": {"messages": [{"role": "user", "content": "Hi"}]},
+               "preferred_output": [{"role": "assistant", "content": "Ahoy!"}],
+               "non_preferred_output": [{"role": "assistant", "content": "Hello."}]}
+    path = write(tmp_path, (json.dumps(example) + "\n") * 60, "dpo.jsonl")
+    for model in ("gpt-4o-2024-08-06", "gpt-4.1-2025-04-14", f"gpt-4.1-mini-2025-04-14.ft-{'0' * 32}"):
+        assert validate_dataset(path, model=model).ok, model
+    nano = validate_dataset(path, model="gpt-4.1-nano-2025-04-14")
+    assert not nano.ok and "trained on chat data, but this file is preference" in nano.errors[0].message

@@ -35,8 +35,8 @@ ROW_ACTIONS = {
     "cancel_job": ({"jobs"}, lambda job: job["status"] in ACTIVE),
     "pause_or_resume_job": ({"jobs"}, lambda job: job["status"] in ("running", "paused")),
     "results": ({"jobs"}, lambda job: job["status"] == "succeeded"),
-    "deploy": ({"jobs", "checkpoints"}, lambda item: bool(item.get("fine_tuned_model") or item.get("fine_tuned_model_checkpoint"))),
-    "fine_tune_further": ({"jobs", "checkpoints"}, lambda item: bool(item.get("fine_tuned_model") or item.get("fine_tuned_model_checkpoint"))),
+    "deploy": ({"jobs", "checkpoints"}, lambda item: bool(model_of(item))),
+    "fine_tune_further": ({"jobs", "checkpoints"}, lambda item: bool(model_of(item))),
     "playground": ({"deployments", "checkpoints", "jobs"}, lambda item: bool(item.get("sku") or model_of(item))),
     "delete": ({"jobs", "files", "deployments"}, lambda item: item.get("status") not in ACTIVE),
     "copy_id": (None, lambda item: True),
@@ -52,8 +52,11 @@ DELETE_NOTES = {
 
 
 def model_of(item: dict) -> str | None:
-    """The model a job or checkpoint row stands for."""
-    return item.get("fine_tuned_model_checkpoint") or item.get("fine_tuned_model")
+    """The model a job or checkpoint row stands for: a job's fine-tuned model, a checkpoint's id
+    `ftchkpt-...` (what Azure deploys and trains further from; services/model_ids.py), never its name."""
+    if str(item.get("id", "")).startswith("ftchkpt-"):
+        return item["id"]
+    return item.get("fine_tuned_model")
 
 
 class Actions:
@@ -131,7 +134,7 @@ class Actions:
         # Newest-looking base models first (gpt-4o-mini before gpt-35-turbo), then what was trained here.
         tunable = fine_tunable(self.models)
         models = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True) + [m for m in tunable if is_fine_tuned(m)]
-        models += [c["fine_tuned_model_checkpoint"] for c in self.resources["checkpoints"].values()]
+        models += [c["id"] for c in self.resources["checkpoints"].values()]  # checkpoints by id
         self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from), self.job_created)
 
     def job_created(self, job: dict | None) -> None:
@@ -182,6 +185,11 @@ class Actions:
                 return
             model = model_of(chosen[2])
         elif not self._writable():
+            return
+        from services.model_ids import checkpoint_name_problem
+
+        if problem := checkpoint_name_problem(model):
+            self.say(problem, "warning")
             return
         if name:  # /deploy NAME MODEL: no questions
             self.deploy(name, model)

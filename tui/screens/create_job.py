@@ -136,12 +136,9 @@ class CreateJobScreen(FormScreen[dict | None]):
     # ------------------------------------------------------------ the token estimate
 
     def show_estimate(self, request: JobRequest) -> None:
-        from services.model_families import PREFERENCE, family_of
+        from services.model_families import PREFERENCE
 
-        if request.method == "dpo" and request.model and not family_of(request.model).dpo:
-            self.query_one("#estimate", Static).update(markup("[$warning]$model is not known to support dpo; "
-                                                              "the service will likely refuse it[/]", model=request.model))
-            return
+        # DPO on a model the DPO page does not list is one of request.problems(), shown above.
         if not request.training_file or not request.model:
             self.query_one("#estimate", Static).update("estimate: choose a training file")
             return
