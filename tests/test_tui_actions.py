@@ -203,6 +203,9 @@ async def test_a_checkpoint_is_deployed_and_trained_further_by_its_id(configured
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen))
         assert app.screen.query_one("#model", Select).value == checkpoint.id
+        offered = app.screen.models  # dated base models, fine-tuned models, checkpoints by id
+        assert BASE in offered and "gpt-4o-mini" not in offered and finished_job.fine_tuned_model in offered
+        assert not [m for m in offered if ":ckpt-step-" in m]
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, CreateJobScreen))
 
