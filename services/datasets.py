@@ -25,7 +25,11 @@ from services.dataset_scan import RangeScan, ScanTask, lines_of, scan_range, ski
 from services.model_families import CHAT, PREFERENCE, family_of, formats_for
 from services.tokens import encoding_for_model
 
-MINIMUM_EXAMPLES = 10  # fewer and the job fails
+# "Fine tuning jobs will not proceed without at least 10 training examples" (MicrosoftDocs/azure-ai-docs
+# includes/fine-tuning-python.md; spec section 3): a rule for the *training* file. A validation file
+# may be smaller, and a file alone does not say which it will be: under 10 it is a warning here, and
+# `jobs create` refuses such a file as the training file (services/jobs.py).
+MINIMUM_EXAMPLES = 10
 RECOMMENDED_EXAMPLES = 50
 LARGE_FILE_BYTES = 512 * 1024 * 1024  # above: blob import instead of /files
 MAX_ERRORS = 100
@@ -310,11 +314,15 @@ def _finish(report: DatasetReport, model: str | None, size: int) -> None:
         wanted = " or ".join(sorted(formats_for(model)))
         report.errors.append(Problem(None, f"{model} is trained on {wanted} data, but this file is {report.format}"))
     if report.examples < MINIMUM_EXAMPLES:
-        report.errors.append(Problem(None, f"{_examples(report.examples)}: a fine-tuning job needs at least {MINIMUM_EXAMPLES}"))
+        report.warn("too_few", None, too_few_for_training(report.examples) + "; fine as a validation file")
     elif report.examples < RECOMMENDED_EXAMPLES:
         report.warn("few", None, f"only {report.examples} examples: {RECOMMENDED_EXAMPLES} or more well-made ones are the recommended start")
     if report.format in (CHAT, PREFERENCE):
         _system_message_warnings(report)
+
+
+def too_few_for_training(examples: int) -> str:
+    return f"{_examples(examples)}: a training file needs at least {MINIMUM_EXAMPLES} (a job fails with fewer)"
 
 
 def _examples(n: int) -> str:

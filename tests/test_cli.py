@@ -290,3 +290,29 @@ def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
     # A burst: its pages grow, so what is re-read stays under what was new, not the history.
     new, reread = burst
     assert new >= 15 and reread <= new < burst_history + 15, burst
+
+
+def test_ten_examples_are_the_training_files_minimum_not_every_files(env, emulator, dataset, tmp_path):
+    """"Fine tuning jobs will not proceed without at least 10 training examples": a 3-example file
+    uploads (with a note: it may be a validation file), a job refuses it as its training file before
+    creating anything, and takes it as its validation file."""
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(jsonl(chat_examples(3, style="Ahoy there")))
+    uploaded = ftdeck(env, "files", "upload", str(small), "--reuse", "no", "--json")
+    assert as_json(uploaded)["status"] == "processed"
+    assert "3 examples: a training file needs at least 10" in uploaded.stderr and uploaded.stderr.count("\n") == 1
+    small_id = as_json(uploaded)["id"]
+
+    client = emulator.openai()
+    jobs_before = {j.id for j in client.fine_tuning.jobs.list(limit=100)}
+    files_before = {f.id for f in client.files.list()}
+    for training in (small_id, str(small)):
+        refused = ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", training, check=False)
+        assert refused.returncode == 2 and "a training file needs at least 10" in refused.stderr, refused.stderr
+        assert refused.stderr.count("\n") == 1
+    assert {j.id for j in client.fine_tuning.jobs.list(limit=100)} == jobs_before
+    assert {f.id for f in client.files.list()} == files_before  # the local file was not uploaded either
+
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", str(dataset),
+                         "--validation-file", small_id, "--json"))
+    assert job["validation_file"] == small_id and job["status"] == "pending"

@@ -188,6 +188,21 @@ async def test_create_job_sends_the_chosen_hyperparameters(configured, processed
     assert job.hyperparameters.learning_rate_multiplier == pytest.approx(0.1)
 
 
+async def test_a_training_file_under_ten_examples_is_refused_before_creating(configured):
+    """The 10-example minimum is the training file's ("at least 10 training examples"): the estimate
+    says it, and creating refuses it with that line; nothing reaches the service."""
+    small = upload(configured, examples(3), name="forms-small.jsonl").model_dump()
+    app, done = FtdeckApp(), []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [small], [BASE]), done)
+        await choose_first_option(pilot)
+        await wait_until(pilot, lambda: "3 examples: a training file needs at least 10" in text(screen, "#estimate"))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "a training file needs at least 10" in text(screen, "#problems"))
+        assert app.screen is screen and not screen.busy and not done
+    assert not jobs_on(configured, small["id"])
+
+
 async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured, processed_file):
     app, done = FtdeckApp(), []
     async with app.run_test(size=(120, 40)) as pilot:

@@ -136,6 +136,7 @@ class CreateJobScreen(FormScreen[dict | None]):
     # ------------------------------------------------------------ the token estimate
 
     def show_estimate(self, request: JobRequest) -> None:
+        from services.datasets import MINIMUM_EXAMPLES, too_few_for_training
         from services.model_families import PREFERENCE
 
         # DPO on a model the DPO page does not list is one of request.problems(), shown above.
@@ -156,6 +157,8 @@ class CreateJobScreen(FormScreen[dict | None]):
                        f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")]
         if known.errors:  # e.g. the file's format does not suit this model
             text.append(markup("[$warning]the training file: $problem[/]", problem=known.errors[0].message))
+        elif known.examples < MINIMUM_EXAMPLES:  # creating refuses it (services/jobs.py)
+            text.append(markup("[$warning]the training file: $problem[/]", problem=too_few_for_training(known.examples)))
         elif request.method == "dpo" and known.format != PREFERENCE:
             text.append(markup("[$warning]dpo trains on preference data (input, preferred_output, non_preferred_output); "
                                "this file is $format[/]", format=known.format))
