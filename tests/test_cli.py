@@ -213,9 +213,15 @@ def test_profiles_from_the_config_file(env, emulator, tmp_path):
 def test_chat_streams_a_reply_in_the_trained_style(env, emulator):
     ftdeck(env, "deployments", "create", "cli-base", "--model", BASE, "--wait")
     result = ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json")
-    reply = as_json(result)
+    body = as_json(result)
+    assert body["system"] is None  # a base deployment: no system message was sent
+    [reply] = body["replies"]
+    assert reply["deployment"] == "cli-base"
     assert reply["text"] and reply["finish_reason"] in ("stop", "length") and reply["completion_tokens"] > 0
-    assert as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json"))["text"] == reply["text"]
+    again = as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json"))
+    assert again["replies"][0]["text"] == reply["text"]
+    told = as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--system", "Be brief.", "--json"))
+    assert told["system"] == "Be brief." and told["replies"][0]["text"]
     missing = ftdeck(env, "chat", "no-such-deployment", "hi", check=False)
     assert missing.returncode == 1 and "DeploymentNotFound" in missing.stderr
 
