@@ -514,8 +514,8 @@ class JobRunner:
 
     def _pause(self, body: dict, progress: dict) -> None:
         """"Once the training job is paused, a deployable checkpoint will be created" (MicrosoftDocs/
-        azure-ai-docs how-to/fine-tuning, pause and resume): at the step reached, unless an epoch
-        ended there and made one already."""
+        azure-ai-docs: the fine-tuning portal include, how-to/reinforcement-fine-tuning.md; spec
+        section 5): at the step reached, unless an epoch ended there and made one already."""
         run = self._training_run(body, progress)
         metrics = self.emu.store.job_metrics(body["id"])
         body["status"] = "paused"
