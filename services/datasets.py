@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 from services.dataset_rules import BadExample, format_of
 from services.dataset_scan import RangeScan, ScanTask, lines_of, scan_range, skip_line
 from services.model_families import CHAT, PREFERENCE, family_of, formats_for
+from services.wording import count
 from services.tokens import encoding_for_model
 
 MINIMUM_EXAMPLES = 10  # fewer and the job fails
@@ -312,13 +313,13 @@ def _finish(report: DatasetReport, model: str | None, size: int) -> None:
     if report.examples < MINIMUM_EXAMPLES:
         report.errors.append(Problem(None, f"{_examples(report.examples)}: a fine-tuning job needs at least {MINIMUM_EXAMPLES}"))
     elif report.examples < RECOMMENDED_EXAMPLES:
-        report.warn("few", None, f"only {report.examples} examples: {RECOMMENDED_EXAMPLES} or more well-made ones are the recommended start")
+        report.warn("few", None, f"only {count(report.examples, 'example')}: {RECOMMENDED_EXAMPLES} or more well-made ones are the recommended start")
     if report.format in (CHAT, PREFERENCE):
         _system_message_warnings(report)
 
 
 def _examples(n: int) -> str:
-    return f"{n} example" if n == 1 else f"{n} examples"
+    return count(n, "example")
 
 
 def _system_message_warnings(report: DatasetReport) -> None:

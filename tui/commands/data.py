@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from services.wording import count
 from tui.commands.output import add_json_flag, fail, print_json
 
 SHOWN_WARNINGS = 30
@@ -71,7 +72,7 @@ def print_report(report) -> None:
     tokens, systems = data["tokens"], data["system_messages"]
     verdict = "OK" if report.ok else f"{len(report.errors) + report.more_errors} error(s)"
     print(f"{report.path}: {verdict}")
-    print(f"  format    {data['format'] or '-'}, {data['examples']:,} examples")
+    print(f"  format    {data['format'] or '-'}, {count(data['examples'], 'example')}")
     print(f"  tokens    total {tokens['total']:,}  min {tokens['min']:,}  mean {tokens['mean']:,}  "
           f"p95 {tokens['p95']:,}  max {tokens['max']:,}")
     cost = f" (about {data['estimated_cost']:,.2f} at the given price)" if "estimated_cost" in data else ""

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
+from services.wording import count
 from tui.screens.form import FormScreen
 from widgets.markup import lines, literal, literal_line, markup
 
@@ -154,7 +155,7 @@ class CreateJobScreen(FormScreen[dict | None]):
             self.query_one("#estimate", Static).update(literal(f"estimate: {known}"))
             return
         epochs = request.epochs or known.epochs  # the report's: what "auto" usually comes to
-        text = [markup(f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {epochs} epochs"
+        text = [markup(f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {count(epochs, 'epoch')}"
                        f"{' (auto: assumed)' if not request.epochs else ''} "
                        f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")]
         if known.errors:  # e.g. the file's format does not suit this model

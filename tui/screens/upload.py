@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
+from services.wording import count
 from tui.screens.form import FormScreen
 from widgets.markup import lines, literal, markup
 from widgets.path_suggester import PathSuggester
@@ -164,18 +165,18 @@ def describe(report: "DatasetReport", identical: dict | None) -> Content:
     """The report as the dialog shows it: verdict, tokens, system messages, then every problem."""
     shown = []
     if report.ok:
-        shown.append(markup(f"[b $success]✔ {report.examples:,} examples[/], $format format: ready to upload", format=report.format))
+        shown.append(markup(f"[b $success]✔ {count(report.examples, 'example')}[/], $format format: ready to upload", format=report.format))
     else:
-        shown.append(markup(f"[b $error]✘ {_count(len(report.errors) + report.more_errors, 'problem')}[/] in "
-                            f"{_count(report.examples, 'example')}: nothing is uploaded until they are fixed"))
+        shown.append(markup(f"[b $error]✘ {count(len(report.errors) + report.more_errors, 'problem')}[/]: "
+                            "nothing is uploaded until they are fixed"))
     stats = report.token_stats()
     if stats["total"]:
         shown.append(literal(f"tokens {stats['total']:,} · per example min {stats['min']:,}, mean {stats['mean']:,}, "
                              f"p95 {stats['p95']:,}, max {stats['max']:,}"))
-        shown.append(literal(f"≈ {report.estimated_billed_tokens:,} billed training tokens at {report.epochs} epochs"))
+        shown.append(literal(f"≈ {report.estimated_billed_tokens:,} billed training tokens at {count(report.epochs, 'epoch')}"))
     systems = report.system_message_summary()
     if systems["distinct"] == 1:
-        shown.append(literal(f"system message in {systems['counts'][0][1]:,} examples: {_short(systems['most_common'])}"))
+        shown.append(literal(f"system message in {count(systems['counts'][0][1], 'example')}: {_short(systems['most_common'])}"))
     elif systems["distinct"] > 1:
         shown.append(literal(f"{systems['distinct']} different system messages; most common: {_short(systems['most_common'])}"))
     if identical:
@@ -193,10 +194,6 @@ def _signature(path: Path) -> tuple | None:
     except OSError:
         return None
     return path, stat.st_mtime_ns, stat.st_size
-
-
-def _count(n: int, thing: str) -> str:
-    return f"{n:,} {thing}" if n == 1 else f"{n:,} {thing}s"
 
 
 def _where(line: int | None) -> str:
