@@ -14,6 +14,11 @@ from services.workspace import Workspace, calling
 OVERFIT_MARGIN = 0.10  # validation loss 10% above its best while training loss still falls
 
 
+READABLE_LABELS = (("train_loss", "training loss"), ("valid_loss", "validation loss"),
+                   ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
+                   ("full_valid_mean_token_accuracy", "full validation accuracy"))
+
+
 @dataclass
 class Curves:
     rows: list[dict[str, float | None]]
@@ -60,6 +65,18 @@ class Curves:
             out[column] = {"final": points[-1][1], "best": best, "best_step": best_step}
         out["overfitting"] = self.overfitting()
         return out
+
+    def readable(self) -> list[str]:
+        """The summary as `ftdeck jobs results` prints it and the TUI reports it: one line each."""
+        summary = self.summary()
+        lines = [f"{summary['steps']} steps"]
+        for column, label in READABLE_LABELS:
+            if column in summary:
+                s = summary[column]
+                lines.append(f"{label:25} final {s['final']:.4f}   best {s['best']:.4f} (step {s['best_step']})")
+        if summary["overfitting"]:
+            lines.append(f"warning: {summary['overfitting']}")
+        return lines
 
     def overfitting(self) -> str | None:
         """A warning when validation loss climbs away from its best while training loss keeps falling."""

@@ -114,6 +114,7 @@ async def test_copy_raw_json_and_results(configured, finished_job, tmp_path, mon
         saved = tmp_path / f"{finished_job.id}-results.csv"
         await wait_until(pilot, lambda: said(app, f"saved {saved}"))
         assert saved.read_text().startswith("step,train_loss")
+        assert said(app, "training loss             final ") and not said(app, "{'final'")  # readable, as the CLI prints it
         await pilot.press("o")  # a second download never overwrites the first
         await wait_until(pilot, lambda: (tmp_path / f"{finished_job.id}-results-2.csv").exists())
 

@@ -155,11 +155,12 @@ class Actions:
         text = download_results(self.workspace, job_id)
         safe = safe_file_name(f"{job_id}-results.csv", "the job id made it")  # the id is the service's
         path = _save_new((folder or Path.cwd()) / safe.name, text)
-        curves = Curves.parse(text)
-        summary = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in curves.summary().items())
-        self.call_from_thread(self.say, f"saved {path}{f' ({safe.note})' if safe.note else ''}: {summary}", "ok")
-        if warning := curves.overfitting():
-            self.call_from_thread(self.say, warning, "warning")
+        curves = Curves.parse(text, f"the results.csv of {job_id}")
+        summary = curves.readable()  # as `ftdeck jobs results` prints it, the overfitting warning last
+        warning = summary.pop() if curves.overfitting() else None
+        self.call_from_thread(self.say, "\n".join([f"saved {path}{f' ({safe.note})' if safe.note else ''}", *summary]), "ok")
+        if warning:
+            self.call_from_thread(self.say, warning.removeprefix("warning: "), "warning")
 
     # ------------------------------------------------------------ files, deployments, the playground
 

@@ -174,17 +174,9 @@ def show_results(ws, args) -> int:
         from services.atomic_write import write_atomically
 
         write_atomically(args.csv, text)
-    summary = Curves.parse(text, f"the results.csv of {args.job_id}").summary()
+    curves = Curves.parse(text, f"the results.csv of {args.job_id}")
     if args.json:
-        print_json(summary)
+        print_json(curves.summary())
         return 0
-    print(f"{summary['steps']} steps")
-    for column, label in (("train_loss", "training loss"), ("valid_loss", "validation loss"),
-                          ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
-                          ("full_valid_mean_token_accuracy", "full validation accuracy")):
-        if column in summary:
-            s = summary[column]
-            print(f"{label:25} final {s['final']:.4f}   best {s['best']:.4f} (step {s['best_step']})")
-    if summary["overfitting"]:
-        print(f"warning: {summary['overfitting']}")
+    print("\n".join(curves.readable()))
     return 0
