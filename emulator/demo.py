@@ -13,7 +13,9 @@ from emulator.clock import Clock
 if TYPE_CHECKING:
     from emulator.service import Emulator
 
-ARM_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ftdeck-demo/providers/Microsoft.CognitiveServices/accounts/ftdeck-emulator/deployments/"
+DEMO_SUBSCRIPTION, DEMO_RESOURCE_GROUP, DEMO_ACCOUNT = "00000000-0000-0000-0000-000000000000", "ftdeck-demo", "ftdeck-emulator"
+ARM_ID = (f"/subscriptions/{DEMO_SUBSCRIPTION}/resourceGroups/{DEMO_RESOURCE_GROUP}"
+          f"/providers/Microsoft.CognitiveServices/accounts/{DEMO_ACCOUNT}/deployments/")
 BASE_MODEL = "gpt-4o-mini-2024-07-18"
 
 
