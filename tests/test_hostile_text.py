@@ -17,6 +17,7 @@ from services.outside_text import inert, inert_line
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, wait_until
 from tests.planting_proxy import PlantingProxy
 from tui.app import FtdeckApp
+from tui.panes import PANES
 from tui.cli import main
 
 ACTIONS = "[@click=app.deploy('pwned-dep','gpt-4o-mini-2024-07-18')]deploy me[/] [@click=app.quit]quit now[/]"
@@ -160,7 +161,10 @@ async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they
         assert_inert(app, "panes")
         files = app.query_one("#files")
         cells = " ".join(cell.plain for key in files.rows for cell in files.get_row(key))
-        assert HOSTILE_FILE in cells and all(piece in cells for piece in LITERAL)
+        # Long names are cut to fit the pane (whole in the file detail, below): what shows reads as it is.
+        assert "my notes […" in cells and "\\[b] C:\\" in cells
+        assert all(cell.plain == str(value) for key in files.rows
+                   for cell, value in zip(files.get_row(key), PANES["files"].row(app.resources["files"][key.value], app.resources)[1]))
 
         job = next(j["id"] for j in app.jobs.values() if j["status"] == "succeeded")
         await select(pilot, "jobs", job)
@@ -216,7 +220,9 @@ async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they
         await wait_until(pilot, lambda: type(app.screen).__name__ == "CreateJobScreen")
         await pilot.click("#training")
         await pilot.pause(0.3)
-        assert HOSTILE_FILE in screen_text(app)
+        overlay = app.screen.query_one("#training SelectOverlay")
+        offered = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+        assert any("pirate-support.jsonl [@click=app.deploy(" in name and LITERAL[2] in name for name in offered)
         assert_inert(app, "create job")
         await pilot.press("escape", "escape")
         await wait_until(pilot, lambda: type(app.screen).__name__ != "CreateJobScreen")

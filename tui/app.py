@@ -45,6 +45,7 @@ REFRESH_SECONDS = 2.0
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
 NEARLY_DELETED_DAYS = 3
 WIDE = 100  # columns from which panes and detail sit side by side
+TALL = 34  # rows from which the four panes stack with rows to show; below, they are tabs
 
 
 class CannotStart(Message):
@@ -126,6 +127,7 @@ def set_aside_what_lasts() -> None:
 class FtdeckApp(actions.Actions, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]
     CSS = """
     #status { height: 1; background: $accent 35%; padding: 0 1; }
     #left { width: 1fr; }
@@ -137,6 +139,10 @@ class FtdeckApp(actions.Actions, App):
     .-narrow #left ResourceTable { display: none; }
     .-narrow #left ResourceTable.-current { display: block; }
     .-narrow Console { height: 6; }
+    .-short #pane-tabs { display: block; }  /* too short to stack four panes: one at a time */
+    .-short #left ResourceTable { display: none; }
+    .-short #left ResourceTable.-current { display: block; }
+    .-short Console { height: 6; }
     .-calls Console { height: 40%; }  /* the panes keep a row or two each */
     .-narrow.-calls Console { height: 1fr; }
     .-narrow #detail { display: none; }
@@ -196,7 +202,7 @@ class FtdeckApp(actions.Actions, App):
 
     def compose(self) -> ComposeResult:
         yield Static("connecting…", id="status")
-        if self.size.width < WIDE:  # only a narrow screen shows them (else they come after the first frame)
+        if self.size.width < WIDE or self.size.height < TALL:  # only they show them (others get them after the first frame)
             yield self.pane_tabs()
         with Horizontal():
             with Vertical(id="left"):
@@ -382,7 +388,7 @@ class FtdeckApp(actions.Actions, App):
         self.show_detail()
 
     def show_rows(self, pane: str, items: list[dict]) -> None:
-        rows = [PANES[pane].row(item) for item in items]
+        rows = [PANES[pane].row(item, self.resources) for item in items]
         self.resources[pane] = {row_id: item for (row_id, _), item in zip(rows, items)}
         self.query_one(f"#{pane}", ResourceTable).sync(rows)
 
