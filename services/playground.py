@@ -165,6 +165,7 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
     blind: bool = False
     blind_order: list[int] = field(default_factory=lambda: [0, 1])  # label "1"/"2" → side index
+    blind_since: int = 0  # the first turn of the blind round: the turns before it show who is who
     draft: str = ""  # the prompt being typed
     created: float = field(default_factory=time.time)
 
@@ -234,7 +235,14 @@ class Conversation:
         labels keep meaning the same side."""
         if blind and not self.blind and not self.tally():
             self.blind_order = random.sample([0, 1], 2)
+        if blind and not self.blind:
+            self.blind_since = len(self.turns)
         self.blind = blind
+
+    def shown_turns(self) -> list[Turn]:
+        """The turns on screen: while blind, only the blind round's (a fresh view: earlier replies,
+        seen with their names, would tell which side is which)."""
+        return self.turns[self.blind_since :] if self.blind else self.turns
 
     def vote(self, turn: int, choice: str) -> None:
         self.turns[turn].vote, self.turns[turn].blind_vote = choice, self.blind

@@ -215,6 +215,26 @@ async def test_blind_mode_votes_then_reveals(env):
         assert "tie (1)" in screen.reveal
 
 
+async def test_blind_mode_starts_from_a_fresh_view_that_names_no_deployment(env):
+    """Issue 16 §2.7: the turns before `b` (each under its deployment) and the system-message note
+    (which names the deployment) told which side is which."""
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(app, pilot)
+        await send(pilot, screen, "seen with names")
+        await pilot.press("escape", "b")
+        await pilot.pause()
+        shown = drawn(screen)
+        assert "seen with names" not in shown
+        assert not [s.deployment for s in screen.conversation.sides if s.deployment in shown], shown
+        assert not screen.check_action("regenerate", (False,)) and not screen.check_action("vote", ("1",))  # nothing blind yet
+        await send(pilot, screen, "asked blind")
+        assert "asked blind" in drawn(pane(screen, 0)) and "seen with names" not in drawn(pane(screen, 0))
+        await pilot.press("escape", "b")  # the reveal shows every turn again
+        await pilot.pause()
+        assert "seen with names" in drawn(pane(screen, 0)) and "asked blind" in drawn(pane(screen, 0))
+
+
 async def test_turns_are_saved_as_chat_and_dpo_examples_that_validate(env):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:

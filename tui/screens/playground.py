@@ -257,7 +257,7 @@ class PlaygroundScreen(ModalScreen[None]):
     async def render_panes(self) -> None:
         for position in range(len(self.conversation.sides)):
             side = self.side_at(position)
-            await self.query_one(f"#pane-{position}", ChatPane).show([(t.prompt, t.replies[side]) for t in self.conversation.turns])
+            await self.query_one(f"#pane-{position}", ChatPane).show([(t.prompt, t.replies[side]) for t in self.conversation.shown_turns()])
         self.show_state()
 
     def show_state(self) -> None:
@@ -297,8 +297,8 @@ class PlaygroundScreen(ModalScreen[None]):
         """The warning (or the all-clear) for a settings block: does its system message match training?"""
         conversation = self.conversation
         sides = range(len(conversation.sides)) if conversation.linked else [block]
-        if block >= len(conversation.sides) or (block and conversation.linked):
-            return "", True
+        if block >= len(conversation.sides) or (block and conversation.linked) or conversation.blind:
+            return "", True  # blind: a note names the deployment (shown again at the reveal)
         lines, ok = [], True
         for i in sides:
             s = conversation.settings(i)
@@ -404,7 +404,7 @@ class PlaygroundScreen(ModalScreen[None]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Letter keys are for when no text box has focus; others only where they make sense."""
         conversation, typing = self.conversation, isinstance(self.focused, (Input, TextArea))
-        two, turns = len(conversation.sides) == 2, bool(conversation.turns)
+        two, turns = len(conversation.sides) == 2, bool(conversation.shown_turns())
         if typing and action not in self.KEYS_WHILE_TYPING:
             return False
         if action == "training_system":
