@@ -235,6 +235,25 @@ async def test_blind_mode_starts_from_a_fresh_view_that_names_no_deployment(env)
         assert "seen with names" in drawn(pane(screen, 0)) and "asked blind" in drawn(pane(screen, 0))
 
 
+async def test_keys_that_do_not_apply_say_why_help_opens_and_the_footer_reads_apart(env):
+    """Issue 16 §2.8: `a` after a turn did nothing visible, `?` did nothing, the footer read `Votex Swap`."""
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(app, pilot)
+        await send(pilot, screen, "hello")
+        await pilot.press("escape", "a")
+        await pilot.pause()
+        assert len(screen.conversation.sides) == 2
+        assert any("A/B stays" in n.message for n in app._notifications)
+        footer = " ".join(drawn(footer) for footer in screen.query("Footer"))
+        assert "Votex" not in footer and "Vote x" in re.sub(r"\s+", " ", footer)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        assert "Blind" in str(app.screen.query_one("#help-text").render())  # the playground's own keys
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
 async def test_turns_are_saved_as_chat_and_dpo_examples_that_validate(env):
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
