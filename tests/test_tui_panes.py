@@ -99,3 +99,24 @@ async def test_results_files_say_whose_and_checkpoints_show_the_valid_loss(demo)
 
         await wait_until(pilot, lambda: set(shown()) == {str(c.step_number) for c in listed})
         assert shown() == {str(c.step_number): f"{c.metrics.valid_loss:.4f}" for c in listed}
+
+
+async def test_switching_jobs_and_back_follows_the_newest_event(demo):
+    """Issue 16 §2.1: after the succeeded job and back, the tail stayed at "Job enqueued" with
+    `245 new events ↓`, counting the other job's events: clearing the log read as scrolling up."""
+    async with FtdeckApp().run_test(size=(120, 40)) as pilot:
+        app = await loaded(pilot)
+        app.workspace.emulator.emulator.advance_clock(100)  # the live job trains a while
+        jobs = app.query_one("#jobs")
+        live = next(j["id"] for j in app.jobs.values() if j.get("suffix") == "haiku")
+        done = next(j["id"] for j in app.jobs.values() if j.get("suffix") == "pirate")
+        events = app.query_one("#events")
+        client = app.workspace.openai()
+        for job_id in (live, done, live):
+            jobs.focus()
+            jobs.move_cursor(row=[k.value for k in jobs.rows].index(job_id))
+            newest = client.fine_tuning.jobs.list_events(job_id, limit=1).data[0].message
+            await wait_until(pilot, lambda: app.tail is not None and app.tail.job_id == job_id and events.lines
+                             and newest in "".join(s.text for s in events.lines[-3:]), timeout=30)
+            await wait_until(pilot, lambda: events.scroll_y >= events.max_scroll_y - 1)  # the newest event in view
+            assert events.following and events.border_subtitle == "", (job_id, events.border_subtitle)

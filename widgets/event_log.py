@@ -38,6 +38,11 @@ class EventLog(RichLog):
         self.unseen = 0 if follow else self.unseen + len(events)
         self.border_subtitle = str(self.unseen) + " new events ↓" if self.unseen else ""
 
+    def clear(self) -> "EventLog":
+        """Empty it for another job, which is followed from its newest event."""
+        self.following, self.unseen, self.border_subtitle = True, 0, ""
+        return super().clear()
+
     def on_show(self) -> None:
         """Coming into view starts at the tail: nothing was scrolled away from while hidden."""
         self.call_after_refresh(self.scroll_end, animate=False)
@@ -47,9 +52,9 @@ class EventLog(RichLog):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new < old:  # only the reader scrolls up
-            self.following = False
-        elif new >= self.max_scroll_y - 1:
+        if new >= self.max_scroll_y - 1:  # at the end (or emptied for another job: at the top of nothing)
             self.following = True
             self.unseen = 0
             self.border_subtitle = ""
+        elif new < old:  # only the reader scrolls up
+            self.following = False
