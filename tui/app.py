@@ -16,18 +16,17 @@ import time
 from typing import TYPE_CHECKING, Iterable
 
 from textual import on, work
-from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
+from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Input, Static, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui import actions
+from tui.main_screen import DECK_CSS, WIDE, MainScreen
 from tui.panes import PANES
-from tui.slash_commands import COMMANDS, run_command
+from tui.registry import BY_ID, COMMANDS, NOT_IN_PALETTE, bindings
 from services.outside_text import inert
 from widgets.console import Console
 from widgets.markup import markup
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 2.0
 ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
 NEARLY_DELETED_DAYS = 3
-WIDE = 100  # columns from which panes and detail sit side by side
 
 
 class CannotStart(Message):
@@ -126,36 +124,8 @@ def set_aside_what_lasts() -> None:
 class FtdeckApp(actions.Actions, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
-    CSS = """
-    #status { height: 1; background: $accent 35%; padding: 0 1; }
-    #left { width: 1fr; }
-    #detail { width: 1fr; }
-    #filter { dock: bottom; display: none; }
-    #filter.-on { display: block; }
-    #pane-tabs { display: none; }
-    .-narrow #pane-tabs { display: block; }
-    .-narrow #left ResourceTable { display: none; }
-    .-narrow #left ResourceTable.-current { display: block; }
-    .-narrow Console { height: 6; }
-    .-calls Console { height: 40%; }  /* the panes keep a row or two each */
-    .-narrow.-calls Console { height: 1fr; }
-    .-narrow #detail { display: none; }
-    .-narrow.-detail #detail { display: block; width: 100%; }
-    .-narrow.-detail #left { display: none; }
-    .-narrow.-detail Console { display: none; }  /* 24 rows: the chart needs them more */
-    """
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+r", "refresh", "Refresh", id="refresh"),
-        Binding("p", "toggle_pause", "Pause refresh", show=False, id="pause-refresh"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("colon", "console", "Console", id="console"),
-        Binding("escape", "back", "Back", show=False, id="back"),
-        *(Binding(pane.key, f"focus_pane('{name}')", pane.title, show=False, id=f"pane.{name}") for name, pane in PANES.items()),
-        Binding("5", "focus_pane('events')", "Events", show=False, id="pane.events"),
-        *actions.BINDINGS,
-    ]
+    CSS = DECK_CSS
+    BINDINGS = bindings(everywhere=True)
 
     def __init__(self, profile: str | None = None, *, read_only: bool = False) -> None:
         super().__init__()
@@ -194,29 +164,21 @@ class FtdeckApp(actions.Actions, App):
     def api_log(self) -> "ApiLog":
         return self.query_one("#api-log")  # type: ignore[return-value]
 
-    def compose(self) -> ComposeResult:
-        yield Static("connecting…", id="status")
-        if self.size.width < WIDE:  # only a narrow screen shows them (else they come after the first frame)
-            yield self.pane_tabs()
-        with Horizontal():
-            with Vertical(id="left"):
-                for name, pane in PANES.items():
-                    yield ResourceTable(f"{pane.key} {pane.title}", pane.columns, id=name, classes="-current" if name == "jobs" else "")
-            yield ContentSwitcher(id="detail")  # the current pane's selected row: see add_details
-        yield Console([f"/{name}" for name in COMMANDS], clock=lambda: self.now(), id="console")
-        yield Footer()
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
 
-    def pane_tabs(self) -> Tabs:
-        """The panes as tabs, for narrow screens, where one pane shows at a time."""
-        tabs = [Tab(f"{p.key} {p.title}", id=f"tab-{name}") for name, p in PANES.items()]
-        return Tabs(*tabs, active=f"tab-{self.current_pane}", id="pane-tabs")
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "run":
+            return self.can_run(BY_ID[parameters[0]])
+        return True
+
+    def action_run(self, command_id: str) -> None:
+        self.run_command(BY_ID[command_id])
 
     def on_mount(self) -> None:
         from tui.daemon_threads import DaemonThreads
 
         asyncio.get_running_loop().set_default_executor(DaemonThreads())  # quitting never waits on a worker
-        self.query_one("#jobs", ResourceTable).focus()
-        self.call_after_refresh(self.add_details)
 
     async def add_details(self) -> None:
         """The first frame shows the panes; what it does not show (details, charts, the API log,
@@ -236,9 +198,9 @@ class FtdeckApp(actions.Actions, App):
         await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
-        await self.mount(box, before=self.query_one(Footer))
+        await self.screen.mount(box, before=self.query_one(Footer))
         if self.query_one_optional("#pane-tabs") is None:
-            await self.mount(self.pane_tabs(), after="#status")
+            await self.screen.mount(self.screen.pane_tabs(), after="#status")
         self.show_detail()
         set_aside_what_lasts()
         self.connect()
@@ -589,7 +551,7 @@ class FtdeckApp(actions.Actions, App):
     @on(Console.Command)
     @while_open
     def console_command(self, command: Console.Command) -> None:
-        run_command(self, command.name, command.args)
+        self.run_slash(command.name, command.args)
 
     def toggle_calls(self) -> None:
         log = self.api_log
@@ -636,7 +598,11 @@ class FtdeckApp(actions.Actions, App):
             self.screen.remove_class("-detail")
             self.query_one(f"#{self.current_pane}").focus()
 
-    def action_filter(self) -> None:
+    def action_filter(self, text: str | None = None) -> None:
+        """The filter box (/), or /filter TEXT at once (no text clears it)."""
+        if text is not None:
+            self.query_one(f"#{self.current_pane}", ResourceTable).set_filter(text)
+            return
         box = self.query_one_optional("#filter", Input)
         if box is None:
             return  # mounted just after the first frame
@@ -664,12 +630,20 @@ class FtdeckApp(actions.Actions, App):
             event.stop()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every ftdeck action the current row allows, in the command palette too."""
+        """Every command of the registry that applies now, in the command palette too: its name,
+        what it does, and its key (as remapped) or console form."""
+        from tui.screens.help import key_name
+
         yield from super().get_system_commands(screen)
-        for binding in actions.BINDINGS:
-            name = binding.action.split("(")[0]
-            if self.check_action(name, ()):
-                yield SystemCommand(binding.description, f"key {binding.key}", getattr(self, f"action_{name}"))
+        keys = {b.id: b.key for _n, b, _e, _t in screen.active_bindings.values() if b.id}
+        for command in COMMANDS:
+            if command.id in NOT_IN_PALETTE or not (command.everywhere or isinstance(screen, MainScreen)):
+                continue
+            if self.offers(command):
+                how = [f"key {key_name(keys[command.id])}"] if command.id in keys else []
+                how += [command.usage] if command.slash else []
+                yield SystemCommand(command.title, f"{command.help} ({', '.join(how)})",
+                                    functools.partial(self.run_command, command))
 
     @on(Worker.StateChanged)
     @while_open
