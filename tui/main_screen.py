@@ -54,14 +54,10 @@ class DeckFooter(Footer):
             if binding.show and enabled and command is not None and command.footer is not None and app.offers(command):
                 offered.append((command, binding))
         room = app.size.width - PALETTE_KEY
-        chosen = set()
-        for command, binding in sorted(offered, key=lambda pair: pair[0].footer):
+        for _command, binding in sorted(offered, key=lambda pair: pair[0].footer):
             width = len(app.get_key_display(binding)) + len(binding.description) + 3
             if width <= room:
                 room -= width
-                chosen.add(command.id)
-        for command, binding in offered:
-            if command.id in chosen:
                 yield FooterKey(binding.key, app.get_key_display(binding), binding.description, binding.action)
         palette = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
         if palette and self.show_command_palette:

@@ -95,7 +95,7 @@ COMMANDS: tuple[Command, ...] = (
             applies=lambda item: bool(item.get("sku") or model_of(item)), footer=3),
     Command("job.results", "Results.csv", "save the selected job's results.csv here", "action_results", key="o",
             slash="results", args="[JOB]", panes=frozenset({JOBS}), applies=lambda job: job["status"] == "succeeded", footer=4),
-    Command("delete", "Delete", "delete the selected row, or a job|file|deployment|model by ID", "action_delete",
+    Command("delete", "Delete", "delete the selected row, or KIND (job, file, deployment, model) ID", "action_delete",
             key="x", slash="delete", args="[KIND ID]", panes=frozenset({JOBS, FILES, DEPLOYMENTS}),
             applies=lambda item: item.get("status") not in ACTIVE, writes=True, footer=8),
     Command("copy", "Copy id", "copy the selected id to the clipboard (OSC 52, works over SSH)", "action_copy_id", key="y",
