@@ -86,6 +86,7 @@ async def test_the_footer_fits_with_the_most_wanted_keys_first(configured, train
         await wait_until(pilot, lambda: trained.id in table.rows_by_id)
         table.move_cursor(row=[k.value for k in table.rows].index(trained.id))
         await wait_until(pilot, lambda: any(k.description == "Deploy" for k in app.screen.query("FooterKey")))
+        await wait_until(pilot, lambda: all(k.region.width for k in app.screen.query("FooterKey")))  # laid out
         footer = app.screen.query_one(Footer)
         keys = list(footer.query("FooterKey"))
         shown = [key.description for key in keys]

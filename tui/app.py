@@ -564,8 +564,9 @@ class FtdeckApp(actions.Actions, App):
             if self.offers(command):
                 how = [f"key {key_name(keys[command.id])}"] if command.id in keys else []
                 how += [command.usage] if command.slash else []
-                yield SystemCommand(command.title, f"{command.help} ({', '.join(how)})",
-                                    functools.partial(self.run_command, command))
+                # The palette reads help as markup: the usage's [ARGS] are text.
+                text = f"{command.help} ({', '.join(how)})".replace("[", "\\[")
+                yield SystemCommand(command.title, text, functools.partial(self.run_command, command))
 
     @on(Worker.StateChanged)
     @while_open

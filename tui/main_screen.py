@@ -58,7 +58,8 @@ class DeckFooter(Footer):
             width = len(app.get_key_display(binding)) + len(binding.description) + 3
             if width <= room:
                 room -= width
-                yield FooterKey(binding.key, app.get_key_display(binding), binding.description, binding.action)
+                yield FooterKey(binding.key, app.get_key_display(binding), binding.description,
+                                binding.action).data_bind(compact=Footer.compact)
         palette = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
         if palette and self.show_command_palette:
             _node, binding, _enabled, _tooltip = palette

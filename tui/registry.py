@@ -10,7 +10,7 @@ names (tui/actions.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable
 
 from textual.binding import Binding
 

@@ -45,7 +45,7 @@ def listing(below: Screen, commands: dict[str, str]) -> Content:
         if binding.system:
             continue
         actions = groups.setdefault(origin(node, below.focused), {})
-        keys, _ = actions.setdefault(binding.action, ([], binding))
+        keys, _ = actions.setdefault(binding.description or binding.action, ([], binding))  # ctrl+q, q: Quit
         keys.append(key_name(binding.key))  # several keys for one action share a line
     # ftdeck's own keys first; the focused table's cursor keys are the ones people know already.
     order = sorted(groups, key=lambda title: (title != "Everywhere", title != "On this screen"))
