@@ -151,7 +151,7 @@ async def measure_ftdeck(stall_seconds: float) -> dict:
             found["stall"] = stalls.stop()
 
             if hasattr(app, "paused"):
-                app.paused = True  # no refresh landing on a keystroke
+                app.deck.paused = True  # no refresh landing on a keystroke
             await pilot.pause(0.5)
             await pilot.press("3", "slash")
             applied = lambda text: lambda: getattr(files_pane, "filter_text", text.lower()) == text.lower() and sized(files_pane)  # noqa: E731
