@@ -96,6 +96,8 @@ class Profile(BaseModel):
 class ConfigFile(BaseModel):
     default_profile: str | None = None
     profiles: dict[str, Profile] = Field(default_factory=dict)
+    # [keymap]: a TUI command's id to its keys, e.g. console = "semicolon" (App.set_keymap's form).
+    keymap: dict[str, str] = Field(default_factory=dict)
 
     model_config = {"extra": "forbid"}
 

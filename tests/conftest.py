@@ -182,9 +182,9 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
 
 async def started_app(size=(120, 40)):
     """Open the TUI as a user does and let it run until it leaves by itself (or 20 s pass)."""
-    from tui.app import FtdeckApp
+    from tui.app import make_app
 
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=size) as pilot:
         for _ in range(400):
             if app._exit:

@@ -16,7 +16,7 @@ import pytest
 from services.outside_text import inert, inert_line
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, wait_until
 from tests.planting_proxy import PlantingProxy
-from tui.app import FtdeckApp
+from tui.app import make_app
 from tui.panes import PANES
 from tui.cli import main
 
@@ -135,7 +135,7 @@ async def click_every(pilot, widget, words: tuple[str, ...]) -> int:
 async def test_clicking_a_service_string_runs_nothing(service, monkeypatch, tmp_path):
     """A model name holding [@click=app.deploy(...)] must not deploy on a click, nor [@click=app.quit] quit."""
     server = point_at(service["actions"], monkeypatch, tmp_path)
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#jobs").row_count >= 2, timeout=60)
         job = next(j["id"] for j in app.jobs.values() if j["status"] == "succeeded")
@@ -154,7 +154,7 @@ async def test_clicking_a_service_string_runs_nothing(service, monkeypatch, tmp_
 
 
 async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they_are(hostile):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#deployments").row_count >= 2
                          and any(HOSTILE_FILE in f["filename"] for f in app.resources["files"].values()), timeout=60)
@@ -238,7 +238,7 @@ async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they
 
 
 async def test_a_model_reply_in_the_playground_is_shown_as_it_is_and_its_links_open_nothing(hostile):
-    app = FtdeckApp()
+    app = make_app()
     opened: list[str] = []
     app.open_url = lambda url, **kwargs: opened.append(url)  # what a followed link would do
     async with app.run_test(size=(160, 50)) as pilot:

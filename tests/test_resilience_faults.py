@@ -24,7 +24,7 @@ from services.errors import FtdeckError
 from services.workspace import open_workspace
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, wait_until
 from tests.test_resilience import BASE, assert_completed_or_said_why, cli_env, deploy_through_faults, run_all
-from tui.app import FtdeckApp
+from tui.app import make_app
 
 
 def deployment_names(emu: EmulatorProcess) -> list[str]:
@@ -179,7 +179,7 @@ async def test_the_tui_keeps_its_panes_under_faults_on_both_planes(configured, f
     deploy_through_faults(faulty, "faulty-base", BASE)
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", faulty.url)
     monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", faulty.url)
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         said = app.query_one("#console").said
         await wait_until(pilot, lambda: "faulty-base" in app.resources["deployments"])

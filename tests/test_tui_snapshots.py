@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_until
-from tui.app import FtdeckApp
+from tui.app import FtdeckApp, make_app
 
 FROZEN_AT = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 
@@ -37,7 +37,7 @@ def demo(monkeypatch, tmp_path):
 
 
 def demo_app() -> FtdeckApp:
-    app = FtdeckApp()
+    app = make_app()
     app.now = lambda: FROZEN_AT + 60  # the header's "last refresh" and the console's times
     return app
 
