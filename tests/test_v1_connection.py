@@ -249,3 +249,38 @@ def test_a_v1_profile_without_a_key_never_sends_another_services_key(emulator, m
     cli = Cli(capsys, recorded)
     cli.run("files", "list", code=2)
     assert "no key for the data plane" in cli.err and recorded == []
+
+
+async def test_the_tui_and_its_playground_on_the_v1_api(configured, emulator, monkeypatch):
+    """The deck (header, jobs, events, checkpoints) and the playground's A/B, on a v1 connection."""
+    from tests.conftest import wait_until
+    from tests.test_playground import POLLY, train_and_deploy
+    from tui.app import FtdeckApp
+    from tui.screens.playground import PlaygroundScreen
+    from widgets.event_log import EventLog
+    from widgets.resource_table import ResourceTable
+
+    job = train_and_deploy(emulator, "v1tui")
+    monkeypatch.setenv("OPENAI_API_VERSION", "v1")
+    app = FtdeckApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        jobs = app.query_one("#jobs", ResourceTable)
+        await wait_until(pilot, lambda: job.id in {key.value for key in jobs.rows})
+        assert "api v1 ·" in str(app.query_one("#status").render())
+        jobs.focus()
+        jobs.move_cursor(row=[k.value for k in jobs.rows].index(job.id))
+        await wait_until(pilot, lambda: any("Job succeeded." in line.text for line in app.query_one(EventLog).lines))
+        await wait_until(pilot, lambda: app.query_one("#checkpoints", ResourceTable).row_count == 3)
+
+        screen = PlaygroundScreen(app.workspace, ["v1tui-base", "v1tui-ft"], "v1tui-base", "v1tui-ft")
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))
+        assert screen.query_one("#system-0").text == POLLY  # read from the training file, on v1
+        screen.query_one("#prompt").focus()
+        await pilot.press(*"Where is my invoice?", "enter")
+        await wait_until(pilot, lambda: screen.conversation.turns and not screen.busy)
+        replies = screen.conversation.turns[0].replies
+        assert all(r.text and r.error is None for r in replies), replies
+        data_calls = [c for c in app.workspace.calls.recent() if c.plane == "data"]
+    assert data_calls and all(c.path.startswith("/openai/v1/") and c.api_version is None for c in data_calls)
+    assert any(c.path == "/openai/v1/chat/completions" for c in data_calls)
