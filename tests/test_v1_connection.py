@@ -284,3 +284,19 @@ async def test_the_tui_and_its_playground_on_the_v1_api(configured, emulator, mo
         data_calls = [c for c in app.workspace.calls.recent() if c.plane == "data"]
     assert data_calls and all(c.path.startswith("/openai/v1/") and c.api_version is None for c in data_calls)
     assert any(c.path == "/openai/v1/chat/completions" for c in data_calls)
+
+
+def test_entra_id_on_the_v1_api(emulator, monkeypatch, tmp_path, capsys, recorded):
+    """auth = "entra" on v1: a token of the Cognitive Services scope as the bearer, as Azure's docs
+    write it (`api_key=get_bearer_token_provider(credential, "https://cognitiveservices.azure.com/.default")`)."""
+    from services.workspace import Workspace
+    from tests.test_published_samples import TokenCredential
+
+    point_at(emulator, monkeypatch, tmp_path, 'api = "v1"\nauth = "entra"\n')
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY")
+    credential = TokenCredential()  # in place of DefaultAzureCredential: no Entra ID here
+    monkeypatch.setattr(Workspace, "credential", lambda self: credential)
+    cli = Cli(capsys, recorded)
+    cli.json("files", "list")
+    assert credential.scopes == ["https://cognitiveservices.azure.com/.default"]
+    assert [(c.path, c.status) for c in recorded] == [("/openai/v1/files", 200)]
