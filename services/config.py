@@ -84,6 +84,8 @@ def checked_api_version(value: str) -> str:
     text = value.strip()
     if not text:
         raise ValueError(f"is empty: give one like {API_VERSION_EXAMPLE}")
+    if text == "preview":  # the v1 spec's other value: v1's previews, which ftdeck does not use
+        raise ValueError(f"is the v1 API's preview: ftdeck calls the GA v1 API, set {V1}")
     if text != V1 and not API_VERSION.fullmatch(text):
         raise ValueError(f"is not an api-version: expected one like {API_VERSION_EXAMPLE}")
     return text

@@ -191,7 +191,8 @@ def test_openai_api_version_v1_chooses_the_v1_api(emulator, monkeypatch, tmp_pat
     cli = Cli(capsys, recorded)
     monkeypatch.setenv("OPENAI_API_VERSION", "v1")
     assert cli.json("config", "show")["api"] == "v1"
-    assert "(api v1)" not in cli.run("config", "show") and "v1" in cli.run("config", "show")
+    shown = cli.run("config", "show").splitlines()
+    assert "api                     v1" in shown and "api_version             -" in shown
     check = cli.json("config", "check")
     assert check["data_plane"]["ok"] and "v1 API" in check["data_plane"]["detail"]
     cli.json("jobs", "list")
@@ -206,6 +207,7 @@ def test_openai_api_version_v1_chooses_the_v1_api(emulator, monkeypatch, tmp_pat
     [
         ({"OPENAI_API_VERSION": "latest"}, "", "OPENAI_API_VERSION='latest' is not an api-version"),
         ({"OPENAI_API_VERSION": " "}, "", "OPENAI_API_VERSION=' ' is set but empty"),
+        ({"OPENAI_API_VERSION": "preview"}, "", "OPENAI_API_VERSION='preview' is the v1 API's preview: ftdeck calls the GA v1 API, set v1"),
         ({}, 'api = "V1"\n', "profiles.azure.api"),
         ({}, 'api = "v1"\napi_version = "2024-10-21"\n', 'sends no api-version, but api_version is "2024-10-21"'),
         ({}, 'api_version = "2024-1021"\n', "'2024-1021' is not an api-version"),

@@ -11,7 +11,7 @@ from tui.commands.output import add_json_flag, fail, print_json
 # Profile settings given as `--name VALUE`: (metavar, help).
 TEXT_SETTINGS = {
     "endpoint": ("URL", "the data plane, https://<resource>.openai.azure.com"),
-    "api_version": ("VERSION", "data-plane api-version"),
+    "api_version": ("VERSION", "data-plane api-version: a date (2024-10-21), or v1 for the v1 API"),
     "subscription_id": ("ID", "subscription of the resource (management plane)"),
     "resource_group": ("GROUP", "resource group of the resource"),
     "account": ("NAME", "the Azure OpenAI resource's name"),
