@@ -142,6 +142,10 @@ def test_training_workflow_on_both_surfaces(cli, surface, frozen_emulator, tmp_p
     checkpoints = ftdeck.json("jobs", "checkpoints", job["id"])
     assert checkpoints and all(c["id"].startswith("ftchkpt-") for c in checkpoints)
     assert done["fine_tuned_model"] in [m["id"] for m in ftdeck.json("models", "list")]
+    summary = ftdeck.json("results", job["id"], "--csv", str(tmp_path / "results.csv"))
+    assert summary["steps"] == 36 and (tmp_path / "results.csv").read_text().startswith("step,train_loss")
+    ftdeck.run("files", "download", file_id, "-o", str(tmp_path / "copy.jsonl"))
+    assert (tmp_path / "copy.jsonl").read_bytes() == data.read_bytes()
 
     cancelled = ftdeck.json("jobs", "create", "--model", BASE, "--training-file", file_id)
     assert ftdeck.json("jobs", "cancel", cancelled["id"])["status"] == "cancelled"
