@@ -23,6 +23,13 @@ from emulator.errors import RESOURCE_NOT_FOUND, ServiceError, invalid
 from emulator.service import Emulator
 
 PREFIX = "/openai/v1"
+# The same surface under a Foundry project's endpoint: azure-ai-projects' `get_openai_client()` calls
+# `{project endpoint}/openai/v1`, its README giving that endpoint as
+# `https://<account>.services.ai.azure.com/api/projects/<project>` (Azure/azure-sdk-for-python
+# sdk/ai/azure-ai-projects: README.md, azure/ai/projects/_patch.py). The project's data is the account's
+# here: the sources do not say how Azure scopes files and jobs to a project (the fine-tuning samples
+# use one project alone), so the emulator keeps one store.
+PROJECT_PREFIX = "/api/projects/{project_name}/openai/v1"
 # The spec's AzureAIFoundryModelsApiVersion: optional, "v1" when left out, else "v1" or "preview".
 API_VERSIONS = ("v1", "preview")
 # What the shared handlers see as the api-version: v1 documents pause/resume and `method` (DPO) on
@@ -68,7 +75,9 @@ def routes(versioned_routes: list[Route], data: DataPlane) -> list[Route]:
         raise RuntimeError(f"v1 has no versioned route for {sorted(SHARED - found)}")
     served.append(Route(PREFIX + "/chat/completions", without_api_version(data(chat_completions)), methods=["POST"]))
     served.append(Route(PREFIX + "/responses", without_api_version(data(create_response)), methods=["POST"]))
-    return served
+    projects = [Route(PROJECT_PREFIX + r.path.removeprefix(PREFIX), r.endpoint, methods=r.methods)
+                for r in served if r.path.startswith(PREFIX)]
+    return served + projects
 
 
 def without_api_version(endpoint: Endpoint) -> Endpoint:

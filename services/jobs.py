@@ -173,9 +173,17 @@ def resume_job(ws: Workspace, job_id: str) -> dict:
         return ws.openai().fine_tuning.jobs.resume(job_id, **ws.preview()).model_dump()
 
 
+# Azure's v1 spec (azure-v1-v1-generated.yaml) has no DELETE /fine_tuning/jobs/{id}; the dated versions do.
+NO_JOB_DELETE_ON_V1 = ("deleting a job is not part of Azure's v1 API: use a profile on a dated api-version to delete it "
+                       "(api = \"versioned\", or OPENAI_API_VERSION=2024-10-21)")
+
+
 def delete_job(ws: Workspace, job_id: str) -> Deletion:
     """"deleted", or "gone" when a retry found nothing after the first answer was lost."""
     import httpx
+
+    if ws.profile.is_v1:  # its 404 would read as "already gone"
+        raise FtdeckError(NO_JOB_DELETE_ON_V1, exit_code=2)
 
     with calling():  # the SDK has no method for it
         return deleted_or_gone(ws.calls, lambda: ws.openai().delete(f"/fine_tuning/jobs/{job_id}", cast_to=httpx.Response))

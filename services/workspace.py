@@ -18,7 +18,7 @@ from services.errors import FtdeckError, explain_management_response, explain_no
 from services.retries import RetryPolicy, Wait
 
 if TYPE_CHECKING:
-    from openai import AzureOpenAI
+    from openai import OpenAI
 
     from emulator.server import EmbeddedEmulator
 
@@ -33,6 +33,8 @@ NO_MANAGEMENT_PLANE = (
     "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)"
 )
 
+NO_KEY = "no key for the data plane: set AZURE_OPENAI_API_KEY (or the profile's api_key), or auth = \"entra\" for Entra ID"
+
 
 @dataclass
 class Workspace:
@@ -42,7 +44,7 @@ class Workspace:
     calls: CallLog = field(default_factory=CallLog, repr=False)
     retries: RetryPolicy = field(default_factory=RetryPolicy.from_environment, repr=False)
     _wait_listeners: list = field(default_factory=list, repr=False)
-    _openai: "AzureOpenAI | None" = field(default=None, repr=False)
+    _openai: "OpenAI | None" = field(default=None, repr=False)
     _management: httpx.Client | None = field(default=None, repr=False)
     _credential: Any = field(default=None, repr=False)
 
@@ -65,18 +67,17 @@ class Workspace:
             except Exception:  # a broken display must not fail the call
                 pass
 
-    def openai(self) -> "AzureOpenAI":
-        """The data-plane client, built on first use."""
+    def openai(self) -> "OpenAI":
+        """The data-plane client, built on first use: AzureOpenAI on the versioned surface, the plain
+        OpenAI client on the v1 API (both the openai SDK's; same methods, same answers)."""
         if self._openai is None:
-            from openai import AzureOpenAI
+            from openai import AzureOpenAI, OpenAI
 
-            auth: dict[str, Any]
+            token = None
             if self.profile.auth == "entra":
                 from azure.identity import get_bearer_token_provider
 
-                auth = {"azure_ad_token_provider": get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)}
-            else:
-                auth = {"api_key": _reveal(self.profile.api_key)}
+                token = get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)
             # A plain httpx client works with every openai major (1.x uses httpx, 3.x accepts it beside
             # httpx2); the limits are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
             # The SDK's own retries are off: the client retries under the one policy, and says so.
@@ -89,10 +90,22 @@ class Workspace:
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
                 transport=self._emulator_transport(),
             )
-            self._openai = AzureOpenAI(
-                azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http,
-                max_retries=0, timeout=TIMEOUT, **auth
-            )
+            if self.profile.is_v1:
+                # Azure's v1 form (api-version-lifecycle): base_url {endpoint}/openai/v1/, the key or an
+                # Entra token provider as api_key (sent as a bearer), no api-version. Without either the
+                # SDK would send OPENAI_API_KEY, a key for another service: refused here instead.
+                key = token or _reveal(self.profile.api_key)
+                if key is None:
+                    http.close()
+                    raise FtdeckError(NO_KEY, exit_code=2)
+                self._openai = OpenAI(base_url=f"{self.endpoint}/openai/v1/", api_key=key, http_client=http,
+                                      max_retries=0, timeout=TIMEOUT)
+            else:
+                auth: dict[str, Any] = {"azure_ad_token_provider": token} if token else {"api_key": _reveal(self.profile.api_key)}
+                self._openai = AzureOpenAI(
+                    azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http,
+                    max_retries=0, timeout=TIMEOUT, **auth
+                )
         return self._openai
 
     def _emulator_transport(self) -> httpx.BaseTransport | None:
@@ -158,6 +171,8 @@ class Workspace:
 
     def preview(self) -> dict[str, Any]:
         """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
+        if self.profile.is_v1:  # v1 serves them with no api-version (its spec lists pause, resume, method)
+            return {}
         version = self.profile.api_version
         return {} if version.endswith("-preview") else {"extra_query": {"api-version": PREVIEW_VERSION}}
 

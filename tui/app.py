@@ -349,7 +349,7 @@ class FtdeckApp(actions.Actions, App):
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(markup(
             f"[b]$profile[/b] · $where · account $account · api $api · {state}{badge}",
-            profile=self.workspace.profile_name, where=where, account=p.account or "-", api=p.api_version,
+            profile=self.workspace.profile_name, where=where, account=p.account or "-", api=p.api_shown,
         ))
 
     # ------------------------------------------------------------ selection and the followed job
