@@ -118,8 +118,9 @@ def _start(ws: Workspace, path: Path, same_file: dict, where: Path) -> dict:
                                             mime_type="application/jsonl", purpose="fine-tune")
     if not isinstance(upload.id, str) or not upload.id:
         raise FtdeckError("POST /openai/uploads answered without an upload id: nothing was uploaded")
-    expires_at = upload.expires_at or (time.time() + 3600)
-    state = {**same_file, "upload_id": upload.id, "created_at": upload.created_at, "expires_at": expires_at, "parts": {}}
+    # Judged on this machine's clock by the lifetime the service gave (its clock may differ from ours).
+    lifetime = (upload.expires_at - upload.created_at) if upload.expires_at and upload.created_at else 3600
+    state = {**same_file, "upload_id": upload.id, "created_at": upload.created_at, "expires_at": time.time() + lifetime, "parts": {}}
     _save_state(where, state)
     return state
 
