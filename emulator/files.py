@@ -52,6 +52,8 @@ def create(emu: Emulator, filename: str, purpose: str, content: bytes | BinaryIO
             body["status_details"] = check.status_details
         body["_format"] = check.data_format
         body["_examples"] = check.n_examples
+        if check.image_examples:  # vision data (emulator/training_images.py)
+            body.update(_image_examples=check.image_examples, _skipped_images=check.skipped_images, _skip_reason=check.skip_reason)
     emu.store.add_file(body, content)
     return view(emu, body)
 
