@@ -305,7 +305,8 @@ def _finish(report: DatasetReport, model: str | None, size: int) -> None:
         if n > MAX_WARNINGS_PER_KIND:
             report.warnings.append(Problem(None, f"and {n - MAX_WARNINGS_PER_KIND} more {MORE_OF_KIND.get(kind, kind)}"))
     if size > LARGE_FILE_BYTES:
-        report.warn("large", None, f"{size / 2**20:,.0f} MB: over 512 MB, import it from blob storage rather than uploading through /files")
+        report.warn("large", None, f"{size / 2**20:,.0f} MB: over 512 MB, more than one request may carry; "
+                    "`ftdeck files upload` sends it in resumable parts (Uploads API, up to 9 GB), or import it from blob storage")
     if report.examples == 0:
         if not report.errors:
             report.errors.append(Problem(None, "the file has no examples: write one JSON example object per line"))
