@@ -41,6 +41,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT UNIQUE NOT NULL,
+    expires_at REAL NOT NULL,
     body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS upload_parts (
@@ -118,7 +119,9 @@ def start(emu: Emulator, data: object) -> dict:
     }
     db = _tables(emu)  # before the transaction: creating tables commits
     with emu.store.transaction():
-        db.execute("INSERT INTO uploads (id, body) VALUES (?, ?)", (body["id"], json.dumps(body)))
+        # Expired uploads keep their record (a client may ask) but their parts are dropped.
+        db.execute("DELETE FROM upload_parts WHERE upload_id IN (SELECT id FROM uploads WHERE expires_at <= ?)", (now,))
+        db.execute("INSERT INTO uploads (id, expires_at, body) VALUES (?, ?, ?)", (body["id"], body["expires_at"], json.dumps(body)))
     return view(emu, body)
 
 

@@ -63,7 +63,8 @@ def _load_state(where: Path) -> dict | None:
         state = json.loads(where.read_text())
     except (OSError, ValueError):
         return None
-    return state if isinstance(state, dict) else None
+    sound = isinstance(state, dict) and isinstance(state.get("upload_id"), str) and isinstance(state.get("parts"), dict)
+    return state if sound else None  # anything else is started over
 
 
 def _save_state(where: Path, state: dict) -> None:
@@ -158,7 +159,13 @@ def _finish(ws: Workspace, path: Path, state: dict, where: Path, on_status: Call
             except (openai.NotFoundError, openai.ConflictError) as exc:
                 if _gone_reason(exc) != "is completed":
                     raise _UploadGone(_gone_reason(exc)) from None
+            except openai.BadRequestError:
+                _forget(where)  # refused as it is (the file changed while it was sent?): resuming cannot help
+                raise
     except FtdeckError as exc:
+        if not where.exists():
+            raise FtdeckError(f"the service refused to complete upload {state['upload_id']} ({exc}); "
+                              f"`ftdeck files upload {path}` starts it over", exc.exit_code) from None
         error = exc  # below: the answer to a completion may have been lost
     if done_file is None:
         # Completed already (by a run whose answer was lost): the file is there, made once.

@@ -99,3 +99,23 @@ def test_the_cli_refuses_a_bad_part_size_and_an_api_version_without_uploads(froz
     assert old.returncode == 2 and "has no Uploads API" in old.stderr
     done = as_json(ftdeck(env, "files", "upload", str(big), "--part-size", "8KB", "--reuse", "no", "--no-wait", "--json"))
     assert done["bytes"] == big.stat().st_size and done["filename"] == "big.jsonl"
+
+
+def test_a_file_changed_since_the_interruption_starts_over(frozen_emulator, tmp_path, big, monkeypatch):
+    from services.files import upload_file
+
+    ws = in_process(env_for(frozen_emulator, tmp_path), monkeypatch)
+
+    def interrupt(status: str) -> None:
+        if status.startswith("part 2/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        upload_file(ws, big, in_parts=True, part_bytes=4096, wait=False, on_status=interrupt)
+    big.write_bytes(big.read_bytes() + jsonl(chat_examples(1, style="Changed")))
+    heard: list[str] = []
+    result = upload_file(ws, big, in_parts=True, part_bytes=4096, wait=False, on_status=heard.append)
+    assert "the earlier upload of this file expired or the file changed: starting over" in heard
+    client = frozen_emulator.openai(api_version="2024-10-21")
+    assert [f.id for f in client.files.list()] == [result.file["id"]]
+    assert client.files.content(result.file["id"]).content == big.read_bytes()
