@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator import deployments, files, inference, jobs
+from emulator import deployments, files, inference, jobs, uploads
 from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
 from emulator.guards import LocalCallersOnly, accepted_hosts
@@ -63,6 +63,10 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/openai/files/{file_id}", data(get_file), methods=["GET"]),
         Route("/openai/files/{file_id}", data(delete_file), methods=["DELETE"]),
         Route("/openai/files/{file_id}/content", data(file_content), methods=["GET"]),
+        Route("/openai/uploads", data(start_upload), methods=["POST"]),
+        Route("/openai/uploads/{upload_id}/parts", data(add_upload_part), methods=["POST"]),
+        Route("/openai/uploads/{upload_id}/complete", data(complete_upload), methods=["POST"]),
+        Route("/openai/uploads/{upload_id}/cancel", data(cancel_upload), methods=["POST"]),
         Route("/openai/fine_tuning/jobs", data(create_job), methods=["POST"]),
         Route("/openai/fine_tuning/jobs", data(list_jobs), methods=["GET"]),
         Route("/openai/fine_tuning/jobs/{job_id}", data(get_job), methods=["GET"]),
@@ -298,6 +302,36 @@ async def file_content(request: Request, emu: Emulator) -> Response:
     file_id = request.path_params["file_id"]
     files.get(emu, file_id)
     return Response(emu.store.file_content(file_id), media_type="application/octet-stream")
+
+
+# ---------------------------------------------------------------- uploads (emulator/uploads.py)
+
+
+async def start_upload(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    body = uploads.start(emu, await _json(request))
+    # The 2024-10-21 spec answers 200 (not 201) with a Location header.
+    return JSONResponse(body, headers={"Location": f"/openai/uploads/runs/{body['id']}"})
+
+
+async def add_upload_part(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    form = await request.form()
+    part = form.get("data")
+    if part is None or isinstance(part, str):
+        raise invalid("A 'data' part is required (multipart/form-data): the part's bytes.", "data")
+    return JSONResponse(uploads.add_part(emu, request.path_params["upload_id"], part.file))
+
+
+async def complete_upload(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    data = await _json(request)
+    return JSONResponse(uploads.complete(emu, request.path_params["upload_id"], data))
+
+
+async def cancel_upload(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    return JSONResponse(uploads.cancel(emu, request.path_params["upload_id"]))
 
 
 # ---------------------------------------------------------------- jobs

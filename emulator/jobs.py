@@ -73,6 +73,8 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
                 param,
             )
 
+    _check_images(base.id, training, validation)
+
     suffix = request.get("suffix")
     if suffix is not None and not (isinstance(suffix, str) and SUFFIX.match(suffix)):
         raise invalid("suffix must be 1 to 40 characters of a-z, A-Z, 0-9, '-' and '_'.", "suffix")
@@ -125,8 +127,21 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
     with emu.store.transaction():
         emu.store.add_job(body, progress)
         _event(emu, job_id, "Job enqueued. Waiting for jobs ahead to complete.")
+        if training.get("_skipped_images"):  # fine-tuning-vision.md, "Images skipped during training"
+            _event(emu, job_id, f"{training['_skipped_images']} image(s) of the training file will be skipped in training "
+                   f"(first: {training['_skip_reason']}).", level="warning")
     emu.runner.wake()
     return body
+
+
+def _check_images(base_model: str, *files_used: dict | None) -> None:
+    """Vision data trains only the models fine-tuning-vision.md lists (emulator/training_images.py)."""
+    from emulator.training_images import VISION_MODELS, takes_images
+
+    for body, param in zip(files_used, ("training_file", "validation_file")):
+        if body and body.get("_image_examples") and not takes_images(base_model):
+            raise invalid(f"The {param.replace('_', ' ')} '{body['id']}' holds images, and '{base_model}' is not fine-tuned "
+                          f"on images; vision fine-tuning takes {' and '.join(VISION_MODELS)} only.", param)
 
 
 def _required_string(request: dict, key: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 from emulator.catalog import CHAT, COMPLETION, PREFERENCE
+from emulator.training_images import MAX_IMAGE_EXAMPLES, skipped_because
 
 ROLES = ("system", "user", "assistant", "tool", "function")  # tool/function: where tools are used
 OUTPUT_ROLES = ("assistant", "tool")  # what a preference (DPO) output may hold
@@ -46,6 +47,9 @@ class FileCheck:
     data_format: str | None = None  # CHAT, COMPLETION or PREFERENCE, when ok
     records: list[dict] = field(default_factory=list)  # the parsed examples, when ok
     n_examples: int = 0
+    image_examples: int = 0  # examples holding an image (emulator/training_images.py)
+    skipped_images: int = 0  # images training would skip, and why the first one is
+    skip_reason: str | None = None
 
 
 class BadExample(Exception):
@@ -67,6 +71,7 @@ def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) ->
     stream.seek(len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0)  # the docs ask for a BOM; files without one are accepted too
     records: list[dict] = []
     n_examples = 0
+    images = FileCheck(True)  # the image tallies
     data_format: str | None = None
     first_line = 0
     for number, raw in enumerate(_lines(stream), start=1):  # numbered as in the file, blank lines too
@@ -91,9 +96,29 @@ def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) ->
         n_examples += 1
         if keep_records:
             records.append(record)
+        urls = _image_urls(record)
+        if urls:
+            images.image_examples += 1
+            if images.image_examples > MAX_IMAGE_EXAMPLES:
+                return _failed(f"Line {number}: more than {MAX_IMAGE_EXAMPLES:,} examples hold images, the most a training "
+                               "file may have. Split the file or drop images.")
+            for url in urls:
+                reason = skipped_because(url)
+                if reason:
+                    images.skipped_images += 1
+                    images.skip_reason = images.skip_reason or f"line {number}: {reason}"
     if not n_examples:
         return _failed("The file is empty: it has no examples. Put one JSON example object on each line.")
-    return FileCheck(True, None, data_format, records, n_examples)
+    return FileCheck(True, None, data_format, records, n_examples, images.image_examples, images.skipped_images,
+                     images.skip_reason)
+
+
+def _image_urls(record: dict) -> list[str]:
+    """The image URLs of a checked chat or preference example."""
+    source = record if "messages" in record else record.get("input")
+    messages = source.get("messages") if isinstance(source, dict) else None
+    return [part["image_url"]["url"] for message in messages or () if type(message.get("content")) is list
+            for part in message["content"] if part.get("type") == "image_url"]
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes | int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from services.image_rules import image_problem
 from services.model_families import CHAT, COMPLETION, PREFERENCE
 
 ROLES = ("system", "user", "assistant", "tool", "function")
@@ -145,6 +146,9 @@ def _check_parts(parts: list, role: str, where: str) -> int:
                 raise BadExample(f"{where}.content[{j}]: an image part needs 'image_url': {{'url': ...}}")
             if image.get("detail", "auto") not in IMAGE_DETAILS:
                 raise BadExample(f"{where}.content[{j}]: image detail must be low, high or auto")
+            problem = image_problem(image["url"])  # format, size and mode: services/image_rules.py
+            if problem:
+                raise BadExample(f"{where}.content[{j}]: {problem}")
             images += 1
         elif kind != "text" or not isinstance(part.get("text"), str):
             raise BadExample(f"{where}.content[{j}] must be {{'type': 'text', 'text': ...}} or an image_url part")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, NamedTuple
 
 from services.dataset_rules import CHECKS, ROLES, BadExample, counted_messages, fingerprint, format_of
+from services.image_rules import images_in
 from services.model_families import COMPLETION
 from services.tokens import encoding_for_model
 
@@ -54,6 +55,7 @@ class RangeScan:
     system_counts: Counter = field(default_factory=Counter)  # hash of a system message -> examples
     system_texts: dict[int, str] = field(default_factory=dict)
     missing_system: int = 0
+    image_examples: int = 0  # examples holding an image (services/image_rules.py)
     example_lines: array = field(default_factory=lambda: array("Q"))
     digests: array = field(default_factory=lambda: array("q"))  # 8-byte fingerprints, for duplicates
 
@@ -191,6 +193,8 @@ def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: i
         scan.error(number, f"invalid JSON: {detail}; each line must be one complete JSON object")
         return
     scan.examples += 1
+    if data_format != COMPLETION and images_in(record):
+        scan.image_examples += 1
     scan.example_lines.append(number)
     scan.digests.append(fingerprint(record))
     if data_format == COMPLETION:

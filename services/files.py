@@ -92,6 +92,8 @@ def upload_file(
     wait: bool = True,
     reuse: Callable[[dict], bool] | None = None,
     on_status: Callable[[str], None] = lambda status: None,
+    in_parts: bool = False,
+    part_bytes: int | None = None,
 ) -> Upload:
     """Validate, upload and (by default) wait until the service has processed the file.
 
@@ -114,8 +116,7 @@ def upload_file(
         if existing and reuse(existing):
             return Upload(existing, report, reused=True)
     on_status(f"uploading {path.name} ({path.stat().st_size:,} bytes)")
-    with calling():
-        created = _upload_once(ws, path, on_status)
+    created = _send(ws, path, on_status, in_parts, part_bytes)
     on_status(f"uploaded as {created['id']}: {created.get('status')}")
     if wait:
         try:
@@ -127,6 +128,17 @@ def upload_file(
             raise FtdeckError(f"uploaded as {created['id']}; status unknown ({exc}): see `ftdeck files show "
                               f"{created['id']}`, do not upload it again", STATUS_UNKNOWN) from None
     return Upload(created, report)
+
+
+def _send(ws: Workspace, path: Path, on_status: Callable[[str], None], in_parts: bool, part_bytes: int | None) -> dict:
+    """One request up to Azure's single-request limit; bigger files (or when asked) in resumable
+    parts through the Uploads API (services/uploads.py)."""
+    from services import uploads
+
+    if uploads.in_parts(path.stat().st_size, in_parts):
+        return uploads.upload_in_parts(ws, path, part_bytes=part_bytes or uploads.PART_BYTES, on_status=on_status)
+    with calling():
+        return _upload_once(ws, path, on_status)
 
 
 def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) -> dict:
