@@ -66,6 +66,8 @@ def test_jobs_create_reinforcement_with_a_grader_file(env, emulator, rft_data):
         text = text[end:].strip()
     rewards = [e["data"]["train_reward_mean"] for e in events if e.get("type") == "metrics"]
     assert rewards and all(0 <= r <= 1 for r in rewards)
+    summary = as_json(ftdeck(env, "results", job["id"], "--json"))
+    assert summary["train_reward_mean"]["final"] == pytest.approx(rewards[-1], abs=1e-5) and "train_loss" not in summary
 
 
 @pytest.mark.parametrize("args, fragment", [

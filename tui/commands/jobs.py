@@ -198,7 +198,8 @@ def show_results(ws, args) -> int:
     print(f"{summary['steps']} steps")
     for column, label in (("train_loss", "training loss"), ("valid_loss", "validation loss"),
                           ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
-                          ("full_valid_mean_token_accuracy", "full validation accuracy")):
+                          ("full_valid_mean_token_accuracy", "full validation accuracy"),
+                          ("train_reward_mean", "training reward"), ("valid_reward_mean", "validation reward")):
         if column in summary:
             s = summary[column]
             print(f"{label:25} final {s['final']:.4f}   best {s['best']:.4f} (step {s['best_step']})")
