@@ -25,6 +25,7 @@ async def test_the_form_creates_a_reinforcement_job_from_a_grader_file(configure
         screen.query_one("#method").value = "reinforcement"
         await pilot.pause()
         assert screen.query_one("#grader").display and not screen.query_one("#beta").display
+        assert "pauses a reinforcement fine-tuning job automatically once it has cost $5,000" in text(screen, "#tier-note")
         assert "needs grader file" in text(screen, "#problems")
         grader.write_text(json.dumps({**GRADER, "operation": "neq"}))
         screen.query_one("#grader").value = str(grader)
@@ -55,3 +56,20 @@ async def test_a_training_tier_shows_its_caveat_beside_the_choice(configured):
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: done)
     assert done[0]["status"] == "pending" and done[0]["model"] == "gpt-4.1-mini-2025-04-14"
+
+
+async def test_the_form_with_reinforcement_and_a_tier_fits_80x24(configured):
+    from tests.test_tui_forms import inside, tab_through
+
+    training = upload(configured, rft_examples(12)).model_dump()
+    app, done = FtdeckApp(), []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [training], [RFT_MODEL]), done)
+        screen.query_one("#method").value = "reinforcement"
+        screen.query_one("#tier").value = "developertier"
+        screen.query_one("#epochs").value = "99"
+        await pilot.pause()
+        dialog = screen.query_one("#dialog")
+        assert inside(dialog, screen) and inside(screen.query_one("#hint"), dialog)
+        reached = await tab_through(pilot, screen)
+        assert all(inside(widget, dialog) for widget in reached), [(w, w.region) for w in reached if not inside(w, dialog)]

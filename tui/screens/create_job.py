@@ -143,7 +143,10 @@ class CreateJobScreen(FormScreen[dict | None]):
         self.set_class(self.query_one("#method", Select).value == "dpo", "-dpo")
         self.set_class(self.query_one("#method", Select).value == "reinforcement", "-rft")
         request, problems = self.request()
-        self.query_one("#tier-note", Static).update(caveat(request.training_type) or "")
+        from services.rft_rules import AUTO_PAUSE
+
+        pause = f"{AUTO_PAUSE}." if request.method == "reinforcement" else None  # said where RFT is chosen
+        self.query_one("#tier-note", Static).update(" ".join(filter(None, (caveat(request.training_type), pause))))
         for field_id in LABELS:
             self.query_one(f"#{field_id}", Input).set_class(field_id in problems, "-invalid")
         self.show_problems(list(problems.values()))
