@@ -44,6 +44,8 @@ def test_data_validate_method_reinforcement(env, rft_data, tmp_path):
     chat.write_bytes(jsonl(chat_examples(12)))
     refused = ftdeck(env, "data", "validate", str(chat), "--method", "reinforcement", check=False)
     assert refused.returncode == 1 and "reinforcement fine-tuning takes examples whose messages end with a user message" in refused.stdout
+    wrong_method = ftdeck(env, "data", "validate", str(train), "--method", "supervised", check=False)
+    assert wrong_method.returncode == 1 and "supervised fine-tuning trains on written replies" in wrong_method.stdout
     wrong_model = ftdeck(env, "data", "validate", str(train), "--model", "gpt-4o-mini-2024-07-18", check=False)
     assert wrong_model.returncode == 1 and "is trained on chat data, but this file is reinforcement" in wrong_model.stdout
 

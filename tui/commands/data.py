@@ -62,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
         report = validate_dataset(args.file, model=args.model, epochs=args.epochs, price_per_million=args.price_per_million)
         if args.method == "reinforcement":
             rft_rules.check_for_reinforcement(report, args.file, args.model, grader)
+        elif args.method and report.format == "reinforcement":
+            from services.datasets import Problem
+
+            report.errors.append(Problem(None, f"this file is reinforcement data (messages ending with a user turn, no "
+                                               f"assistant reply); {args.method} fine-tuning trains on written replies"))
     except rft_rules.BadGrader as exc:
         return fail(str(exc), 2)
     except DatasetUnreadable as exc:
