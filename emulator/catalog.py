@@ -11,6 +11,7 @@ from dataclasses import dataclass
 CHAT = "chat"
 COMPLETION = "prompt_completion"
 PREFERENCE = "preference"  # DPO
+REINFORCEMENT = "reinforcement"  # RFT: prompts ending with a user turn, references for the grader
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class BaseModel:
         return {
             "fine_tune": self.fine_tunable,
             "inference": True,
-            "chat_completion": self.data_format == CHAT,
+            "chat_completion": self.data_format in (CHAT, REINFORCEMENT),
             "completion": self.data_format == COMPLETION,
             "embeddings": False,
         }
@@ -46,6 +47,8 @@ BASE_MODELS: dict[str, BaseModel] = {
         BaseModel("gpt-4.1-2025-04-14", CHAT, dpo=True, created_at=1_744_588_800),
         BaseModel("gpt-4.1-mini-2025-04-14", CHAT, dpo=True, created_at=1_744_588_800),
         BaseModel("gpt-4.1-nano-2025-04-14", CHAT, dpo=True, created_at=1_744_588_800),
+        # RFT only (emulator/reinforcement.py); its data is REINFORCEMENT, not chat.
+        BaseModel("o4-mini-2025-04-16", REINFORCEMENT, created_at=1_744_761_600),
         BaseModel("babbage-002", COMPLETION, encoding="cl100k_base", created_at=1_692_576_000, max_example_tokens=16_384),
         BaseModel("davinci-002", COMPLETION, encoding="cl100k_base", created_at=1_692_576_000, max_example_tokens=16_384),
         # Deployable for chat but not fine-tunable: "does not support fine-tuning".

@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
-from emulator.catalog import CHAT, COMPLETION, PREFERENCE
+from emulator import reinforcement
+from emulator.catalog import CHAT, COMPLETION, PREFERENCE, REINFORCEMENT
 from emulator.training_images import MAX_IMAGE_EXAMPLES, skipped_because
 
 ROLES = ("system", "user", "assistant", "tool", "function")  # tool/function: where tools are used
@@ -25,7 +26,8 @@ COMPLETION_KEYS = {"prompt", "completion"}
 PREFERENCE_KEYS = {"input", "preferred_output", "non_preferred_output"}
 IMAGE_DETAILS = ("low", "high", "auto")
 MAX_IMAGES = 64  # per example
-FORMAT_NAMES = {CHAT: "chat ('messages')", COMPLETION: "prompt/completion", PREFERENCE: "preference (DPO)"}
+FORMAT_NAMES = {CHAT: "chat ('messages')", COMPLETION: "prompt/completion", PREFERENCE: "preference (DPO)",
+                REINFORCEMENT: "reinforcement (RFT: ends with a user message, no assistant reply)"}
 UTF8_BOM = b"\xef\xbb\xbf"
 # The longest line read as an example: ftdeck's own check (services/dataset_scan.py) reports longer
 # ones without reading them, and this check must not be stricter than that one. Azure's limit on a
@@ -86,6 +88,9 @@ def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) ->
             if data_format is None:
                 data_format, first_line = line_format, number
             elif line_format != data_format:
+                if (data_format, line_format) == (CHAT, REINFORCEMENT):  # most likely a chat example missing its reply
+                    raise BadExample("no assistant message. Add the assistant reply the model should learn to give "
+                                     "(an example ending with a user message is reinforcement data, which needs a file of its own).")
                 raise BadExample(
                     f"this is a {FORMAT_NAMES[line_format]} example, but the file's first example (line {first_line}) "
                     f"is {FORMAT_NAMES[data_format]}; use one format per file."
@@ -162,9 +167,9 @@ def _parse(raw: bytes) -> dict:
 
 
 def format_of(record: dict) -> str:
-    """CHAT, COMPLETION or PREFERENCE, from the keys an example has."""
+    """CHAT, COMPLETION, PREFERENCE or REINFORCEMENT, from the keys an example has."""
     if "messages" in record:
-        return CHAT
+        return REINFORCEMENT if reinforcement.is_reinforcement(record) else CHAT
     if PREFERENCE_KEYS & record.keys():
         return PREFERENCE
     if "prompt" in record or "completion" in record:
@@ -213,7 +218,14 @@ def check_preference(record: dict) -> None:
     _check_image_count(images)
 
 
-CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_preference}
+def check_reinforcement(record: dict) -> None:
+    """RFT data (emulator/reinforcement.py): any fields beside 'messages' are the grader's references."""
+    problem = reinforcement.problem_in(record)
+    if problem:
+        raise BadExample(problem)
+
+
+CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_preference, REINFORCEMENT: check_reinforcement}
 
 
 def _check_messages(value: object, key: str, label: str) -> tuple[list[dict], int]:

@@ -10,11 +10,11 @@ from typing import Any, Callable
 from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.files import upload_file
 from services.retries import again_for_sdk, sending_once
+from services.training_tiers import TRAINING_TYPES
 from services.workspace import Workspace, calling
 
 FINISHED = ("succeeded", "failed", "cancelled")
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-TRAINING_TYPES = {"standard": "standard", "globalstandard": "globalstandard", "developertier": "developerTier"}
 RECENT_JOBS = 50  # how far down the job list (newest first) a job we created is looked for
 
 
@@ -31,6 +31,12 @@ class JobRequest:
     method: str = "supervised"
     beta: float | None = None
     training_type: str | None = None
+    # reinforcement fine-tuning (services/rft_rules.py)
+    grader: dict | None = None
+    reasoning_effort: str | None = None
+    compute_multiplier: float | None = None
+    eval_interval: int | None = None
+    eval_samples: int | None = None
 
     def problems(self) -> list[str]:
         """Everything wrong with the request, found before calling the service."""
@@ -45,12 +51,36 @@ class JobRequest:
             found.append("--seed must be from 0 to 2147483647")
         if self.suffix is not None and not SUFFIX.match(self.suffix):
             found.append("--suffix must be 1-40 characters of a-z, A-Z, 0-9, '-' and '_'")
-        if self.method not in ("supervised", "dpo"):
-            found.append("--method must be supervised or dpo")
+        if self.method not in ("supervised", "dpo", "reinforcement"):
+            found.append("--method must be supervised, dpo or reinforcement")
+        found += self._reinforcement_problems()
         if self.beta is not None and (self.method != "dpo" or not 0 < self.beta <= 2):
             found.append("--beta goes with --method dpo and must be above 0 and at most 2 (0.1-0.5 is typical)")
         if self.training_type is not None and self.training_type.lower() not in TRAINING_TYPES:
             found.append("--training-type must be standard, globalstandard or developertier")
+        return found
+
+    def _reinforcement_problems(self) -> list[str]:
+        from services import rft_rules
+
+        rft_values = (self.reasoning_effort, self.compute_multiplier, self.eval_interval, self.eval_samples)
+        if self.method != "reinforcement":
+            wrong = self.grader is not None or any(v is not None for v in rft_values)
+            return ["--grader, --reasoning-effort, --compute-multiplier, --eval-interval and --eval-samples go with --method reinforcement"] if wrong else []
+        found = []
+        if self.grader is None:
+            found.append("--method reinforcement needs --grader GRADER_JSON (the grader that scores the model's answers)")
+        if not self.validation_file:
+            found.append("--method reinforcement needs --validation-file too (Azure requires one for RFT)")
+        if not self.model.startswith("ftchkpt-") and not rft_rules.supports_reinforcement(self.model):
+            found.append(f"{self.model} does not support reinforcement fine-tuning; use {', '.join(rft_rules.RFT_MODELS)}")
+        if self.reasoning_effort is not None and self.reasoning_effort not in rft_rules.REASONING_EFFORTS:
+            found.append("--reasoning-effort must be low, medium or high")
+        if self.compute_multiplier is not None and not 0 < self.compute_multiplier <= 10:
+            found.append("--compute-multiplier must be above 0 and at most 10")
+        for flag, value in (("--eval-interval", self.eval_interval), ("--eval-samples", self.eval_samples)):
+            if value is not None and value < 1:
+                found.append(f"{flag} must be 1 or more")
         return found
 
     def body(self) -> dict[str, Any]:
@@ -69,6 +99,11 @@ class JobRequest:
                 body[key] = getattr(self, key)
         if self.method == "dpo":
             body["method"] = {"type": "dpo", "dpo": {"hyperparameters": hyperparameters}}
+        elif self.method == "reinforcement":
+            for key in ("reasoning_effort", "compute_multiplier", "eval_interval", "eval_samples"):
+                if getattr(self, key) is not None:
+                    hyperparameters[key] = getattr(self, key)
+            body["method"] = {"type": "reinforcement", "reinforcement": {"grader": self.grader, "hyperparameters": hyperparameters}}
         elif hyperparameters:
             body["hyperparameters"] = hyperparameters
         return body
@@ -95,17 +130,38 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
         if value and not value.startswith("file-"):
             if not Path(value).exists():
                 raise FtdeckError(f"{value}: neither a file id (file-...) nor an existing file", exit_code=2)
-            uploaded = upload_file(ws, value, model=request.model, on_status=on_status, reuse=lambda existing: True)
+            checked = True
+            if request.method == "reinforcement":  # the RFT rules, not the chat ones
+                _check_reinforcement_file(value, request, attribute)
+                checked = False
+            uploaded = upload_file(ws, value, model=request.model, validate=checked, on_status=on_status, reuse=lambda existing: True)
             on_status(f"{value} -> {uploaded.file['id']}{' (already uploaded)' if uploaded.reused else ''}")
             setattr(request, attribute, uploaded.file["id"])
     body = request.body()
     options: dict[str, Any] = {}
-    if request.method == "dpo" or request.training_type:
+    if request.method in ("dpo", "reinforcement") or request.training_type:
         options = ws.preview()
     if request.training_type:
         options["extra_body"] = {"trainingType": TRAINING_TYPES[request.training_type.lower()]}
     with calling():
         return _create_once(ws, body, options, on_status)
+
+
+def _check_reinforcement_file(path: str, request: JobRequest, role: str) -> None:
+    from services import rft_rules
+    from services.datasets import DatasetUnreadable, validate_dataset
+
+    try:
+        report = validate_dataset(path, model=request.model)
+    except DatasetUnreadable as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
+    rft_rules.check_for_reinforcement(report, path, request.model, request.grader)
+    if role == "validation_file":  # the minimum of 10 examples is the training file's (spec section 3)
+        report.errors = [e for e in report.errors if "a fine-tuning job needs at least" not in e.message]
+    if not report.ok:
+        first = "; ".join(f"line {e.line}: {e.message}" if e.line else e.message for e in report.errors[:3])
+        raise FtdeckError(f"{path} has {len(report.errors)} problem(s), nothing uploaded: {first} "
+                          f"(see `ftdeck data validate {path} --method reinforcement`)")
 
 
 def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], on_status: Callable[[str], None]) -> dict:

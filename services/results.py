@@ -16,7 +16,8 @@ OVERFIT_MARGIN = 0.10  # validation loss 10% above its best while training loss 
 
 READABLE_LABELS = (("train_loss", "training loss"), ("valid_loss", "validation loss"),
                    ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
-                   ("full_valid_mean_token_accuracy", "full validation accuracy"))
+                   ("full_valid_mean_token_accuracy", "full validation accuracy"),
+                   ("train_reward_mean", "training reward"), ("valid_reward_mean", "validation reward"))
 
 
 @dataclass
@@ -56,11 +57,12 @@ class Curves:
 
     def summary(self) -> dict:
         out: dict = {"steps": len(self.rows)}
-        for column in ("train_loss", "valid_loss", "full_valid_loss", "train_mean_token_accuracy", "validation_mean_token_accuracy", "full_valid_mean_token_accuracy"):
+        for column in ("train_loss", "valid_loss", "full_valid_loss", "train_mean_token_accuracy", "validation_mean_token_accuracy", "full_valid_mean_token_accuracy",
+                       "train_reward_mean", "valid_reward_mean"):  # rewards: reinforcement fine-tuning (RFT doc)
             points = self.series(column)
             if not points:
                 continue
-            pick = max if "accuracy" in column else min
+            pick = max if "accuracy" in column or "reward" in column else min
             best_step, best = pick(points, key=lambda p: p[1])
             out[column] = {"final": points[-1][1], "best": best, "best_step": best_step}
         out["overfitting"] = self.overfitting()

@@ -127,7 +127,8 @@ def test_watch_exits_1_when_the_job_fails(frozen_env, frozen_emulator, tmp_path)
 def test_upload_refuses_invalid_data_and_writes_nothing(env, tmp_path):
     before = {f["id"] for f in as_json(ftdeck(env, "files", "list", "--json"))}
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n' * 12)
+    # (a user message alone would be reinforcement fine-tuning data: valid)
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "bot", "content": "x"}]}\n' * 12)
     result = ftdeck(env, "files", "upload", str(bad), check=False)
     assert result.returncode == 1 and "line 1" in result.stderr and "nothing uploaded" in result.stderr
     assert {f["id"] for f in as_json(ftdeck(env, "files", "list", "--json"))} == before
