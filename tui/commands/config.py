@@ -128,6 +128,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from services.deployments import list_deployments
     from services.errors import FtdeckError
+    from services.api_versions import pages_files
     from services.workspace import calling, open_workspace
 
     checks: dict[str, dict] = {}
@@ -139,7 +140,8 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         try:
             with calling():
-                ws.openai().files.list(limit=1)
+                # `limit` only where Files_List declares it (2024-10-21 takes only `purpose`)
+                ws.openai().files.list(**({"limit": 1} if pages_files(ws.profile.api_version) else {}))
             checks["data_plane"] = {"ok": True, "detail": f"{ws.endpoint} answers (api-version {ws.profile.api_version})"}
         except FtdeckError as exc:
             checks["data_plane"] = {"ok": False, "detail": str(exc)}
