@@ -11,7 +11,6 @@ import contextlib
 import functools
 import json
 import math
-import re
 import secrets
 import sqlite3
 from typing import Any, Awaitable, Callable
@@ -22,15 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator import deployments, files, inference, jobs, uploads
-from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid, unknown_route
+from emulator import api_versions, deployments, files, inference, jobs, uploads
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, RESOURCE_NOT_FOUND, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
 from emulator.guards import LocalCallersOnly, accepted_hosts
 from emulator.resources import request_id
 from emulator.service import Emulator
 from emulator.store import disk_full, paginate
 
-API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 ARM_PREFIX = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments"
 
 Handler = Callable[[Request, Emulator], Awaitable[Response]]
@@ -50,8 +48,9 @@ def build_app(emu: Emulator) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def data(handler: Handler, preview_only: bool = False) -> Callable[[Request], Awaitable[Response]]:
-        return functools.partial(_data_plane, handler, emu, preview_only)
+    def data(handler: Handler, since: tuple | None = None) -> Callable[[Request], Awaitable[Response]]:
+        # since: (first GA, first preview) that has the operation (emulator/api_versions.py); None: every served version
+        return functools.partial(_data_plane, handler, emu, since)
 
     def arm(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return functools.partial(_management_plane, handler, emu)
@@ -67,18 +66,17 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/openai/uploads/{upload_id}/parts", data(add_upload_part), methods=["POST"]),
         Route("/openai/uploads/{upload_id}/complete", data(complete_upload), methods=["POST"]),
         Route("/openai/uploads/{upload_id}/cancel", data(cancel_upload), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs", data(create_job), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs", data(list_jobs), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs/{job_id}", data(get_job), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs/{job_id}", data(delete_job), methods=["DELETE"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/cancel", data(cancel_job), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/pause", data(pause_job, preview_only=True), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/resume", data(resume_job, preview_only=True), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/events", data(list_events), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/checkpoints", data(list_checkpoints), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs", data(create_job, api_versions.FINE_TUNING), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs", data(list_jobs, api_versions.FINE_TUNING), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}", data(get_job, api_versions.FINE_TUNING), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}", data(delete_job, api_versions.FINE_TUNING), methods=["DELETE"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/cancel", data(cancel_job, api_versions.FINE_TUNING), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/pause", data(pause_job, api_versions.PAUSE), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/resume", data(resume_job, api_versions.PAUSE), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/events", data(list_events, api_versions.FINE_TUNING), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/checkpoints", data(list_checkpoints, api_versions.CHECKPOINTS), methods=["GET"]),
         Route("/openai/models", data(list_models), methods=["GET"]),
         Route("/openai/models/{model_id:path}", data(get_model), methods=["GET"]),
-        Route("/openai/models/{model_id:path}", data(delete_model), methods=["DELETE"]),
         Route("/openai/deployments/{name}/chat/completions", data(chat_completions), methods=["POST"]),
         Route("/openai/deployments/{name}/completions", data(completions), methods=["POST"]),
         Route(ARM_PREFIX, arm(list_deployments), methods=["GET"]),
@@ -146,7 +144,7 @@ async def _fault_before(fault: str | None, errors: dict[str, ServiceError], requ
     return False
 
 
-async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, request: Request) -> Response:
+async def _data_plane(handler: Handler, emu: Emulator, since: tuple | None, request: Request) -> Response:
     headers = {"apim-request-id": request_id(), "x-request-id": request_id(), "x-ms-region": "Emulator"}
     fault = emu.settings.faults.pick()
     try:
@@ -157,10 +155,9 @@ async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, reque
         version = request.query_params.get("api-version")
         if version is None:
             raise MISSING_API_VERSION
-        if not API_VERSION.match(version):
-            raise ServiceError(400, "BadRequest", f"API version '{version}' is not supported; use YYYY-MM-DD or YYYY-MM-DD-preview.")
-        if preview_only and not version.endswith("-preview"):
-            raise MISSING_API_VERSION
+        api_versions.check(version)  # retired, unknown or malformed: Azure's 400 "API version not supported"
+        if since is not None and not api_versions.has(version, since):
+            raise RESOURCE_NOT_FOUND  # an operation this version's spec lacks (pause on 2024-10-21): no such route there
         response = await handler(request, emu)
     except ServiceError as error:
         response = error.data_plane_response()
@@ -283,6 +280,18 @@ async def import_file(request: Request, emu: Emulator) -> Response:
 
 
 async def list_files(request: Request, emu: Emulator) -> Response:
+    version = request.query_params["api-version"]
+    if not api_versions.has(version, api_versions.FILE_PAGING):
+        # Files_List in this version's spec (stable/2024-10-21, preview/2025-03-01-preview) takes only
+        # `purpose` and answers FileList {object, data}, with no has_more. What Azure does with an undeclared
+        # `after` is not documented; ignoring it makes any client that pages loop for ever, so it is
+        # refused, the stricter reading.
+        for name in ("after", "limit", "order"):
+            if name in request.query_params:
+                raise invalid(f"Files_List takes only 'purpose' in api-version {version}: '{name}' is not a parameter "
+                              "of this version (paging starts with 2025-04-01-preview).", name)
+        listed = emu.store.list_files(request.query_params.get("purpose"), newest_first=True)
+        return JSONResponse({"object": "list", "data": [files.view(emu, f) for f in listed]})
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid("order must be 'asc' or 'desc'.", "order")
@@ -342,8 +351,19 @@ async def create_job(request: Request, emu: Emulator) -> Response:
     if not isinstance(data, dict):
         raise invalid("The body must be a JSON object with at least 'model' and 'training_file'.")
     _objects_where_objects_are_due(data)
-    preview = request.query_params["api-version"].endswith("-preview")
-    return JSONResponse(jobs.create(emu, data, preview=preview), status_code=201)
+    version = request.query_params["api-version"]
+    _only_where_documented(data, version)
+    return JSONResponse(jobs.create(emu, data, preview=api_versions.has(version, api_versions.METHOD)), status_code=201)
+
+
+def _only_where_documented(data: dict, version: str) -> None:
+    """`method` (DPO) and `trainingType` only from the versions whose spec has them (by date,
+    emulator/api_versions.py). What Azure answers for them on an older version is not documented: a 400
+    naming the field, the stricter reading, rather than a job quietly trained another way."""
+    for field, since, first in (("method", api_versions.METHOD, "2025-02-01-preview"),
+                                ("trainingType", api_versions.TRAINING_TYPE, "2025-04-01-preview")):
+        if data.get(field) is not None and not api_versions.has(version, since):
+            raise invalid(f"'{field}' is not available in api-version {version}; it is documented from {first} on.", field)
 
 
 def _objects_where_objects_are_due(data: dict) -> None:
@@ -397,7 +417,15 @@ async def list_events(request: Request, emu: Emulator) -> Response:
 async def list_checkpoints(request: Request, emu: Emulator) -> Response:
     job_id = request.path_params["job_id"]
     jobs.get(emu, job_id)
-    return _page(emu.store.list_checkpoints(job_id), request, 10)
+    return _page([_measured_only(c) for c in emu.store.list_checkpoints(job_id)], request, 10)
+
+
+def _measured_only(checkpoint: dict) -> dict:
+    """FineTuningJobCheckpoint.metrics is a dictionary of doubles in every authoring spec (e.g.
+    stable/2024-10-21/azureopenai.json: additionalProperties {type: number, format: double}): a metric
+    not measured (no validation file, not an epoch end) is left out, never null."""
+    metrics = {k: v for k, v in (checkpoint.get("metrics") or {}).items() if v is not None}
+    return {**checkpoint, "metrics": metrics}
 
 
 # ---------------------------------------------------------------- models and inference

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import httpx
 from pydantic import SecretStr
 
+from services import api_versions
 from services.api_calls import CallLog, RecordingClient
 from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, emulator_environment, resolve_profile
 from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
@@ -169,12 +170,13 @@ class Workspace:
             raise explain_management_response(response)
         return response
 
-    def preview(self) -> dict[str, Any]:
-        """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
+    def preview(self, first: str = api_versions.PREVIEW_FEATURES_FROM) -> dict[str, Any]:
+        """Per-call options for preview-only operations (pause, resume, DPO, trainingType): the profile's
+        own api-version when its date has them (services/api_versions.py), else the preview that does."""
         if self.profile.is_v1:  # v1 serves them with no api-version (its spec lists pause, resume, method)
             return {}
         version = self.profile.api_version
-        return {} if version.endswith("-preview") else {"extra_query": {"api-version": PREVIEW_VERSION}}
+        return {} if api_versions.has(version, first) else {"extra_query": {"api-version": PREVIEW_VERSION}}
 
     def close(self) -> None:
         if self._openai is not None:

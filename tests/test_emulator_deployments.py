@@ -56,10 +56,10 @@ def test_deploy_lifecycle_in_arm_shapes(emulator, trained):
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "Conflict" and "pirate-lifecycle" in conflict.json()["error"]["message"]
 
-    # A fine-tuned model cannot be deleted while deployed.
-    client = emulator.openai(max_retries=0)
+    # A fine-tuned model cannot be deleted while deployed (models delete exists only on the v1 surface).
+    v1 = openai.OpenAI(base_url=emulator.url + "/openai/v1/", api_key=API_KEY, max_retries=0)
     with pytest.raises(openai.ConflictError):
-        client.models.delete(trained.fine_tuned_model)
+        v1.models.delete(trained.fine_tuned_model)
 
     deleted = arm.delete("/pirate-lifecycle")
     assert deleted.status_code == 202 and "Azure-AsyncOperation" in deleted.headers

@@ -29,7 +29,7 @@ def test_parts_sent_out_of_order_become_one_file_in_the_order_completed(frozen_e
     assert client.files.content(done.file.id).content == content
     frozen_emulator.advance(2.01)
     assert client.files.retrieve(done.file.id).status == "processed"
-    assert [f.id for f in client.files.list()] == [done.file.id]  # one file, nothing else
+    assert [f.id for f in client.files.list().data] == [done.file.id]  # one file, nothing else
 
 
 def test_completing_checks_the_size_and_the_md5(frozen_emulator):

@@ -65,7 +65,7 @@ def test_killed_between_parts_the_next_run_resumes_the_same_upload(frozen_emulat
     assert f"resuming upload {interrupted['upload_id']}: {len(interrupted['parts'])} part(s) already sent" in heard
     sent_now = [h for h in heard if h.startswith("part ")]
     assert len(sent_now) <= total - len(interrupted["parts"]) + 1  # only what was missing (one may have been in flight)
-    assert [f.id for f in client.files.list()] == [result.file["id"]]  # one file
+    assert [f.id for f in client.files.list().data] == [result.file["id"]]  # one file
     assert client.files.content(result.file["id"]).content == big.read_bytes()  # whole, each part once, in order
     assert saved_uploads(tmp_path) == []  # nothing left to resume
 
@@ -87,7 +87,7 @@ def test_an_expired_upload_starts_over(frozen_emulator, tmp_path, big, monkeypat
     result = upload_file(ws, big, in_parts=True, part_bytes=4096, wait=False, on_status=heard.append)
     assert any(h.startswith(f"upload {first['upload_id']} is expired: starting over") for h in heard), heard
     client = frozen_emulator.openai(api_version="2024-10-21")
-    assert [f.id for f in client.files.list()] == [result.file["id"]]
+    assert [f.id for f in client.files.list().data] == [result.file["id"]]
     assert client.files.content(result.file["id"]).content == big.read_bytes()
 
 
@@ -117,5 +117,5 @@ def test_a_file_changed_since_the_interruption_starts_over(frozen_emulator, tmp_
     result = upload_file(ws, big, in_parts=True, part_bytes=4096, wait=False, on_status=heard.append)
     assert "the earlier upload of this file expired or the file changed: starting over" in heard
     client = frozen_emulator.openai(api_version="2024-10-21")
-    assert [f.id for f in client.files.list()] == [result.file["id"]]
+    assert [f.id for f in client.files.list().data] == [result.file["id"]]
     assert client.files.content(result.file["id"]).content == big.read_bytes()

@@ -132,6 +132,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from services.deployments import list_deployments
     from services.errors import FtdeckError
+    from services.api_versions import pages_files
     from services.workspace import calling, open_workspace
 
     checks: dict[str, dict] = {}
@@ -143,7 +144,8 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         try:
             with calling():
-                ws.openai().files.list(limit=1)
+                # `limit` only where Files_List declares it (2024-10-21 takes only `purpose`; v1 pages)
+                ws.openai().files.list(**({"limit": 1} if ws.profile.is_v1 or pages_files(ws.profile.api_version) else {}))
             api = "the v1 API" if ws.profile.is_v1 else f"api-version {ws.profile.api_version}"
             checks["data_plane"] = {"ok": True, "detail": f"{ws.endpoint} answers ({api})"}
         except FtdeckError as exc:
