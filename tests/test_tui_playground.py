@@ -13,7 +13,7 @@ from textual.widgets import Input, TextArea
 
 from services import playground
 from services.datasets import validate_dataset
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
 from tests.test_playground import BASE, POLLY, train_and_deploy
 from tui.app import FtdeckApp
 from tui.screens.playground import Delta, EditAnswer, PlaygroundScreen
@@ -157,7 +157,7 @@ def slow(fresh_emulator, monkeypatch, tmp_path):
                         "AZURE_RESOURCE_GROUP": ARM_DEPLOYMENTS.split("/")[4], "AZURE_OPENAI_ACCOUNT": ARM_DEPLOYMENTS.split("/")[8]}.items():
         monkeypatch.setenv(name, value)
     arm = emu.arm()
-    arm.put("/slow-base", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+    arm.put("/slow-base", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(BASE)}})
     emu.http().post("/_emulator/clock", json={"advance_seconds": 10})
     wait_for(lambda: arm.get("/slow-base").json()["properties"]["provisioningState"] == "Succeeded")
     return emu

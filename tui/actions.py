@@ -23,13 +23,14 @@ BINDINGS = [
     Binding("c", "cancel_job", "Cancel", id="job.cancel"),
     Binding("s", "pause_or_resume_job", "Pause/resume", id="job.pause"),
     Binding("d", "deploy", "Deploy", id="deploy"),
+    Binding("e", "update_deployment", "Capacity", id="deployment.update"),
     Binding("g", "playground", "Playground", id="playground"),
     Binding("o", "results", "Results.csv", id="job.results"),
     Binding("x", "delete", "Delete", id="delete"),
     Binding("y", "copy_id", "Copy id", id="copy"),
     Binding("v", "raw_json", "JSON", id="raw"),
 ]
-WRITES = {"upload", "new_job", "fine_tune_further", "cancel_job", "pause_or_resume_job", "deploy", "delete"}
+WRITES = {"upload", "new_job", "fine_tune_further", "cancel_job", "pause_or_resume_job", "deploy", "update_deployment", "delete"}
 # Which panes each row action belongs to, and whether it applies to the selected resource.
 ROW_ACTIONS = {
     "cancel_job": ({"jobs"}, lambda job: job["status"] in ACTIVE),
@@ -37,6 +38,7 @@ ROW_ACTIONS = {
     "results": ({"jobs"}, lambda job: job["status"] == "succeeded"),
     "deploy": ({"jobs", "checkpoints"}, lambda item: bool(item.get("fine_tuned_model") or item.get("fine_tuned_model_checkpoint"))),
     "fine_tune_further": ({"jobs", "checkpoints"}, lambda item: bool(item.get("fine_tuned_model") or item.get("fine_tuned_model_checkpoint"))),
+    "update_deployment": ({"deployments"}, lambda item: bool(item.get("sku")) and item.get("state") != "Deleting"),
     "playground": ({"deployments", "checkpoints", "jobs"}, lambda item: bool(item.get("sku") or model_of(item))),
     "delete": ({"jobs", "files", "deployments"}, lambda item: item.get("status") not in ACTIVE),
     "copy_id": (None, lambda item: True),
@@ -209,6 +211,21 @@ class Actions:
             self.say(f"note: {note}", "warning")
         self.action_refresh()
 
+    def action_update_deployment(self) -> None:
+        """A new capacity (or sku) for the selected deployment."""
+        chosen = self._chosen("update_deployment")
+        if chosen is None:
+            return
+        from tui.screens.update_deployment import UpdateDeploymentScreen
+
+        self.push_screen(UpdateDeploymentScreen(self.workspace, chosen[2].get("raw", chosen[2])), self.deployment_updated)
+
+    def deployment_updated(self, deployment: dict | None) -> None:
+        if deployment:
+            sku = deployment.get("sku") or {}
+            self.say(f"{deployment.get('name')} is now {sku.get('name')}, capacity {sku.get('capacity')}", "ok")
+            self.action_refresh()
+
     def action_playground(self, deployment: str | None = None) -> None:
         """The playground on the selected deployment (or the one serving the selected job or
         checkpoint), a fine-tuned one side by side with its base model when that is deployed."""
@@ -217,7 +234,7 @@ class Actions:
         from services.playground import sides_for
         from tui.screens.playground import PlaygroundScreen
 
-        models = {name: facts["model"] for name, facts in self.resources["deployments"].items()}
+        models = {name: (facts["model"], facts.get("version")) for name, facts in self.resources["deployments"].items()}
         if deployment is None and (chosen := self.selected()):
             pane, row_id, item = chosen
             deployment = row_id if pane == "deployments" else model_of(item)
