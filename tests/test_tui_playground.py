@@ -284,7 +284,8 @@ async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deplo
         await pilot.press("g")
         await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
         left, right = [s.deployment for s in app.screen.conversation.sides]
-        models = {name: facts["model"] for name, facts in app.resources["deployments"].items()}
-        assert right == "tp-ft" and models[left] == models["tp-ft"].split(".ft-")[0]  # a deployment of its base model
+        facts = app.resources["deployments"]
+        base = facts["tp-ft"]["model"].split(".ft-")[0]  # a deployment of its base model, by name + version
+        assert right == "tp-ft" and f"{facts[left]['model']}-{facts[left]['version']}" == base
         screen = app.screen
         await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))  # before closing
