@@ -82,6 +82,7 @@ def build_app(emu: Emulator) -> Starlette:
         Route(ARM_PREFIX, arm(list_deployments), methods=["GET"]),
         Route(ARM_PREFIX + "/{name}", arm(put_deployment), methods=["PUT"]),
         Route(ARM_PREFIX + "/{name}", arm(get_deployment), methods=["GET"]),
+        Route(ARM_PREFIX + "/{name}", arm(update_deployment), methods=["PATCH"]),
         Route(ARM_PREFIX + "/{name}", arm(delete_deployment), methods=["DELETE"]),
         Route(
             "/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{location}/operationResults/{op}",
@@ -465,33 +466,70 @@ async def completions(request: Request, emu: Emulator) -> Response:
 # ---------------------------------------------------------------- management plane
 
 
+# 201/202 and operations still in progress carry a short Retry-After: without one the SDK pollers
+# wait their 30 s default (azure-core's polling). Azure's own value is not documented.
+RETRY_AFTER = {"Retry-After": "1"}
+
+
+def _account(request: Request) -> str:
+    """The account a deployment belongs to: its resource id, from the URL."""
+    p = request.path_params
+    return f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/Microsoft.CognitiveServices/accounts/{p['account']}"
+
+
 async def list_deployments(request: Request, emu: Emulator) -> Response:
-    return JSONResponse({"value": [deployments.view(emu, body) for body, _ in emu.store.list_deployments()]})
+    """The account's deployments, a page at a time: `nextLink` while more are left (spec section 7)."""
+    token = request.query_params.get("$skipToken", "0")
+    if not token.isdigit():
+        raise ServiceError(400, "InvalidSkipToken", "The $skipToken is not one this service gave.")
+    page, after = deployments.list_page(emu, _account(request), int(token))
+    body: dict = {"value": page}
+    if after is not None:
+        body["nextLink"] = str(request.url.include_query_params(**{"$skipToken": str(after)}))
+    return JSONResponse(body)
 
 
-async def put_deployment(request: Request, emu: Emulator) -> Response:
+async def _deployment_body(request: Request) -> Any:
     refusal = _unsupported_media_type(request)
     if refusal is not None:
         raise refusal
     try:
-        data = json.loads(await request.body() or b"null")
+        return json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise deployments.bad_request("The request body is not valid JSON.", "body") from None
-    name = request.path_params["name"]
-    body, created = deployments.put(emu, request.url.path, name, data)
+
+
+async def put_deployment(request: Request, emu: Emulator) -> Response:
+    data = await _deployment_body(request)
+    body, created = deployments.put(
+        emu, _account(request), request.path_params["name"], data, api_version=request.query_params["api-version"],
+        auxiliary_token=request.headers.get("x-ms-authorization-auxiliary"),
+    )
     operation = _operation(request, emu, body["name"], ready_at=emu.clock.now() + deployments.PROVISION_SECONDS)
-    return JSONResponse(body, status_code=201 if created else 200, headers={"Azure-AsyncOperation": operation})
+    return JSONResponse(body, status_code=201 if created else 200, headers={"Azure-AsyncOperation": operation, **RETRY_AFTER})
+
+
+async def update_deployment(request: Request, emu: Emulator) -> Response:
+    """Deployments_Update: 202 with an async operation, and `Location` the deployment itself (the
+    SDK reads the result there: final-state-via location)."""
+    data = await _deployment_body(request)
+    body = deployments.update(emu, _account(request), request.path_params["name"], data, api_version=request.query_params["api-version"])
+    operation = _operation(request, emu, body["name"], ready_at=emu.clock.now() + deployments.UPDATE_SECONDS)
+    location = str(request.url)
+    return JSONResponse(body, status_code=202, headers={"Azure-AsyncOperation": operation, "Location": location, **RETRY_AFTER})
 
 
 async def get_deployment(request: Request, emu: Emulator) -> Response:
-    return JSONResponse(deployments.view(emu, deployments.get(emu, request.path_params["name"])))
+    return JSONResponse(deployments.get(emu, _account(request), request.path_params["name"]))
 
 
 async def delete_deployment(request: Request, emu: Emulator) -> Response:
-    if not deployments.delete(emu, request.path_params["name"]):
+    """A long-running delete: 202 and an async operation; the deployment says `Deleting`, then is gone."""
+    gone_at = deployments.delete(emu, _account(request), request.path_params["name"])
+    if gone_at is None:
         return Response(status_code=204)
-    operation = _operation(request, emu, request.path_params["name"], ready_at=emu.clock.now())
-    return Response(status_code=202, headers={"Azure-AsyncOperation": operation, "Location": operation})
+    operation = _operation(request, emu, request.path_params["name"], ready_at=gone_at)
+    return Response(status_code=202, headers={"Azure-AsyncOperation": operation, "Location": operation, **RETRY_AFTER})
 
 
 def _operation(request: Request, emu: Emulator, name: str, ready_at: float) -> str:
@@ -507,7 +545,8 @@ async def get_operation(request: Request, emu: Emulator) -> Response:
     if op is None:
         raise ServiceError(404, "NotFound", f"Operation '{request.path_params['op']}' not found.")
     status = "Succeeded" if emu.clock.now() >= op["ready_at"] else "InProgress"
-    return JSONResponse({"id": request.path_params["op"], "name": op["name"], "status": status})
+    headers = RETRY_AFTER if status == "InProgress" else {}
+    return JSONResponse({"id": request.path_params["op"], "name": op["name"], "status": status}, headers=headers)
 
 
 # ---------------------------------------------------------------- emulator controls

@@ -6,6 +6,7 @@ whether it can be fine-tuned, whether DPO is allowed, and its token encoding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CHAT = "chat"
@@ -61,3 +62,16 @@ BASE_MODELS: dict[str, BaseModel] = {
 def base_model_of(model_id: str) -> str:
     """The base model a model id descends from: `gpt-4o-mini-2024-07-18.ft-abc...` -> `gpt-4o-mini-2024-07-18`."""
     return model_id.split(".ft-", 1)[0]
+
+
+def name_and_version(model_id: str) -> tuple[str, str]:
+    """How ARM names a base model: `gpt-4o-mini-2024-07-18` is `gpt-4o-mini` version `2024-07-18`,
+    `gpt-35-turbo-0613` is `gpt-35-turbo` version `0613` (spec section 7: name + version, as the az
+    CLI and SDK samples deploy them). An id without a date (`babbage-002`) is its own name; its
+    version was not found in the sources read: `1`, the version every fine-tuned model has."""
+    found = re.match(r"^(?P<name>.+?)-(?P<version>\d{4}-\d{2}-\d{2}|0\d{3}|1\d{3})$", model_id)
+    return (found["name"], found["version"]) if found else (model_id, "1")
+
+
+# ARM (name, version) -> the base model id, for every base model the emulator knows.
+DEPLOYABLE_BASE = {name_and_version(model_id): model_id for model_id in BASE_MODELS}

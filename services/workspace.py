@@ -144,8 +144,11 @@ class Workspace:
         p = self.profile
         return bool(p.subscription_id and p.resource_group and p.account)
 
-    def arm(self, method: str, path: str = "", body: dict | None = None) -> httpx.Response:
+    def arm(self, method: str, path: str = "", body: dict | None = None, *, url: str | None = None,
+            api_version: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
         """A management-plane request under this account's deployments; errors become FtdeckError.
+        `url` is one the service gave (a `nextLink`, an `Azure-AsyncOperation`): it must be on the
+        management endpoint, since the token goes with it.
 
         Sent again under the retry policy (throttling, server errors, no answer), as on the data
         plane. Safe to send again: a deployment is read, put and deleted by name, so a request
@@ -153,16 +156,20 @@ class Workspace:
         p = self.profile
         if not self.has_management_plane:
             raise FtdeckError(NO_MANAGEMENT_PLANE, exit_code=2)
+        if url is not None and httpx.URL(url).netloc != httpx.URL(p.management_endpoint).netloc:
+            raise FtdeckError(f"the management plane pointed to another host ({httpx.URL(url).host}): not followed, "
+                              "the token would go with it")
         if self._management is None:
             self._management = RecordingClient(self.calls, "management", self.retries, self.report_wait, timeout=TIMEOUT,
                                                transport=self._emulator_transport())
         try:
+            given = httpx.URL(url or self.deployments_url() + path)  # a link's own query ($skipToken...) is kept
             response = self._management.request(
                 method,
-                self.deployments_url() + path,
-                params={"api-version": p.management_api_version},
+                given.copy_with(query=None),
+                params={**dict(given.params), "api-version": api_version or p.management_api_version},
                 json=body,
-                headers=self.management_headers(),
+                headers={**self.management_headers(), **(headers or {})},
             )
         except httpx.HTTPError as exc:
             raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None

@@ -221,3 +221,12 @@ def configured(emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("AZURE_RESOURCE_GROUP", parts[4])
     monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", parts[8])
     return emulator.openai()
+
+
+def arm_model(model: str) -> dict:
+    """`properties.model` as ARM takes it: a base model by name + version (`gpt-4o-mini` + `2024-07-18`),
+    a fine-tuned model or checkpoint by its id, version "1"."""
+    from services.deployments import name_and_version
+
+    name, version = name_and_version(model)
+    return {"format": "OpenAI", "name": name, "version": version or "1"}

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from services.outside_text import inert, inert_line
+from emulator.demo import ARM_ACCOUNT as DEMO_ACCOUNT
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, wait_until
 from tests.planting_proxy import PlantingProxy
 from tui.app import make_app
@@ -58,7 +59,7 @@ def point_at(server: PlantingProxy, monkeypatch, tmp_path) -> PlantingProxy:
         monkeypatch.setenv(name, server.url)
     for name in ("AZURE_OPENAI_API_KEY", "FTDECK_MANAGEMENT_TOKEN"):
         monkeypatch.setenv(name, API_KEY)
-    parts = ARM_DEPLOYMENTS.split("/")
+    parts = DEMO_ACCOUNT.split("/")  # deployments belong to their account: the demo's are in the demo account
     for name, part in (("AZURE_SUBSCRIPTION_ID", 2), ("AZURE_RESOURCE_GROUP", 4), ("AZURE_OPENAI_ACCOUNT", 8)):
         monkeypatch.setenv(name, parts[part])
     return server

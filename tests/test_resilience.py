@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, upload, wait_for
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, upload, wait_for
 from tui.cli import main
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -89,7 +89,7 @@ def is_wait_report(line: str) -> bool:
 
 def deploy_through_faults(emu: EmulatorProcess, name: str, model: str) -> None:
     """PUT until an answer comes (setting up on an emulator whose faults may strike it)."""
-    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(model)}}
     with emu.arm() as arm:
         for _ in range(30):
             try:
@@ -389,7 +389,7 @@ def test_the_emulator_logs_no_key_and_ftdeck_writes_none_to_disk(fresh_emulator,
             monkeypatch.setenv(name, value)
     arm = httpx.Client(base_url=emu.url + ARM_DEPLOYMENTS, headers={"Authorization": f"Bearer {SECRET_KEY}"}, params={"api-version": "2024-10-01"})
     arm.put("/resilience-base", json={"sku": {"name": "standard", "capacity": 1},
-                                      "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+                                      "properties": {"model": arm_model(BASE)}})
     for args in (["files", "list"], ["jobs", "list"], ["deployments", "list"], ["chat", "resilience-base", "hello", "--max-tokens", "5"],
                  ["config", "show"]):
         code, out, err = cli(capsys, *args)

@@ -22,7 +22,7 @@ import pytest
 from services import deployments
 from services.errors import FtdeckError
 from services.workspace import open_workspace
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, wait_until
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, wait_until
 from tests.test_resilience import BASE, assert_completed_or_said_why, cli_env, deploy_through_faults, run_all
 from tui.app import make_app
 
@@ -62,7 +62,7 @@ def test_lost_carries_the_request_out_then_drops_the_answer(fresh_emulator):
         data.post("/openai/files", files={"file": ("lost.jsonl", content)}, data={"purpose": "fine-tune"})
     with emu.arm() as arm, pytest.raises(httpx.RemoteProtocolError):
         arm.put("/lost-deployment", json={"sku": {"name": "standard", "capacity": 1},
-                                          "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+                                          "properties": {"model": arm_model(BASE)}})
     emu.stop()
 
     with EmulatorProcess(emu.data_dir) as again:  # the same state, no faults: what did the service do?

@@ -13,7 +13,7 @@ from textual.widgets import Input, TextArea
 
 from services import playground
 from services.datasets import validate_dataset
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
 from tests.test_playground import BASE, POLLY, train_and_deploy
 from tui.app import make_app
 from tui.screens.playground import Delta, EditAnswer, PlaygroundScreen
@@ -157,7 +157,7 @@ def slow(fresh_emulator, monkeypatch, tmp_path):
                         "AZURE_RESOURCE_GROUP": ARM_DEPLOYMENTS.split("/")[4], "AZURE_OPENAI_ACCOUNT": ARM_DEPLOYMENTS.split("/")[8]}.items():
         monkeypatch.setenv(name, value)
     arm = emu.arm()
-    arm.put("/slow-base", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+    arm.put("/slow-base", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(BASE)}})
     emu.http().post("/_emulator/clock", json={"advance_seconds": 10})
     wait_for(lambda: arm.get("/slow-base").json()["properties"]["provisioningState"] == "Succeeded")
     return emu
@@ -323,7 +323,8 @@ async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deplo
         await pilot.press("g")
         await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
         left, right = [s.deployment for s in app.screen.conversation.sides]
-        models = {name: facts["model"] for name, facts in app.resources["deployments"].items()}
-        assert right == "tp-ft" and models[left] == models["tp-ft"].split(".ft-")[0]  # a deployment of its base model
+        facts = app.resources["deployments"]
+        base = facts["tp-ft"]["model"].split(".ft-")[0]  # a deployment of its base model, by name + version
+        assert right == "tp-ft" and f"{facts[left]['model']}-{facts[left]['version']}" == base
         screen = app.screen
         await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))  # before closing

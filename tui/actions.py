@@ -218,6 +218,21 @@ class Actions:
             self.say(f"note: {note}", "warning")
         self.action_refresh()
 
+    def action_update_deployment(self) -> None:
+        """A new capacity (or sku) for the selected deployment."""
+        chosen = self._chosen("deployment.update")
+        if chosen is None:
+            return
+        from tui.screens.update_deployment import UpdateDeploymentScreen
+
+        self.push_screen(UpdateDeploymentScreen(self.workspace, chosen[2].get("raw", chosen[2])), self.deployment_updated)
+
+    def deployment_updated(self, deployment: dict | None) -> None:
+        if deployment:
+            sku = deployment.get("sku") or {}
+            self.say(f"{deployment.get('name')} is now {sku.get('name')}, capacity {sku.get('capacity')}", "ok")
+            self.action_refresh()
+
     def action_playground(self, deployment: str | None = None) -> None:
         """The playground on the selected deployment (or the one serving the selected job or
         checkpoint), a fine-tuned one side by side with its base model when that is deployed."""
@@ -226,7 +241,7 @@ class Actions:
         from services.playground import sides_for
         from tui.screens.playground import PlaygroundScreen
 
-        models = {name: facts["model"] for name, facts in self.resources["deployments"].items()}
+        models = {name: (facts["model"], facts.get("version")) for name, facts in self.resources["deployments"].items()}
         if deployment is None and (chosen := self.selected()):
             pane, row_id, item = chosen
             deployment = row_id if pane == "deployments" else model_of(item)
