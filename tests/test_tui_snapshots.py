@@ -43,7 +43,7 @@ def train_demo(data: Path, steps: int = TRAINED_STEPS) -> None:
     async def run() -> None:
         app = demo_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.workspace is not None and app.jobs)
+            await wait_until(pilot, lambda: app.workspace is not None and app.jobs, timeout=180)
             emulator = app.workspace.emulator.emulator
             job = app.query_one("#jobs").selected_id
             client = app.workspace.openai()
@@ -97,7 +97,9 @@ async def trained(pilot) -> None:
     """Open on the trained demo: wait until the live job and its whole event tail are shown, then
     hold the screen still."""
     app = pilot.app
-    await wait_until(pilot, lambda: app.workspace is not None and app.jobs)
+    # The first load on a loaded machine (-n 4 on two CPUs) can take more than half a minute: wait
+    # for it, with a ceiling far above any real start.
+    await wait_until(pilot, lambda: app.workspace is not None and app.jobs, timeout=180)
     job = app.query_one("#jobs").selected_id
     count = len(app.workspace.openai().fine_tuning.jobs.list_events(job, limit=1000).data)
     assert count > TRAINED_STEPS, "the demo was not trained"
