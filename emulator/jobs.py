@@ -303,11 +303,13 @@ class JobRunner:
         self._runs.pop(job_id, None)
 
     def resume_after_restart(self) -> None:
-        """Carry on where the last process stopped, rather than replaying the time it was down."""
+        """Carry on where the last process stopped, rather than replaying the time it was down: a
+        step missed while down is made now, one not yet due stays due when it was (on a frozen
+        clock a restart makes no step)."""
         now = self.emu.clock.now()
         for body in self.emu.store.jobs_with_status(*ACTIVE):
             progress = self.emu.store.job_progress(body["id"])
-            progress["next_at"] = min(progress["next_at"], now)
+            progress["next_at"] = max(progress["next_at"], now)
             self.emu.store.save_job(body, progress)
 
     async def run_forever(self) -> None:

@@ -34,7 +34,9 @@ class EventLog(RichLog):
             line.append(inert(event["message"]), style=LEVEL_STYLES.get(event["level"], ""))
             self.write(line, scroll_end=False)
         if follow and events:  # once per batch: a job's history can be thousands of lines
-            self.scroll_end(animate=False, x_axis=False)
+            # After the refresh: lines written before the log knows its width are laid out later,
+            # and a scroll now would stop short of them (a long history opened mid-way).
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         self.unseen = 0 if follow else self.unseen + len(events)
         self.border_subtitle = str(self.unseen) + " new events ↓" if self.unseen else ""
 
