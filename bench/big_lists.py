@@ -124,7 +124,7 @@ async def type_query(app, keys_done: Callable[[str], Callable[[], bool]]) -> lis
 async def measure_ftdeck(stall_seconds: float) -> dict:
     from textual.widgets import DataTable
 
-    from tui.app import FtdeckApp
+    from tui.app import make_app
 
     loaded: list[float] = []
 
@@ -132,7 +132,7 @@ async def measure_ftdeck(stall_seconds: float) -> dict:
         if type(message).__name__ == "Loaded":
             loaded.append(time.perf_counter())
 
-    app = FtdeckApp()
+    app = make_app()
     found: dict = {}
     started = time.perf_counter()
     try:
@@ -151,7 +151,7 @@ async def measure_ftdeck(stall_seconds: float) -> dict:
             found["stall"] = stalls.stop()
 
             if hasattr(app, "paused"):
-                app.paused = True  # no refresh landing on a keystroke
+                app.deck.paused = True  # no refresh landing on a keystroke
             await pilot.pause(0.5)
             await pilot.press("3", "slash")
             applied = lambda text: lambda: getattr(files_pane, "filter_text", text.lower()) == text.lower() and sized(files_pane)  # noqa: E731

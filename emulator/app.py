@@ -11,7 +11,6 @@ import contextlib
 import functools
 import json
 import math
-import re
 import secrets
 import sqlite3
 from typing import Any, Awaitable, Callable
@@ -22,15 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from emulator import deployments, files, inference, jobs
-from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, ServiceError, invalid, unknown_route
+from emulator import api_versions, deployments, files, inference, jobs, uploads
+from emulator.errors import DATA_PLANE_UNAUTHORIZED, DISK_FULL, MISSING_API_VERSION, RESOURCE_NOT_FOUND, ServiceError, invalid, unknown_route
 from emulator.faults import RETRY_AFTER_SECONDS, SLOW_SECONDS
 from emulator.guards import LocalCallersOnly, accepted_hosts
 from emulator.resources import request_id
 from emulator.service import Emulator
 from emulator.store import disk_full, paginate
 
-API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 ARM_PREFIX = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments"
 
 Handler = Callable[[Request, Emulator], Awaitable[Response]]
@@ -50,8 +48,9 @@ def build_app(emu: Emulator) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def data(handler: Handler, preview_only: bool = False) -> Callable[[Request], Awaitable[Response]]:
-        return functools.partial(_data_plane, handler, emu, preview_only)
+    def data(handler: Handler, since: tuple | None = None) -> Callable[[Request], Awaitable[Response]]:
+        # since: (first GA, first preview) that has the operation (emulator/api_versions.py); None: every served version
+        return functools.partial(_data_plane, handler, emu, since)
 
     def arm(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return functools.partial(_management_plane, handler, emu)
@@ -63,23 +62,27 @@ def build_app(emu: Emulator) -> Starlette:
         Route("/openai/files/{file_id}", data(get_file), methods=["GET"]),
         Route("/openai/files/{file_id}", data(delete_file), methods=["DELETE"]),
         Route("/openai/files/{file_id}/content", data(file_content), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs", data(create_job), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs", data(list_jobs), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs/{job_id}", data(get_job), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs/{job_id}", data(delete_job), methods=["DELETE"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/cancel", data(cancel_job), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/pause", data(pause_job, preview_only=True), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/resume", data(resume_job, preview_only=True), methods=["POST"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/events", data(list_events), methods=["GET"]),
-        Route("/openai/fine_tuning/jobs/{job_id}/checkpoints", data(list_checkpoints), methods=["GET"]),
+        Route("/openai/uploads", data(start_upload), methods=["POST"]),
+        Route("/openai/uploads/{upload_id}/parts", data(add_upload_part), methods=["POST"]),
+        Route("/openai/uploads/{upload_id}/complete", data(complete_upload), methods=["POST"]),
+        Route("/openai/uploads/{upload_id}/cancel", data(cancel_upload), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs", data(create_job, api_versions.FINE_TUNING), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs", data(list_jobs, api_versions.FINE_TUNING), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}", data(get_job, api_versions.FINE_TUNING), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}", data(delete_job, api_versions.FINE_TUNING), methods=["DELETE"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/cancel", data(cancel_job, api_versions.FINE_TUNING), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/pause", data(pause_job, api_versions.PAUSE), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/resume", data(resume_job, api_versions.PAUSE), methods=["POST"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/events", data(list_events, api_versions.FINE_TUNING), methods=["GET"]),
+        Route("/openai/fine_tuning/jobs/{job_id}/checkpoints", data(list_checkpoints, api_versions.CHECKPOINTS), methods=["GET"]),
         Route("/openai/models", data(list_models), methods=["GET"]),
         Route("/openai/models/{model_id:path}", data(get_model), methods=["GET"]),
-        Route("/openai/models/{model_id:path}", data(delete_model), methods=["DELETE"]),
         Route("/openai/deployments/{name}/chat/completions", data(chat_completions), methods=["POST"]),
         Route("/openai/deployments/{name}/completions", data(completions), methods=["POST"]),
         Route(ARM_PREFIX, arm(list_deployments), methods=["GET"]),
         Route(ARM_PREFIX + "/{name}", arm(put_deployment), methods=["PUT"]),
         Route(ARM_PREFIX + "/{name}", arm(get_deployment), methods=["GET"]),
+        Route(ARM_PREFIX + "/{name}", arm(update_deployment), methods=["PATCH"]),
         Route(ARM_PREFIX + "/{name}", arm(delete_deployment), methods=["DELETE"]),
         Route(
             "/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{location}/operationResults/{op}",
@@ -142,7 +145,7 @@ async def _fault_before(fault: str | None, errors: dict[str, ServiceError], requ
     return False
 
 
-async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, request: Request) -> Response:
+async def _data_plane(handler: Handler, emu: Emulator, since: tuple | None, request: Request) -> Response:
     headers = {"apim-request-id": request_id(), "x-request-id": request_id(), "x-ms-region": "Emulator"}
     fault = emu.settings.faults.pick()
     try:
@@ -153,10 +156,9 @@ async def _data_plane(handler: Handler, emu: Emulator, preview_only: bool, reque
         version = request.query_params.get("api-version")
         if version is None:
             raise MISSING_API_VERSION
-        if not API_VERSION.match(version):
-            raise ServiceError(400, "BadRequest", f"API version '{version}' is not supported; use YYYY-MM-DD or YYYY-MM-DD-preview.")
-        if preview_only and not version.endswith("-preview"):
-            raise MISSING_API_VERSION
+        api_versions.check(version)  # retired, unknown or malformed: Azure's 400 "API version not supported"
+        if since is not None and not api_versions.has(version, since):
+            raise RESOURCE_NOT_FOUND  # an operation this version's spec lacks (pause on 2024-10-21): no such route there
         response = await handler(request, emu)
     except ServiceError as error:
         response = error.data_plane_response()
@@ -279,6 +281,18 @@ async def import_file(request: Request, emu: Emulator) -> Response:
 
 
 async def list_files(request: Request, emu: Emulator) -> Response:
+    version = request.query_params["api-version"]
+    if not api_versions.has(version, api_versions.FILE_PAGING):
+        # Files_List in this version's spec (stable/2024-10-21, preview/2025-03-01-preview) takes only
+        # `purpose` and answers FileList {object, data}, with no has_more. What Azure does with an undeclared
+        # `after` is not documented; ignoring it makes any client that pages loop for ever, so it is
+        # refused, the stricter reading.
+        for name in ("after", "limit", "order"):
+            if name in request.query_params:
+                raise invalid(f"Files_List takes only 'purpose' in api-version {version}: '{name}' is not a parameter "
+                              "of this version (paging starts with 2025-04-01-preview).", name)
+        listed = emu.store.list_files(request.query_params.get("purpose"), newest_first=True)
+        return JSONResponse({"object": "list", "data": [files.view(emu, f) for f in listed]})
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid("order must be 'asc' or 'desc'.", "order")
@@ -300,6 +314,36 @@ async def file_content(request: Request, emu: Emulator) -> Response:
     return Response(emu.store.file_content(file_id), media_type="application/octet-stream")
 
 
+# ---------------------------------------------------------------- uploads (emulator/uploads.py)
+
+
+async def start_upload(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    body = uploads.start(emu, await _json(request))
+    # The 2024-10-21 spec answers 200 (not 201) with a Location header.
+    return JSONResponse(body, headers={"Location": f"/openai/uploads/runs/{body['id']}"})
+
+
+async def add_upload_part(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    form = await request.form()
+    part = form.get("data")
+    if part is None or isinstance(part, str):
+        raise invalid("A 'data' part is required (multipart/form-data): the part's bytes.", "data")
+    return JSONResponse(uploads.add_part(emu, request.path_params["upload_id"], part.file))
+
+
+async def complete_upload(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    data = await _json(request)
+    return JSONResponse(uploads.complete(emu, request.path_params["upload_id"], data))
+
+
+async def cancel_upload(request: Request, emu: Emulator) -> Response:
+    uploads.refuse_unless_served(request.query_params["api-version"])
+    return JSONResponse(uploads.cancel(emu, request.path_params["upload_id"]))
+
+
 # ---------------------------------------------------------------- jobs
 
 
@@ -308,8 +352,19 @@ async def create_job(request: Request, emu: Emulator) -> Response:
     if not isinstance(data, dict):
         raise invalid("The body must be a JSON object with at least 'model' and 'training_file'.")
     _objects_where_objects_are_due(data)
-    preview = request.query_params["api-version"].endswith("-preview")
-    return JSONResponse(jobs.create(emu, data, preview=preview), status_code=201)
+    version = request.query_params["api-version"]
+    _only_where_documented(data, version)
+    return JSONResponse(jobs.create(emu, data, preview=api_versions.has(version, api_versions.METHOD)), status_code=201)
+
+
+def _only_where_documented(data: dict, version: str) -> None:
+    """`method` (DPO) and `trainingType` only from the versions whose spec has them (by date,
+    emulator/api_versions.py). What Azure answers for them on an older version is not documented: a 400
+    naming the field, the stricter reading, rather than a job quietly trained another way."""
+    for field, since, first in (("method", api_versions.METHOD, "2025-02-01-preview"),
+                                ("trainingType", api_versions.TRAINING_TYPE, "2025-04-01-preview")):
+        if data.get(field) is not None and not api_versions.has(version, since):
+            raise invalid(f"'{field}' is not available in api-version {version}; it is documented from {first} on.", field)
 
 
 def _objects_where_objects_are_due(data: dict) -> None:
@@ -363,7 +418,15 @@ async def list_events(request: Request, emu: Emulator) -> Response:
 async def list_checkpoints(request: Request, emu: Emulator) -> Response:
     job_id = request.path_params["job_id"]
     jobs.get(emu, job_id)
-    return _page(emu.store.list_checkpoints(job_id), request, 10)
+    return _page([_measured_only(c) for c in emu.store.list_checkpoints(job_id)], request, 10)
+
+
+def _measured_only(checkpoint: dict) -> dict:
+    """FineTuningJobCheckpoint.metrics is a dictionary of doubles in every authoring spec (e.g.
+    stable/2024-10-21/azureopenai.json: additionalProperties {type: number, format: double}): a metric
+    not measured (no validation file, not an epoch end) is left out, never null."""
+    metrics = {k: v for k, v in (checkpoint.get("metrics") or {}).items() if v is not None}
+    return {**checkpoint, "metrics": metrics}
 
 
 # ---------------------------------------------------------------- models and inference
@@ -403,33 +466,70 @@ async def completions(request: Request, emu: Emulator) -> Response:
 # ---------------------------------------------------------------- management plane
 
 
+# 201/202 and operations still in progress carry a short Retry-After: without one the SDK pollers
+# wait their 30 s default (azure-core's polling). Azure's own value is not documented.
+RETRY_AFTER = {"Retry-After": "1"}
+
+
+def _account(request: Request) -> str:
+    """The account a deployment belongs to: its resource id, from the URL."""
+    p = request.path_params
+    return f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/Microsoft.CognitiveServices/accounts/{p['account']}"
+
+
 async def list_deployments(request: Request, emu: Emulator) -> Response:
-    return JSONResponse({"value": [deployments.view(emu, body) for body, _ in emu.store.list_deployments()]})
+    """The account's deployments, a page at a time: `nextLink` while more are left (spec section 7)."""
+    token = request.query_params.get("$skipToken", "0")
+    if not token.isdigit():
+        raise ServiceError(400, "InvalidSkipToken", "The $skipToken is not one this service gave.")
+    page, after = deployments.list_page(emu, _account(request), int(token))
+    body: dict = {"value": page}
+    if after is not None:
+        body["nextLink"] = str(request.url.include_query_params(**{"$skipToken": str(after)}))
+    return JSONResponse(body)
 
 
-async def put_deployment(request: Request, emu: Emulator) -> Response:
+async def _deployment_body(request: Request) -> Any:
     refusal = _unsupported_media_type(request)
     if refusal is not None:
         raise refusal
     try:
-        data = json.loads(await request.body() or b"null")
+        return json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise deployments.bad_request("The request body is not valid JSON.", "body") from None
-    name = request.path_params["name"]
-    body, created = deployments.put(emu, request.url.path, name, data)
+
+
+async def put_deployment(request: Request, emu: Emulator) -> Response:
+    data = await _deployment_body(request)
+    body, created = deployments.put(
+        emu, _account(request), request.path_params["name"], data, api_version=request.query_params["api-version"],
+        auxiliary_token=request.headers.get("x-ms-authorization-auxiliary"),
+    )
     operation = _operation(request, emu, body["name"], ready_at=emu.clock.now() + deployments.PROVISION_SECONDS)
-    return JSONResponse(body, status_code=201 if created else 200, headers={"Azure-AsyncOperation": operation})
+    return JSONResponse(body, status_code=201 if created else 200, headers={"Azure-AsyncOperation": operation, **RETRY_AFTER})
+
+
+async def update_deployment(request: Request, emu: Emulator) -> Response:
+    """Deployments_Update: 202 with an async operation, and `Location` the deployment itself (the
+    SDK reads the result there: final-state-via location)."""
+    data = await _deployment_body(request)
+    body = deployments.update(emu, _account(request), request.path_params["name"], data, api_version=request.query_params["api-version"])
+    operation = _operation(request, emu, body["name"], ready_at=emu.clock.now() + deployments.UPDATE_SECONDS)
+    location = str(request.url)
+    return JSONResponse(body, status_code=202, headers={"Azure-AsyncOperation": operation, "Location": location, **RETRY_AFTER})
 
 
 async def get_deployment(request: Request, emu: Emulator) -> Response:
-    return JSONResponse(deployments.view(emu, deployments.get(emu, request.path_params["name"])))
+    return JSONResponse(deployments.get(emu, _account(request), request.path_params["name"]))
 
 
 async def delete_deployment(request: Request, emu: Emulator) -> Response:
-    if not deployments.delete(emu, request.path_params["name"]):
+    """A long-running delete: 202 and an async operation; the deployment says `Deleting`, then is gone."""
+    gone_at = deployments.delete(emu, _account(request), request.path_params["name"])
+    if gone_at is None:
         return Response(status_code=204)
-    operation = _operation(request, emu, request.path_params["name"], ready_at=emu.clock.now())
-    return Response(status_code=202, headers={"Azure-AsyncOperation": operation, "Location": operation})
+    operation = _operation(request, emu, request.path_params["name"], ready_at=gone_at)
+    return Response(status_code=202, headers={"Azure-AsyncOperation": operation, "Location": operation, **RETRY_AFTER})
 
 
 def _operation(request: Request, emu: Emulator, name: str, ready_at: float) -> str:
@@ -445,7 +545,8 @@ async def get_operation(request: Request, emu: Emulator) -> Response:
     if op is None:
         raise ServiceError(404, "NotFound", f"Operation '{request.path_params['op']}' not found.")
     status = "Succeeded" if emu.clock.now() >= op["ready_at"] else "InProgress"
-    return JSONResponse({"id": request.path_params["op"], "name": op["name"], "status": status})
+    headers = RETRY_AFTER if status == "InProgress" else {}
+    return JSONResponse({"id": request.path_params["op"], "name": op["name"], "status": status}, headers=headers)
 
 
 # ---------------------------------------------------------------- emulator controls

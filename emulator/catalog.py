@@ -6,11 +6,13 @@ whether it can be fine-tuned, whether DPO is allowed, and its token encoding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CHAT = "chat"
 COMPLETION = "prompt_completion"
 PREFERENCE = "preference"  # DPO
+REINFORCEMENT = "reinforcement"  # RFT: prompts ending with a user turn, references for the grader
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class BaseModel:
         return {
             "fine_tune": self.fine_tunable,
             "inference": True,
-            "chat_completion": self.data_format == CHAT,
+            "chat_completion": self.data_format in (CHAT, REINFORCEMENT),
             "completion": self.data_format == COMPLETION,
             "embeddings": False,
         }
@@ -49,6 +51,8 @@ BASE_MODELS: dict[str, BaseModel] = {
         # optimization" (MicrosoftDocs/azure-ai-docs how-to/fine-tuning-direct-preference-optimization):
         # gpt-4.1-nano is not on the list.
         BaseModel("gpt-4.1-nano-2025-04-14", CHAT, created_at=1_744_588_800),
+        # RFT only (emulator/reinforcement.py); its data is REINFORCEMENT, not chat.
+        BaseModel("o4-mini-2025-04-16", REINFORCEMENT, created_at=1_744_761_600),
         BaseModel("babbage-002", COMPLETION, encoding="cl100k_base", created_at=1_692_576_000, max_example_tokens=16_384),
         BaseModel("davinci-002", COMPLETION, encoding="cl100k_base", created_at=1_692_576_000, max_example_tokens=16_384),
         # Deployable for chat but not fine-tunable: "does not support fine-tuning".
@@ -61,3 +65,16 @@ BASE_MODELS: dict[str, BaseModel] = {
 def base_model_of(model_id: str) -> str:
     """The base model a model id descends from: `gpt-4o-mini-2024-07-18.ft-abc...` -> `gpt-4o-mini-2024-07-18`."""
     return model_id.split(".ft-", 1)[0]
+
+
+def name_and_version(model_id: str) -> tuple[str, str]:
+    """How ARM names a base model: `gpt-4o-mini-2024-07-18` is `gpt-4o-mini` version `2024-07-18`,
+    `gpt-35-turbo-0613` is `gpt-35-turbo` version `0613` (spec section 7: name + version, as the az
+    CLI and SDK samples deploy them). An id without a date (`babbage-002`) is its own name; its
+    version was not found in the sources read: `1`, the version every fine-tuned model has."""
+    found = re.match(r"^(?P<name>.+?)-(?P<version>\d{4}-\d{2}-\d{2}|0\d{3}|1\d{3})$", model_id)
+    return (found["name"], found["version"]) if found else (model_id, "1")
+
+
+# ARM (name, version) -> the base model id, for every base model the emulator knows.
+DEPLOYABLE_BASE = {name_and_version(model_id): model_id for model_id in BASE_MODELS}

@@ -7,13 +7,15 @@ from __future__ import annotations
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from emulator import deployments, files, jobs
+from emulator import catalog, deployments, files, jobs
 from emulator.clock import Clock
 
 if TYPE_CHECKING:
     from emulator.service import Emulator
 
-ARM_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ftdeck-demo/providers/Microsoft.CognitiveServices/accounts/ftdeck-emulator/deployments/"
+DEMO_SUBSCRIPTION, DEMO_RESOURCE_GROUP, DEMO_ACCOUNT = "00000000-0000-0000-0000-000000000000", "ftdeck-demo", "ftdeck-emulator"
+ARM_ACCOUNT = (f"/subscriptions/{DEMO_SUBSCRIPTION}/resourceGroups/{DEMO_RESOURCE_GROUP}"
+               f"/providers/Microsoft.CognitiveServices/accounts/{DEMO_ACCOUNT}")
 BASE_MODEL = "gpt-4o-mini-2024-07-18"
 
 
@@ -43,9 +45,11 @@ def seed_demo(emu: Emulator) -> None:
             emu.clock.advance(jobs.STEP_SECONDS)
             emu.runner.tick()
         model = emu.store.get_job(finished["id"])["fine_tuned_model"]
-        for name, deployed in (("pirate-support", model), ("gpt-4o-mini", BASE_MODEL)):
-            request = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": deployed, "version": "1"}}}
-            deployments.put(emu, ARM_ID + name, name, request)
+        # A base model deploys as name + version (gpt-4o-mini, 2024-07-18), a fine-tuned one as its id + "1".
+        for name, deployed in (("pirate-support", (model, "1")), ("gpt-4o-mini", catalog.name_and_version(BASE_MODEL))):
+            request = {"sku": {"name": "standard", "capacity": 1},
+                       "properties": {"model": {"format": "OpenAI", "name": deployed[0], "version": deployed[1]}}}
+            deployments.put(emu, ARM_ACCOUNT, name, request, api_version="2024-10-01")
         emu.clock.advance(deployments.PROVISION_SECONDS)
     finally:
         emu.clock = live_clock

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from emulator.errors import ServiceError, invalid, not_found
-from emulator.imports import ImportRefused, read_source
+from emulator.imports import ImportRefused, read_source, shown_url
 from emulator.resources import new_id, public
 from emulator.training_data import FileCheck, check_training_file
 
@@ -52,6 +52,8 @@ def create(emu: Emulator, filename: str, purpose: str, content: bytes | BinaryIO
             body["status_details"] = check.status_details
         body["_format"] = check.data_format
         body["_examples"] = check.n_examples
+        if check.image_examples:  # vision data (emulator/training_images.py)
+            body.update(_image_examples=check.image_examples, _skipped_images=check.skipped_images, _skip_reason=check.skip_reason)
     emu.store.add_file(body, content)
     return view(emu, body)
 
@@ -61,7 +63,7 @@ async def import_from_url(emu: Emulator, filename: str, purpose: str, content_ur
     try:
         content = await read_source(content_url, emu.settings.import_dir, emu.settings.allow_url_import)
     except ImportRefused as exc:
-        raise ServiceError(400, "fileImportFailed", f"Could not import the file from '{content_url}': {exc}", "content_url") from None
+        raise ServiceError(400, "fileImportFailed", f"Could not import the file from '{shown_url(content_url)}': {exc}", "content_url") from None
     return create(emu, filename, purpose, content)
 
 

@@ -24,6 +24,16 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60.0
 
 
+def shown_url(url: str) -> str:
+    """The URL as it may appear in an answer or a log: a SAS token (the query) and any user:password
+    are secrets, never echoed."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if parsed.port:
+        host += f":{parsed.port}"
+    return f"{parsed.scheme}://{host}{parsed.path}" + ("?<SAS token hidden>" if parsed.query else "")
+
+
 class ImportRefused(Exception):
     """Why a content_url cannot be imported (shown to the caller)."""
 
@@ -79,7 +89,9 @@ async def _download(url: str) -> bytes:
                     _check_size(len(content))
                 return bytes(content)
     except httpx.HTTPError as exc:
-        raise ImportRefused(f"the download failed: {exc}") from None
+        # httpx's text names the URL, SAS token included: say what failed without it.
+        status = f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else type(exc).__name__
+        raise ImportRefused(f"the download failed ({status})") from None
 
 
 def _check_size(size: int) -> None:

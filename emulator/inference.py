@@ -23,11 +23,13 @@ PROMPT_FILTER_RESULTS = [{"prompt_index": 0, "content_filter_results": SAFE}]
 
 def deployment_model(emu: Emulator, name: str) -> tuple[str, dict]:
     """The model behind a ready deployment; Azure says DeploymentNotFound until it is ready."""
-    found = emu.store.get_deployment(name)
-    if found is None or deployments.view(emu, found[0])["properties"]["provisioningState"] != "Succeeded":
+    # The emulator is one data-plane endpoint for every account ARM addresses: a name deployed in
+    # two accounts is served from the newest.
+    found = emu.store.deployment_named(name)
+    if found is None or deployments.view(emu, found[1])["properties"]["provisioningState"] != "Succeeded":
         raise ServiceError(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND_MESSAGE)
-    emu.store.touch_deployment(name, emu.clock.now())
-    return found[0]["properties"]["model"]["name"], found[0]
+    emu.store.touch_deployment(found[0], emu.clock.now())
+    return deployments.model_id(found[1]), found[1]
 
 
 def generate(emu: Emulator, deployment: str, request: object, *, chat: bool) -> tuple[str, Generation, dict]:

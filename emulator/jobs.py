@@ -16,11 +16,13 @@ import sys
 import traceback
 from typing import TYPE_CHECKING
 
-from emulator import catalog, files
+from emulator import catalog, files, reinforcement
 from emulator.errors import invalid, not_found, wrong_state
 from emulator.language_model import NGramModel
 from emulator.resources import new_id
 from emulator.store import disk_full
+from emulator.graders import item_fields
+from emulator.reward_training import RewardRun
 from emulator.training import TrainingRun, auto_hyperparameters, examples_from_records
 from emulator.training_data import check_training_file
 
@@ -60,10 +62,16 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
 
     method = request.get("method") or {"type": "supervised"}
     method_type = method.get("type", "supervised") if isinstance(method, dict) else None
-    if method_type not in ("supervised", "dpo"):
-        raise invalid("method.type must be 'supervised' or 'dpo'.", "method")
+    if method_type not in ("supervised", "dpo", "reinforcement"):
+        raise invalid("method.type must be 'supervised', 'dpo' or 'reinforcement'.", "method")
+    reinforcement.check_model(base.id, method_type)
     method_hp = (method.get(method_type) or {}).get("hyperparameters") or {}
     hyperparameters = {**(request.get("hyperparameters") or {}), **method_hp}
+    rft: dict = {}
+    if method_type == "reinforcement":
+        rft = {"grader": reinforcement.check_method(method, validation_id)["grader"],
+               **reinforcement.check_hyperparameters(hyperparameters)}
+        hyperparameters = {k: v for k, v in hyperparameters.items() if k not in reinforcement.RFT_HYPERPARAMETERS}
     requested = _check_hyperparameters(hyperparameters, dpo=method_type == "dpo")
 
     expected = catalog.PREFERENCE if method_type == "dpo" else base.data_format
@@ -77,6 +85,8 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
                 param,
             )
 
+    _check_images(base.id, training, validation)
+
     suffix = request.get("suffix")
     if suffix is not None and not (isinstance(suffix, str) and SUFFIX.match(suffix)):
         raise invalid("suffix must be 1 to 40 characters of a-z, A-Z, 0-9, '-' and '_'.", "suffix")
@@ -88,6 +98,7 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
     training_type = request.get("trainingType")
     if training_type is not None and str(training_type).lower() not in TRAINING_TYPES:
         raise invalid("trainingType must be one of standard, globalstandard, developerTier.", "trainingType")
+    reinforcement.check_training_type(base.id, training_type)
 
     now = emu.clock.now()
     job_id = new_id("ftjob-")
@@ -114,6 +125,9 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
     }
     if preview:
         body["method"] = {"type": method_type, method_type: {"hyperparameters": shown_hp}}
+        if rft:
+            body["method"]["reinforcement"] = {"grader": rft["grader"], "hyperparameters": {
+                **shown_hp, **{k: -1 if rft[k] is None else rft[k] for k in reinforcement.RFT_HYPERPARAMETERS}}}
     # The model's hex is the job's: `ftjob-372c...` makes `gpt-35-turbo-0613.ft-372c...` (the tutorial's
     # checkpoints output; the 2024-10-21 spec example `get_finetuning_job.json`: `ft-72a2...` ->
     # `curie.ft-72a2...`). The suffix is appended after a '-' (sources show none with a suffix).
@@ -129,11 +143,26 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
         "fine_tuned_model": ft_model,
         "jobs_ahead": None,
     }
+    if rft:
+        progress["reinforcement"] = rft
     with emu.store.transaction():
         emu.store.add_job(body, progress)
         _event(emu, job_id, "Job enqueued. Waiting for jobs ahead to complete.")
+        if training.get("_skipped_images"):  # fine-tuning-vision.md, "Images skipped during training"
+            _event(emu, job_id, f"{training['_skipped_images']} image(s) of the training file will be skipped in training "
+                   f"(first: {training['_skip_reason']}).", level="warning")
     emu.runner.wake()
     return body
+
+
+def _check_images(base_model: str, *files_used: dict | None) -> None:
+    """Vision data trains only the models fine-tuning-vision.md lists (emulator/training_images.py)."""
+    from emulator.training_images import VISION_MODELS, takes_images
+
+    for body, param in zip(files_used, ("training_file", "validation_file")):
+        if body and body.get("_image_examples") and not takes_images(base_model):
+            raise invalid(f"The {param.replace('_', ' ')} '{body['id']}' holds images, and '{base_model}' is not fine-tuned "
+                          f"on images; vision fine-tuning takes {' and '.join(VISION_MODELS)} only.", param)
 
 
 def _required_string(request: dict, key: str) -> str:
@@ -291,11 +320,13 @@ class JobRunner:
         self._runs.pop(job_id, None)
 
     def resume_after_restart(self) -> None:
-        """Carry on where the last process stopped, rather than replaying the time it was down."""
+        """Carry on where the last process stopped, rather than replaying the time it was down: a
+        step missed while down is made now, one not yet due stays due when it was (on a frozen
+        clock a restart makes no step)."""
         now = self.emu.clock.now()
         for body in self.emu.store.jobs_with_status(*ACTIVE):
             progress = self.emu.store.job_progress(body["id"])
-            progress["next_at"] = min(progress["next_at"], now)
+            progress["next_at"] = max(progress["next_at"], now)
             self.emu.store.save_job(body, progress)
 
     async def run_forever(self) -> None:
@@ -378,6 +409,8 @@ class JobRunner:
                     f"{MIN_EXAMPLES} are required. Add examples (50 or more is a good start) and upload it again.",
                     "training_file",
                 )
+            if progress["method"] == "reinforcement":
+                self._check_references(body, progress)
             progress["phase"] = "queued"
         running = len(self.emu.store.jobs_with_status("running", "pausing", "resuming"))
         pending = [j["id"] for j in self.emu.store.jobs_with_status("pending")]  # oldest first
@@ -402,8 +435,26 @@ class JobRunner:
         progress.update(phase="training", started_at=now, total_steps=run.total_steps)
         self._save(body, progress, "running", "Job started.", next_at=now + STEP_SECONDS)
 
+    def _check_references(self, body: dict, progress: dict) -> None:
+        """Every example must hold the fields the grader reads as {{ item.x }} (sources silent on
+        what Azure does with a missing one: the stricter reading, the job fails at validation)."""
+        needed = sorted(item_fields(progress["reinforcement"]["grader"]))
+        for param in ("training_file", "validation_file"):
+            for number, record in enumerate(self._records(body[param]), start=1):
+                for path in needed:
+                    found: object = record
+                    for key in path.split("."):
+                        found = found.get(key) if isinstance(found, dict) else None
+                    if found is None:
+                        raise JobFailure("invalidTrainingFile" if param == "training_file" else "invalidValidationFile",
+                                         f"Example {number} of the {param.replace('_', ' ')} '{body[param]}' has no '{path}', "
+                                         f"which the grader reads as {{{{ item.{path} }}}}.", param)
+
     def _train_one_step(self, body: dict, progress: dict) -> None:
         run = self._training_run(body, progress)
+        if isinstance(run, RewardRun):
+            self._reward_step(body, progress, run)
+            return
         m = run.step()
         progress["steps_done"] = m.step
         metrics = {
@@ -427,6 +478,26 @@ class JobRunner:
                 self._succeed(body, progress, run)
             else:
                 # Steps keep their schedule, so a clock advanced by a minute makes 40 steps.
+                progress["next_at"] += STEP_SECONDS
+                body["estimated_finish"] = int(self.emu.clock.now() + (run.total_steps - m.step) * STEP_SECONDS)
+            self.emu.store.save_job(body, progress)
+
+    def _reward_step(self, body: dict, progress: dict, run: RewardRun) -> None:
+        """One RFT step: its rewards in the event, the checkpoint and later results.csv (RFT doc, "Reward")."""
+        m = run.step()
+        progress["steps_done"] = m.step
+        metrics = m.as_metrics()
+        body["trained_tokens"] = m.trained_tokens
+        message = f"Step {m.step}/{run.total_steps}: training reward={m.train_reward_mean:.4f}"
+        if m.valid_reward_mean is not None:
+            message += f", validation reward={m.valid_reward_mean:.4f}"
+        with self.emu.store.transaction():
+            _event(self.emu, body["id"], message, metrics=metrics)
+            if m.epoch_end:
+                self._checkpoint(body, progress, run, metrics)  # type: ignore[arg-type]
+            if run.done:
+                self._succeed(body, progress, run)  # type: ignore[arg-type]
+            else:
                 progress["next_at"] += STEP_SECONDS
                 body["estimated_finish"] = int(self.emu.clock.now() + (run.total_steps - m.step) * STEP_SECONDS)
             self.emu.store.save_job(body, progress)
@@ -456,7 +527,9 @@ class JobRunner:
 
     def _succeed(self, body: dict, progress: dict, run: TrainingRun) -> None:
         now = self.emu.clock.now()
-        results = files.create(self.emu, "results.csv", "fine-tune-results", _results_csv(self.emu.store.job_metrics(body["id"])), immediately=True)
+        rows = self.emu.store.job_metrics(body["id"])
+        csv_text = _reward_csv(rows) if progress["method"] == "reinforcement" else _results_csv(rows)
+        results = files.create(self.emu, "results.csv", "fine-tune-results", csv_text, immediately=True)
         model_id = progress["fine_tuned_model"]
         self.emu.store.add_model(
             {
@@ -535,11 +608,17 @@ class JobRunner:
         check = check_training_file(content)
         return examples_from_records(check.records, check.data_format or catalog.CHAT)
 
+    def _records(self, file_id: str | None) -> list[dict]:
+        content = self.emu.store.file_content(file_id) if file_id else None
+        return check_training_file(content).records if content is not None else []
+
     def _training_run(self, body: dict, progress: dict) -> TrainingRun:
         """The job's training, rebuilt deterministically (replaying done steps) after a restart."""
         run = self._runs.get(body["id"])
         if run is not None:
             return run
+        if progress["method"] == "reinforcement":
+            return self._reward_run(body, progress)
         training = self._examples(body["training_file"], progress)
         validation = self._examples(body["validation_file"], progress) or None
         requested = progress["requested"]
@@ -567,6 +646,32 @@ class JobRunner:
         return run
 
 
+    def _reward_run(self, body: dict, progress: dict) -> RewardRun:  # type: ignore[return]
+        training = self._records(body["training_file"])
+        if not training:
+            raise JobFailure("invalidTrainingFile", f"The file '{body['training_file']}' was deleted before training finished.", "training_file")
+        requested, rft = progress["requested"], progress["reinforcement"]
+        auto = auto_hyperparameters(len(training), 0)
+        n_epochs = requested["n_epochs"] or auto.n_epochs
+        batch_size = min(requested["batch_size"] or auto.batch_size, len(training))
+        lr = requested["learning_rate_multiplier"] or auto.learning_rate_multiplier
+        run = RewardRun.resume(
+            NGramModel.base(), training, self._records(body["validation_file"]), rft["grader"],
+            n_epochs=n_epochs, batch_size=batch_size, learning_rate_multiplier=lr, seed=body["seed"],
+            compute_multiplier=rft["compute_multiplier"] or 1.0, eval_interval=rft["eval_interval"] or 1,
+            eval_samples=rft["eval_samples"],
+            start_from=self.emu.fine_tuned_weights(progress["start_from"]) if progress["start_from"] else None,
+            steps_done=progress["steps_done"],
+        )
+        body["hyperparameters"] = {"n_epochs": n_epochs, "batch_size": batch_size, "learning_rate_multiplier": lr}
+        if "method" in body:
+            body["method"]["reinforcement"]["hyperparameters"].update(
+                body["hyperparameters"], eval_interval=run.eval_interval, eval_samples=run.eval_samples,
+                compute_multiplier=rft["compute_multiplier"] or 1.0)
+        self._runs[body["id"]] = run  # type: ignore[assignment]
+        return run
+
+
 class JobFailure(Exception):
     def __init__(self, code: str, message: str, param: str | None = None) -> None:
         super().__init__(message)
@@ -583,3 +688,17 @@ def _results_csv(rows: list[dict]) -> bytes:
         writer.writerow(["" if v is None else (f"{v:.5f}" if isinstance(v, float) else v) for v in values])
     return out.getvalue().encode()
 
+
+
+REWARD_COLUMNS = ["step", "train_reward_mean", "valid_reward_mean"]  # RFT doc, "Reward"
+
+
+def _reward_csv(rows: list[dict]) -> bytes:
+    """An RFT job's results.csv: one row per step with its rewards (the RFT doc names the metrics;
+    the file's columns for RFT are not documented: these are the emulator's)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REWARD_COLUMNS)
+    for r in rows:
+        writer.writerow(["" if r.get(c) is None else (f"{r[c]:.5f}" if isinstance(r[c], float) else r[c]) for c in REWARD_COLUMNS])
+    return out.getvalue().encode()

@@ -19,7 +19,7 @@ import uvicorn
 
 from emulator import owner
 from emulator.app import build_app
-from emulator.demo import seed_demo
+from emulator.demo import DEMO_ACCOUNT, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION, seed_demo
 from emulator.faults import Faults
 from emulator.service import Emulator, Settings
 
@@ -67,6 +67,7 @@ def serve(
     seed: int | None = None,
     import_dir: Path | None = None,
     allow_url_import: bool = False,
+    print_env: bool = False,
 ) -> int:
     """`ftdeck emulator`: serve until interrupted. Returns the process exit code."""
     if not is_loopback(host) and not api_key:
@@ -98,6 +99,8 @@ def serve(
             seed_demo(emu)
         claimed.announce(_reachable_url(sock), api_key)
         print(f"ftdeck emulator listening on {url_of(sock)}", flush=True)
+        if print_env:
+            print(environment_for(_reachable_url(sock), keyed=api_key is not None), flush=True)
         # uvicorn stops on SIGTERM, then raises it again: let that end here, after the cleanup below.
         signal.signal(signal.SIGTERM, _interrupted)
         try:
@@ -113,6 +116,22 @@ def serve(
 
 def _interrupted(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def environment_for(url: str, keyed: bool) -> str:
+    """The settings that point ftdeck (or az-style scripts) at this emulator, both planes, as
+    shell exports to paste. The key itself is never printed: it is read from where the user keeps it."""
+    key = '"${FTDECK_EMULATOR_API_KEY:?the key you gave the emulator}"' if keyed else "none-needed"
+    settings = {
+        "AZURE_OPENAI_ENDPOINT": url,
+        "AZURE_OPENAI_API_KEY": key,
+        "FTDECK_MANAGEMENT_ENDPOINT": url,  # ARM's routes are served beside the data plane's
+        "FTDECK_MANAGEMENT_TOKEN": key,  # the emulator takes its key as the ARM bearer token
+        "AZURE_SUBSCRIPTION_ID": DEMO_SUBSCRIPTION,
+        "AZURE_RESOURCE_GROUP": DEMO_RESOURCE_GROUP,
+        "AZURE_OPENAI_ACCOUNT": DEMO_ACCOUNT,
+    }
+    return "\n".join(f"export {name}={value}" for name, value in settings.items())
 
 
 def _reachable_url(sock: socket.socket) -> str:

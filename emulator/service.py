@@ -54,10 +54,10 @@ class Emulator:
         return shown if is_valid_time(shown) else 0.0
 
     def sweep(self) -> None:
-        """Housekeeping on every runner tick: remember the clock, expire idle deployments."""
+        """Housekeeping on every runner tick: remember the clock, remove deployments whose time is up."""
         with self.store.transaction():
             self.store.set_meta("clock", repr(self.clock.now()))
-            deployments.expire_inactive(self)
+            deployments.expire(self)
 
     def advance_clock(self, seconds: float) -> float:
         now = self.clock.advance(seconds)

@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS models (
     body TEXT NOT NULL,
     weights BLOB NOT NULL
 );
+-- `name` is the deployment's ARM resource id in lower case (ARM ids ignore case): a deployment
+-- belongs to its subscription, resource group and account, and the same name in two accounts is
+-- two deployments. Rows an older version keyed by the bare name are re-keyed from their `id`.
 CREATE TABLE IF NOT EXISTS deployments (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT UNIQUE NOT NULL,
@@ -70,6 +73,7 @@ CREATE TABLE IF NOT EXISTS deployments (
     last_used_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS operations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+UPDATE deployments SET name = lower(json_extract(body, '$.id')) WHERE name NOT LIKE '/%';
 """
 
 
@@ -254,30 +258,41 @@ class Store:
     def delete_model(self, model_id: str) -> None:
         self.db.execute("DELETE FROM models WHERE id=?", (model_id,))
 
-    # deployments
-    def put_deployment(self, body: dict, model: str, last_used_at: float) -> None:
+    # deployments, by their ARM resource id (`key`, lower case)
+    def put_deployment(self, key: str, body: dict, model: str, last_used_at: float) -> None:
         self.db.execute(
             "INSERT INTO deployments (name, model, body, last_used_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET model=excluded.model, body=excluded.body",
-            (body["name"], model, json.dumps(body), last_used_at),
+            (key, model, json.dumps(body), last_used_at),
         )
 
-    def get_deployment(self, name: str) -> tuple[dict, float] | None:
-        row = self.db.execute("SELECT body, last_used_at FROM deployments WHERE name=?", (name,)).fetchone()
+    def get_deployment(self, key: str) -> tuple[dict, float] | None:
+        row = self.db.execute("SELECT body, last_used_at FROM deployments WHERE name=?", (key,)).fetchone()
         return (json.loads(row[0]), row[1]) if row else None
 
-    def list_deployments(self) -> list[tuple[dict, float]]:
-        return [(json.loads(b), t) for b, t in self.db.execute("SELECT body, last_used_at FROM deployments ORDER BY seq")]
+    def list_deployments(self, account: str | None = None) -> list[tuple[dict, float]]:
+        """Every deployment, or those of one account (its resource id, lower case)."""
+        rows = self.db.execute("SELECT name, body, last_used_at FROM deployments ORDER BY seq")
+        prefix = None if account is None else account + "/deployments/"
+        return [(json.loads(b), t) for key, b, t in rows if prefix is None or key.startswith(prefix)]
+
+    def deployment_named(self, name: str) -> tuple[str, dict] | None:
+        """The data plane's lookup by bare name: (key, body) of the newest deployment so named."""
+        for key, body in self.db.execute("SELECT name, body FROM deployments ORDER BY seq DESC"):
+            found = json.loads(body)
+            if found["name"] == name:
+                return key, found
+        return None
 
     def deployment_of_model(self, model: str) -> str | None:
-        row = self.db.execute("SELECT name FROM deployments WHERE model=?", (model,)).fetchone()
-        return row[0] if row else None
+        row = self.db.execute("SELECT body FROM deployments WHERE model=?", (model,)).fetchone()
+        return json.loads(row[0])["name"] if row else None
 
-    def touch_deployment(self, name: str, when: float) -> None:
-        self.db.execute("UPDATE deployments SET last_used_at=? WHERE name=?", (when, name))
+    def touch_deployment(self, key: str, when: float) -> None:
+        self.db.execute("UPDATE deployments SET last_used_at=? WHERE name=?", (when, key))
 
-    def delete_deployment(self, name: str) -> None:
-        self.db.execute("DELETE FROM deployments WHERE name=?", (name,))
+    def delete_deployment(self, key: str) -> None:
+        self.db.execute("DELETE FROM deployments WHERE name=?", (key,))
 
     # async operations (Azure-AsyncOperation)
     def put_operation(self, op_id: str, body: dict) -> None:

@@ -14,7 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
-from emulator.catalog import CHAT, COMPLETION, PREFERENCE
+from emulator import reinforcement
+from emulator.catalog import CHAT, COMPLETION, PREFERENCE, REINFORCEMENT
+from emulator.training_images import MAX_IMAGE_EXAMPLES, skipped_because
 
 ROLES = ("system", "user", "assistant", "tool", "function")  # tool/function: where tools are used
 OUTPUT_ROLES = ("assistant", "tool")  # what a preference (DPO) output may hold
@@ -24,7 +26,8 @@ COMPLETION_KEYS = {"prompt", "completion"}
 PREFERENCE_KEYS = {"input", "preferred_output", "non_preferred_output"}
 IMAGE_DETAILS = ("low", "high", "auto")
 MAX_IMAGES = 64  # per example
-FORMAT_NAMES = {CHAT: "chat ('messages')", COMPLETION: "prompt/completion", PREFERENCE: "preference (DPO)"}
+FORMAT_NAMES = {CHAT: "chat ('messages')", COMPLETION: "prompt/completion", PREFERENCE: "preference (DPO)",
+                REINFORCEMENT: "reinforcement (RFT: ends with a user message, no assistant reply)"}
 UTF8_BOM = b"\xef\xbb\xbf"
 # The longest line read as an example: ftdeck's own check (services/dataset_scan.py) reports longer
 # ones without reading them, and this check must not be stricter than that one. Azure's limit on a
@@ -46,6 +49,9 @@ class FileCheck:
     data_format: str | None = None  # CHAT, COMPLETION or PREFERENCE, when ok
     records: list[dict] = field(default_factory=list)  # the parsed examples, when ok
     n_examples: int = 0
+    image_examples: int = 0  # examples holding an image (emulator/training_images.py)
+    skipped_images: int = 0  # images training would skip, and why the first one is
+    skip_reason: str | None = None
 
 
 class BadExample(Exception):
@@ -67,6 +73,7 @@ def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) ->
     stream.seek(len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0)  # the docs ask for a BOM; files without one are accepted too
     records: list[dict] = []
     n_examples = 0
+    images = FileCheck(True)  # the image tallies
     data_format: str | None = None
     first_line = 0
     for number, raw in enumerate(_lines(stream), start=1):  # numbered as in the file, blank lines too
@@ -81,6 +88,9 @@ def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) ->
             if data_format is None:
                 data_format, first_line = line_format, number
             elif line_format != data_format:
+                if (data_format, line_format) == (CHAT, REINFORCEMENT):  # most likely a chat example missing its reply
+                    raise BadExample("no assistant message. Add the assistant reply the model should learn to give "
+                                     "(an example ending with a user message is reinforcement data, which needs a file of its own).")
                 raise BadExample(
                     f"this is a {FORMAT_NAMES[line_format]} example, but the file's first example (line {first_line}) "
                     f"is {FORMAT_NAMES[data_format]}; use one format per file."
@@ -91,9 +101,29 @@ def check_training_file(data: bytes | BinaryIO, *, keep_records: bool = True) ->
         n_examples += 1
         if keep_records:
             records.append(record)
+        urls = _image_urls(record)
+        if urls:
+            images.image_examples += 1
+            if images.image_examples > MAX_IMAGE_EXAMPLES:
+                return _failed(f"Line {number}: more than {MAX_IMAGE_EXAMPLES:,} examples hold images, the most a training "
+                               "file may have. Split the file or drop images.")
+            for url in urls:
+                reason = skipped_because(url)
+                if reason:
+                    images.skipped_images += 1
+                    images.skip_reason = images.skip_reason or f"line {number}: {reason}"
     if not n_examples:
         return _failed("The file is empty: it has no examples. Put one JSON example object on each line.")
-    return FileCheck(True, None, data_format, records, n_examples)
+    return FileCheck(True, None, data_format, records, n_examples, images.image_examples, images.skipped_images,
+                     images.skip_reason)
+
+
+def _image_urls(record: dict) -> list[str]:
+    """The image URLs of a checked chat or preference example."""
+    source = record if "messages" in record else record.get("input")
+    messages = source.get("messages") if isinstance(source, dict) else None
+    return [part["image_url"]["url"] for message in messages or () if type(message.get("content")) is list
+            for part in message["content"] if part.get("type") == "image_url"]
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes | int]:
@@ -137,9 +167,9 @@ def _parse(raw: bytes) -> dict:
 
 
 def format_of(record: dict) -> str:
-    """CHAT, COMPLETION or PREFERENCE, from the keys an example has."""
+    """CHAT, COMPLETION, PREFERENCE or REINFORCEMENT, from the keys an example has."""
     if "messages" in record:
-        return CHAT
+        return REINFORCEMENT if reinforcement.is_reinforcement(record) else CHAT
     if PREFERENCE_KEYS & record.keys():
         return PREFERENCE
     if "prompt" in record or "completion" in record:
@@ -188,7 +218,14 @@ def check_preference(record: dict) -> None:
     _check_image_count(images)
 
 
-CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_preference}
+def check_reinforcement(record: dict) -> None:
+    """RFT data (emulator/reinforcement.py): any fields beside 'messages' are the grader's references."""
+    problem = reinforcement.problem_in(record)
+    if problem:
+        raise BadExample(problem)
+
+
+CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_preference, REINFORCEMENT: check_reinforcement}
 
 
 def _check_messages(value: object, key: str, label: str) -> tuple[list[dict], int]:

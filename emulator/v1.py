@@ -23,14 +23,20 @@ from emulator.errors import RESOURCE_NOT_FOUND, ServiceError, invalid
 from emulator.service import Emulator
 
 PREFIX = "/openai/v1"
+# The same surface under a Foundry project's endpoint: azure-ai-projects' `get_openai_client()` calls
+# `{project endpoint}/openai/v1`, its README giving that endpoint as
+# `https://<account>.services.ai.azure.com/api/projects/<project>` (Azure/azure-sdk-for-python
+# sdk/ai/azure-ai-projects: README.md, azure/ai/projects/_patch.py). The project's data is the account's
+# here: the sources do not say how Azure scopes files and jobs to a project (the fine-tuning samples
+# use one project alone), so the emulator keeps one store.
+PROJECT_PREFIX = "/api/projects/{project_name}/openai/v1"
 # The spec's AzureAIFoundryModelsApiVersion: optional, "v1" when left out, else "v1" or "preview".
 API_VERSIONS = ("v1", "preview")
 # What the shared handlers see as the api-version: v1 documents pause/resume and `method` (DPO) on
 # fine-tuning jobs, which the versioned surface serves from this preview on.
 SERVES_AS = "2025-04-01-preview"
 # The operations the v1 spec lists on files, fine-tuning jobs and models, served by the versioned
-# handlers. Not there, so not here: /files/import and DELETE /fine_tuning/jobs/{id}. DELETE
-# /models/{model} is issue 14's rule (the v1 spec snapshots read list only GET on /models/{model}).
+# handlers. Not there, so not here: /files/import and DELETE /fine_tuning/jobs/{id}.
 SHARED = {
     ("POST", "/openai/files"),
     ("GET", "/openai/files"),
@@ -47,7 +53,6 @@ SHARED = {
     ("GET", "/openai/fine_tuning/jobs/{job_id}/checkpoints"),
     ("GET", "/openai/models"),
     ("GET", "/openai/models/{model_id:path}"),
-    ("DELETE", "/openai/models/{model_id:path}"),
 }
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -66,9 +71,14 @@ def routes(versioned_routes: list[Route], data: DataPlane) -> list[Route]:
                 served.append(Route(path, without_api_version(route.endpoint), methods=[method]))
     if found != SHARED:  # a versioned route renamed or gone: fail at start-up, not as a quiet 404
         raise RuntimeError(f"v1 has no versioned route for {sorted(SHARED - found)}")
+    # DELETE /models/{model} exists only here: no versioned authoring spec has it (emulator/SOURCES.md,
+    # "API versions"); issue 14 ("which exists only there"). The v1 spec snapshots read list only GET.
+    served.append(Route(PREFIX + "/models/{model_id:path}", without_api_version(data(versioned.delete_model)), methods=["DELETE"]))
     served.append(Route(PREFIX + "/chat/completions", without_api_version(data(chat_completions)), methods=["POST"]))
     served.append(Route(PREFIX + "/responses", without_api_version(data(create_response)), methods=["POST"]))
-    return served
+    projects = [Route(PROJECT_PREFIX + r.path.removeprefix(PREFIX), r.endpoint, methods=r.methods)
+                for r in served if r.path.startswith(PREFIX)]
+    return served + projects
 
 
 def without_api_version(endpoint: Endpoint) -> Endpoint:

@@ -2,9 +2,10 @@
 
     .venv/bin/python screenshots/make.py
 
-Runs ftdeck on its built-in emulator in a fresh data dir, with the clock frozen and ids seeded
-(the same scenes the snapshot tests check), trains the demo's live job 60 steps (into its second epoch), and saves SVGs;
-PNGs too when `rsvg-convert` or cairosvg is installed.
+Runs ftdeck on its built-in emulator with the clock frozen and ids seeded (the same scenes the
+snapshot tests check): trains the demo's live job 60 steps (into its second epoch) once, then opens
+each scene on a fresh copy of that data and saves SVGs; PNGs too when `rsvg-convert` or cairosvg is
+installed.
 """
 
 from __future__ import annotations
@@ -53,17 +54,24 @@ SCENES = [
 
 
 def main() -> None:
-    from tests.test_tui_snapshots import FROZEN_AT
+    from tests.test_tui_snapshots import FROZEN_AT, copy_demo, train_demo
+
+    def environment(home: str) -> None:
+        os.environ.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, FTDECK_CONFIG=f"{home}/none.toml",
+                          FTDECK_EMULATOR_FROZEN_AT=str(FROZEN_AT), FTDECK_EMULATOR_SEED="7", TZ="UTC")
+        time.tzset()
+        for key in [k for k in os.environ if k.startswith(("AZURE_OPENAI", "FTDECK_PROFILE", "FTDECK_MANAGEMENT"))]:
+            del os.environ[key]
 
     saved = []
-    for name, size, *keys in SCENES:
-        with tempfile.TemporaryDirectory() as home:
-            os.environ.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, FTDECK_CONFIG=f"{home}/none.toml",
-                              FTDECK_EMULATOR_FROZEN_AT=str(FROZEN_AT), FTDECK_EMULATOR_SEED="7", TZ="UTC")
-            time.tzset()
-            for key in [k for k in os.environ if k.startswith(("AZURE_OPENAI", "FTDECK_PROFILE", "FTDECK_MANAGEMENT"))]:
-                del os.environ[key]
-            saved.append(asyncio.run(scene(name, size, *keys)))
+    with tempfile.TemporaryDirectory() as trained:
+        environment(trained)
+        train_demo(Path(trained))
+        for name, size, *keys in SCENES:
+            with tempfile.TemporaryDirectory() as home:
+                copy_demo(Path(trained), Path(home))
+                environment(home)
+                saved.append(asyncio.run(scene(name, size, *keys)))
     for svg in saved:
         to_png(svg)
         print(svg)

@@ -6,6 +6,7 @@ environment variables users already have; with nothing configured, the built-in 
     [profiles.work]
     endpoint = "https://myres.openai.azure.com"
     auth = "entra"                      # or "key" (then api_key, or AZURE_OPENAI_API_KEY)
+    api = "v1"                          # Azure's v1 API (/openai/v1/, no api-version); default "versioned"
     subscription_id = "..."
     resource_group = "rg-ml"
     account = "myres"
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.paths import config_dir
@@ -33,6 +36,15 @@ ENV = "env"  # the profile made from environment variables alone
 DATA_PLANE_VERSION = "2024-10-21"  # latest GA (spec section 2)
 PREVIEW_VERSION = "2025-04-01-preview"  # pause/resume, method, DPO, trainingType
 MANAGEMENT_VERSION = "2024-10-01"
+# Azure's v1 API: `{endpoint}/openai/v1/`, no api-version (MicrosoftDocs/azure-ai-docs api-version-lifecycle:
+# `OpenAI(base_url="https://RES.openai.azure.com/openai/v1/", ...)`). "v1" is also the value its spec gives
+# the optional api-version (AzureAIFoundryModelsApiVersion), so OPENAI_API_VERSION=v1 asks for it too.
+V1 = "v1"
+VERSIONED = "versioned"  # `{endpoint}/openai/...?api-version=DATE`, the surface AzureOpenAI() calls
+# A dated api-version as Azure names them (2024-10-21, 2025-04-01-preview): whether Azure serves it is
+# the service's to say; a value of another shape is a typo.
+API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+API_VERSION_EXAMPLE = f"{DATA_PLANE_VERSION} (or {V1} for the v1 API)"
 ENDPOINT_EXAMPLE = "https://<resource>.openai.azure.com"
 MANAGEMENT_EXAMPLE = "https://management.azure.com"
 
@@ -58,17 +70,33 @@ def checked_endpoint(value: str, example: str = ENDPOINT_EXAMPLE) -> str:
     if not parts.hostname:
         raise ValueError(f"has no host name: expected something like {example}")
     origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.strip("/").lower() == "openai/v1" and example == ENDPOINT_EXAMPLE:  # the docs' base_url
+        raise ValueError(f"is the v1 API's base URL: ftdeck adds /openai/v1/ itself; give the resource's address "
+                         f"alone, {origin}, with api = \"v1\" in the profile (or OPENAI_API_VERSION=v1)")
     if parts.path.strip("/") or parts.query or parts.fragment:
         raise ValueError(f"has a path ({text[len(origin):]}): ftdeck adds /openai/... itself; "
                          f"give the resource's address alone: {origin}")
     return origin
 
 
+def checked_api_version(value: str) -> str:
+    """`value` as a data-plane api-version: "v1" or a dated one; else a ValueError saying what is wrong."""
+    text = value.strip()
+    if not text:
+        raise ValueError(f"is empty: give one like {API_VERSION_EXAMPLE}")
+    if text == "preview":  # the v1 spec's other value: v1's previews, which ftdeck does not use
+        raise ValueError(f"is the v1 API's preview: ftdeck calls the GA v1 API, set {V1}")
+    if text != V1 and not API_VERSION.fullmatch(text):
+        raise ValueError(f"is not an api-version: expected one like {API_VERSION_EXAMPLE}")
+    return text
+
+
 class Profile(BaseModel):
     endpoint: str | None = None
     auth: Literal["key", "entra"] = "key"
     api_key: SecretStr | None = None
-    api_version: str = DATA_PLANE_VERSION
+    api: Literal["versioned", "v1"] = VERSIONED  # which of Azure's data-plane surfaces to call
+    api_version: str = DATA_PLANE_VERSION  # on the versioned surface only
     subscription_id: str | None = None
     resource_group: str | None = None
     account: str | None = None
@@ -92,10 +120,46 @@ class Profile(BaseModel):
     def _management_endpoint(cls, value: str) -> str:
         return checked_endpoint(value, MANAGEMENT_EXAMPLE)
 
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        return checked_api_version(value)
+
+    @model_validator(mode="after")
+    def _one_surface(self) -> "Profile":
+        """`api_version = "v1"` is `api = "v1"`; a dated api_version beside `api = "v1"` (which sends none)
+        says two things, so it is refused rather than one of them quietly ignored."""
+        given = self.model_fields_set
+        if self.api_version == V1 and self.api != V1:
+            if "api" in given:
+                raise PydanticCustomError("surface", 'api_version "v1" is the v1 API but api is "versioned": keep one of them')
+            self.api = V1
+        elif self.api == V1 and "api_version" in given and self.api_version != V1:
+            raise PydanticCustomError("surface", 'api = "v1" sends no api-version, but api_version is '
+                                      f'"{self.api_version}": remove api_version, or set api = "versioned"')
+        return self
+
+    @property
+    def is_v1(self) -> bool:
+        return self.api == V1
+
+    @property
+    def api_shown(self) -> str:
+        """The surface as the header and `config show` name it: "v1", or the api-version sent."""
+        return V1 if self.is_v1 else self.api_version
+
+    def on_surface(self, api_version: str) -> "Profile":
+        """This profile with OPENAI_API_VERSION's choice: "v1" for the v1 API, a date for that version."""
+        if api_version == V1:
+            return self.model_copy(update={"api": V1})
+        return self.model_copy(update={"api": VERSIONED, "api_version": api_version})
+
 
 class ConfigFile(BaseModel):
     default_profile: str | None = None
     profiles: dict[str, Profile] = Field(default_factory=dict)
+    # [keymap]: a TUI command's id to its keys, e.g. console = "semicolon" (App.set_keymap's form).
+    keymap: dict[str, str] = Field(default_factory=dict)
 
     model_config = {"extra": "forbid"}
 
@@ -129,6 +193,13 @@ class Environment(BaseSettings):
     @classmethod
     def _management_endpoint(cls, value: str | None) -> str | None:
         return None if value is None else checked_endpoint(value, MANAGEMENT_EXAMPLE)
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(f"is set but empty: set it like OPENAI_API_VERSION={V1}, or unset it")
+        return None if value is None else checked_api_version(value)
 
 
 class EmulatorEnvironment(BaseSettings):
@@ -253,17 +324,22 @@ def resolve_profile(name: str | None = None, path: Path | None = None) -> tuple[
     env = environment()
     file = read_config_file(path)
     name = name or env.profile or file.default_profile
-    overrides = {k: v for k, v in env.model_dump(exclude={"profile"}).items() if v is not None}
+    overrides = {k: v for k, v in env.model_dump(exclude={"profile", "api_version"}).items() if v is not None}
     if name is None:
         name = ENV if env.endpoint else LOCAL
     if name == LOCAL:
         return LOCAL, Profile()
     if name == ENV:
-        return ENV, Profile(**overrides)
-    if name not in file.profiles:
+        profile = Profile(**overrides)
+    elif name not in file.profiles:
         known = ", ".join(sorted(file.profiles) + [LOCAL]) or LOCAL
         raise ConfigError(f"No profile '{name}' in {path or config_path()}. Known profiles: {known}.")
-    profile = file.profiles[name].model_copy(update=overrides)
+    else:
+        profile = file.profiles[name].model_copy(update=overrides)
+    if env.api_version:  # as the other variables, it overrides the profile: v1, or a dated version
+        profile = profile.on_surface(env.api_version)
+    if name == ENV:
+        return ENV, profile
     if not profile.endpoint:
         raise ConfigError(f"Profile '{name}' has no endpoint: set endpoint in {path or config_path()} or AZURE_OPENAI_ENDPOINT.")
     return name, profile

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.model_families import CHAT, COMPLETION, PREFERENCE
+from services import rft_rules
+from services.image_rules import image_problem
+from services.model_families import CHAT, COMPLETION, PREFERENCE, REINFORCEMENT
 
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
@@ -25,9 +27,9 @@ class BadExample(Exception):
 
 
 def format_of(record: dict) -> str:
-    """chat, prompt_completion or preference, from the keys an example has."""
+    """chat, prompt_completion, preference or reinforcement, from the keys an example has."""
     if "messages" in record:
-        return CHAT
+        return REINFORCEMENT if rft_rules.is_reinforcement(record) else CHAT
     if PREFERENCE_KEYS & record.keys():
         return PREFERENCE
     if "prompt" in record or "completion" in record:
@@ -76,7 +78,14 @@ def check_preference(record: dict) -> None:
                 raise BadExample(f"{key}[{i}] has role '{m['role']}'; outputs hold only assistant or tool messages")
 
 
-CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_preference}
+def check_reinforcement(record: dict) -> None:
+    """RFT data (services/rft_rules.py); the example's other fields are the grader's references."""
+    problem = rft_rules.problem_in(record)
+    if problem:
+        raise BadExample(problem)
+
+
+CHECKS = {CHAT: check_chat, COMPLETION: check_completion, PREFERENCE: check_preference, REINFORCEMENT: check_reinforcement}
 
 
 def _check_messages(value: object, where: str) -> list[dict]:
@@ -145,6 +154,9 @@ def _check_parts(parts: list, role: str, where: str) -> int:
                 raise BadExample(f"{where}.content[{j}]: an image part needs 'image_url': {{'url': ...}}")
             if image.get("detail", "auto") not in IMAGE_DETAILS:
                 raise BadExample(f"{where}.content[{j}]: image detail must be low, high or auto")
+            problem = image_problem(image["url"])  # format, size and mode: services/image_rules.py
+            if problem:
+                raise BadExample(f"{where}.content[{j}]: {problem}")
             images += 1
         elif kind != "text" or not isinstance(part.get("text"), str):
             raise BadExample(f"{where}.content[{j}] must be {{'type': 'text', 'text': ...}} or an image_url part")

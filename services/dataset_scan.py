@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, NamedTuple
 
 from services.dataset_rules import CHECKS, ROLES, BadExample, counted_messages, fingerprint, format_of
-from services.model_families import COMPLETION
+from services.image_rules import images_in
+from services.model_families import CHAT, COMPLETION, REINFORCEMENT
 from services.tokens import encoding_for_model
 
 MAX_KEPT = 100  # errors (and over-limit examples) listed per range; the rest are only counted
@@ -54,6 +55,7 @@ class RangeScan:
     system_counts: Counter = field(default_factory=Counter)  # hash of a system message -> examples
     system_texts: dict[int, str] = field(default_factory=dict)
     missing_system: int = 0
+    image_examples: int = 0  # examples holding an image (services/image_rules.py)
     example_lines: array = field(default_factory=lambda: array("Q"))
     digests: array = field(default_factory=lambda: array("q"))  # 8-byte fingerprints, for duplicates
 
@@ -73,7 +75,7 @@ class TokenCounter:
 
     def __init__(self, model: str | None) -> None:
         self.encode = encoding_for_model(model).encode_ordinary
-        self.roles = {role: len(self.encode(role)) for role in ROLES}
+        self.roles = {role: len(self.encode(role)) for role in (*ROLES, "developer")}  # developer: RFT data
         self.repeated: dict[str, int] = {}  # system messages and names repeat across examples
 
     def cached(self, text: str) -> int:
@@ -174,6 +176,9 @@ def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: i
             raise BadExample(f"expected a JSON object, found {JSON_TYPES.get(type(record), 'a value')}; put one example object on each line")
         data_format = format_of(record)
         if task.data_format is not None and data_format != task.data_format:
+            if (task.data_format, data_format) == (CHAT, REINFORCEMENT):  # most likely a chat example missing its reply
+                raise BadExample("no assistant message: add the assistant reply the model should learn to give "
+                                 "(an example ending with a user message is reinforcement data, which needs a file of its own)")
             raise BadExample(
                 f"this is a {data_format} example, but the file's first example (line {task.format_line}) is "
                 f"{task.data_format}; use one format per file"
@@ -191,6 +196,8 @@ def _scan_line(scan: RangeScan, task: ScanTask, counter: TokenCounter, number: i
         scan.error(number, f"invalid JSON: {detail}; each line must be one complete JSON object")
         return
     scan.examples += 1
+    if data_format != COMPLETION and images_in(record):
+        scan.image_examples += 1
     scan.example_lines.append(number)
     scan.digests.append(fingerprint(record))
     if data_format == COMPLETION:

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 from services.dataset_rules import BadExample, format_of
 from services.dataset_scan import RangeScan, ScanTask, lines_of, scan_range, skip_line
 from services.model_families import CHAT, PREFERENCE, family_of, formats_for
+from services.wording import count
 from services.tokens import encoding_for_model
 
 # "Fine tuning jobs will not proceed without at least 10 training examples" (MicrosoftDocs/azure-ai-docs
@@ -75,6 +76,7 @@ class DatasetReport:
     system_counts: Counter = field(default_factory=Counter)  # system message digest -> examples
     system_texts: dict[int, str] = field(default_factory=dict)
     missing_system: int = 0
+    image_examples: int = 0  # examples holding an image
     epochs: int = AUTO_EPOCHS
     price_per_million: float | None = None
     warning_counts: Counter = field(default_factory=Counter)  # kind -> warnings of that kind
@@ -150,6 +152,8 @@ class DatasetReport:
             "system_messages": self.system_message_summary(),
             "estimated_billed_tokens": self.estimated_billed_tokens,
         }
+        if self.image_examples:  # vision data only: a text file's report keeps its shape
+            data["image_examples"] = self.image_examples
         if self.price_per_million is not None:
             data["estimated_cost"] = self.estimated_cost
         return data
@@ -290,6 +294,7 @@ def _merge(report: DatasetReport, scans: Iterable[RangeScan], limit: int) -> Non
         report.token_counts.update(scan.token_counts)
         report.system_counts.update(scan.system_counts)
         report.missing_system += scan.missing_system
+        report.image_examples += scan.image_examples
         for key, text in scan.system_texts.items():
             if len(report.system_texts) < SYSTEM_TEXTS_KEPT:
                 report.system_texts.setdefault(key, text)
@@ -305,7 +310,8 @@ def _finish(report: DatasetReport, model: str | None, size: int) -> None:
         if n > MAX_WARNINGS_PER_KIND:
             report.warnings.append(Problem(None, f"and {n - MAX_WARNINGS_PER_KIND} more {MORE_OF_KIND.get(kind, kind)}"))
     if size > LARGE_FILE_BYTES:
-        report.warn("large", None, f"{size / 2**20:,.0f} MB: over 512 MB, import it from blob storage rather than uploading through /files")
+        report.warn("large", None, f"{size / 2**20:,.0f} MB: over 512 MB, more than one request may carry; "
+                    "`ftdeck files upload` sends it in resumable parts (Uploads API, up to 9 GB), or import it from blob storage")
     if report.examples == 0:
         if not report.errors:
             report.errors.append(Problem(None, "the file has no examples: write one JSON example object per line"))
@@ -316,9 +322,27 @@ def _finish(report: DatasetReport, model: str | None, size: int) -> None:
     if report.examples < MINIMUM_EXAMPLES:
         report.warn("too_few", None, too_few_for_training(report.examples) + "; fine as a validation file")
     elif report.examples < RECOMMENDED_EXAMPLES:
-        report.warn("few", None, f"only {report.examples} examples: {RECOMMENDED_EXAMPLES} or more well-made ones are the recommended start")
+        report.warn("few", None, f"only {count(report.examples, 'example')}: {RECOMMENDED_EXAMPLES} or more well-made ones are the recommended start")
     if report.format in (CHAT, PREFERENCE):
         _system_message_warnings(report)
+    if report.image_examples:
+        _image_rules(report, model)
+
+
+def _image_rules(report: DatasetReport, model: str | None) -> None:
+    """The vision rules about the whole file (services/image_rules.py names their source)."""
+    from services.image_rules import MAX_IMAGE_EXAMPLES, VISION_MODELS, takes_images
+
+    n = report.image_examples
+    if n > MAX_IMAGE_EXAMPLES:
+        report.errors.append(Problem(None, f"{n:,} examples hold images; a training file may have at most "
+                                           f"{MAX_IMAGE_EXAMPLES:,}: split it or drop images"))
+    models = " and ".join(VISION_MODELS)
+    if model and not takes_images(model):
+        report.errors.append(Problem(None, f"{model} is not fine-tuned on images ({_examples(n)} hold images); "
+                                           f"vision fine-tuning takes {models} only"))
+    elif not model:
+        report.warn("images", None, f"{_examples(n)} hold images: only {models} are fine-tuned on images")
 
 
 def too_few_for_training(examples: int) -> str:
@@ -326,7 +350,7 @@ def too_few_for_training(examples: int) -> str:
 
 
 def _examples(n: int) -> str:
-    return f"{n} example" if n == 1 else f"{n} examples"
+    return count(n, "example")
 
 
 def _system_message_warnings(report: DatasetReport) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from services import api_versions
 from services.atomic_write import write_atomically
 from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
 from services.errors import STATUS_UNKNOWN, Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
@@ -22,23 +23,28 @@ FINAL = ("processed", "error", "deleted")
 
 
 def list_files(ws: Workspace, purpose: str | None = None, page_size: int | None = None) -> list[dict]:
-    """Every file, as the SDK's models dump them (each of their fields, None when absent), page
-    after page as the SDK pages (page_size: the service's own, 10,000 on Azure, unless given).
-    Read from the JSON itself: building thousands of SDK models held the interpreter for a third
-    of a second, and the TUI's screen with it."""
+    """Every file, as the SDK's models dump them (each of their fields, None when absent). Paged
+    only where the api-version declares paging (services/api_versions.py: 2024-10-21's Files_List
+    takes only `purpose` and answers one list with no has_more), page_size at a time (the service's
+    own, 10,000 on Azure, unless given), until has_more is false or a page brings no new file: a
+    server that ignores `after` is asked twice, not for ever. Read from the JSON itself: building
+    thousands of SDK models held the interpreter for a third of a second, and the TUI's screen with it."""
     from openai.types import FileObject
 
     blank = FileObject.construct().model_dump()
     query: dict = {"purpose": purpose} if purpose else {}
-    if page_size:
+    paged = ws.profile.is_v1 or api_versions.pages_files(ws.profile.api_version)  # v1 pages (its spec)
+    if page_size and paged:
         query["limit"] = page_size
     found: list[dict] = []
+    seen: set = set()
     with calling():
         while True:
             page = ws.openai().files.with_raw_response.list(**query).http_response.json()
-            items = page.get("data") or []
+            items = [item for item in page.get("data") or [] if item.get("id") not in seen]
             found += [{**blank, **item} for item in items]
-            if page.get("has_more") is False or not items or items[-1].get("id") is None:
+            seen.update(item.get("id") for item in items)
+            if not paged or page.get("has_more") is False or not items or items[-1].get("id") is None:
                 return found
             query["after"] = items[-1]["id"]
 
@@ -92,6 +98,8 @@ def upload_file(
     wait: bool = True,
     reuse: Callable[[dict], bool] | None = None,
     on_status: Callable[[str], None] = lambda status: None,
+    in_parts: bool = False,
+    part_bytes: int | None = None,
 ) -> Upload:
     """Validate, upload and (by default) wait until the service has processed the file.
 
@@ -114,8 +122,7 @@ def upload_file(
         if existing and reuse(existing):
             return Upload(existing, report, reused=True)
     on_status(f"uploading {path.name} ({path.stat().st_size:,} bytes)")
-    with calling():
-        created = _upload_once(ws, path, on_status)
+    created = _send(ws, path, on_status, in_parts, part_bytes)
     on_status(f"uploaded as {created['id']}: {created.get('status')}")
     if wait:
         try:
@@ -127,6 +134,17 @@ def upload_file(
             raise FtdeckError(f"uploaded as {created['id']}; status unknown ({exc}): see `ftdeck files show "
                               f"{created['id']}`, do not upload it again", STATUS_UNKNOWN) from None
     return Upload(created, report)
+
+
+def _send(ws: Workspace, path: Path, on_status: Callable[[str], None], in_parts: bool, part_bytes: int | None) -> dict:
+    """One request up to Azure's single-request limit; bigger files (or when asked) in resumable
+    parts through the Uploads API (services/uploads.py)."""
+    from services import uploads
+
+    if uploads.in_parts(path.stat().st_size, in_parts):
+        return uploads.upload_in_parts(ws, path, part_bytes=part_bytes or uploads.PART_BYTES, on_status=on_status)
+    with calling():
+        return _upload_once(ws, path, on_status)
 
 
 def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) -> dict:

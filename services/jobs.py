@@ -13,11 +13,11 @@ from services.files import upload_file
 from services.model_families import DPO_MODELS, supports_dpo
 from services.model_ids import checkpoint_name_problem, is_checkpoint_id
 from services.retries import again_for_sdk, sending_once
+from services.training_tiers import TRAINING_TYPES
 from services.workspace import Workspace, calling
 
 FINISHED = ("succeeded", "failed", "cancelled")
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-TRAINING_TYPES = {"standard": "standard", "globalstandard": "globalstandard", "developertier": "developerTier"}
 RECENT_JOBS = 50  # how far down the job list (newest first) a job we created is looked for
 
 
@@ -34,6 +34,12 @@ class JobRequest:
     method: str = "supervised"
     beta: float | None = None
     training_type: str | None = None
+    # reinforcement fine-tuning (services/rft_rules.py)
+    grader: dict | None = None
+    reasoning_effort: str | None = None
+    compute_multiplier: float | None = None
+    eval_interval: int | None = None
+    eval_samples: int | None = None
 
     def problems(self) -> list[str]:
         """Everything wrong with the request, found before calling the service."""
@@ -48,8 +54,9 @@ class JobRequest:
             found.append("--seed must be from 0 to 2147483647")
         if self.suffix is not None and not SUFFIX.match(self.suffix):
             found.append("--suffix must be 1-40 characters of a-z, A-Z, 0-9, '-' and '_'")
-        if self.method not in ("supervised", "dpo"):
-            found.append("--method must be supervised or dpo")
+        if self.method not in ("supervised", "dpo", "reinforcement"):
+            found.append("--method must be supervised, dpo or reinforcement")
+        found += self._reinforcement_problems()
         if self.beta is not None and (self.method != "dpo" or not 0 < self.beta <= 2):
             found.append("--beta goes with --method dpo and must be above 0 and at most 2 (0.1-0.5 is typical)")
         if self.training_type is not None and self.training_type.lower() not in TRAINING_TYPES:
@@ -60,6 +67,29 @@ class JobRequest:
         if self.method == "dpo" and self.model and not is_checkpoint_id(self.model) and not supports_dpo(self.model):
             found.append(f"--method dpo: {self.model} does not support DPO (the DPO page lists "
                          f"{', '.join(sorted(DPO_MODELS))}, and models fine-tuned from them)")
+        return found
+
+    def _reinforcement_problems(self) -> list[str]:
+        from services import rft_rules
+
+        rft_values = (self.reasoning_effort, self.compute_multiplier, self.eval_interval, self.eval_samples)
+        if self.method != "reinforcement":
+            wrong = self.grader is not None or any(v is not None for v in rft_values)
+            return ["--grader, --reasoning-effort, --compute-multiplier, --eval-interval and --eval-samples go with --method reinforcement"] if wrong else []
+        found = []
+        if self.grader is None:
+            found.append("--method reinforcement needs --grader GRADER_JSON (the grader that scores the model's answers)")
+        if not self.validation_file:
+            found.append("--method reinforcement needs --validation-file too (Azure requires one for RFT)")
+        if not self.model.startswith("ftchkpt-") and not rft_rules.supports_reinforcement(self.model):
+            found.append(f"{self.model} does not support reinforcement fine-tuning; use {', '.join(rft_rules.RFT_MODELS)}")
+        if self.reasoning_effort is not None and self.reasoning_effort not in rft_rules.REASONING_EFFORTS:
+            found.append("--reasoning-effort must be low, medium or high")
+        if self.compute_multiplier is not None and not 0 < self.compute_multiplier <= 10:
+            found.append("--compute-multiplier must be above 0 and at most 10")
+        for flag, value in (("--eval-interval", self.eval_interval), ("--eval-samples", self.eval_samples)):
+            if value is not None and value < 1:
+                found.append(f"{flag} must be 1 or more")
         return found
 
     def body(self) -> dict[str, Any]:
@@ -78,6 +108,11 @@ class JobRequest:
                 body[key] = getattr(self, key)
         if self.method == "dpo":
             body["method"] = {"type": "dpo", "dpo": {"hyperparameters": hyperparameters}}
+        elif self.method == "reinforcement":
+            for key in ("reasoning_effort", "compute_multiplier", "eval_interval", "eval_samples"):
+                if getattr(self, key) is not None:
+                    hyperparameters[key] = getattr(self, key)
+            body["method"] = {"type": "reinforcement", "reinforcement": {"grader": self.grader, "hyperparameters": hyperparameters}}
         elif hyperparameters:
             body["hyperparameters"] = hyperparameters
         return body
@@ -104,17 +139,21 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
         if value and not value.startswith("file-"):
             if not Path(value).exists():
                 raise FtdeckError(f"{value}: neither a file id (file-...) nor an existing file", exit_code=2)
-            if attribute == "training_file":  # checked before anything is uploaded
+            checked = True
+            if request.method == "reinforcement":  # the RFT rules, not the chat ones
+                _check_reinforcement_file(value, request, attribute)
+                checked = False
+            elif attribute == "training_file":  # checked before anything is uploaded
                 with open(value, "rb") as local:
                     _enough_to_train(value, _count_up_to(local, MINIMUM_EXAMPLES))
-            uploaded = upload_file(ws, value, model=request.model, on_status=on_status, reuse=lambda existing: True)
+            uploaded = upload_file(ws, value, model=request.model, validate=checked, on_status=on_status, reuse=lambda existing: True)
             on_status(f"{value} -> {uploaded.file['id']}{' (already uploaded)' if uploaded.reused else ''}")
             setattr(request, attribute, uploaded.file["id"])
         elif value and attribute == "training_file":
             _enough_to_train(value, _examples_up_to(ws, value, MINIMUM_EXAMPLES))
     body = request.body()
     options: dict[str, Any] = {}
-    if request.method == "dpo" or request.training_type:
+    if request.method in ("dpo", "reinforcement") or request.training_type:
         options = ws.preview()
     if request.training_type:
         options["extra_body"] = {"trainingType": TRAINING_TYPES[request.training_type.lower()]}
@@ -147,6 +186,23 @@ def _count_up_to(lines, enough: int) -> int:
         if count >= enough:
             break
     return count
+
+
+def _check_reinforcement_file(path: str, request: JobRequest, role: str) -> None:
+    from services import rft_rules
+    from services.datasets import DatasetUnreadable, validate_dataset
+
+    try:
+        report = validate_dataset(path, model=request.model)
+    except DatasetUnreadable as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
+    rft_rules.check_for_reinforcement(report, path, request.model, request.grader)
+    if role == "validation_file":  # the minimum of 10 examples is the training file's (spec section 3)
+        report.errors = [e for e in report.errors if "a fine-tuning job needs at least" not in e.message]
+    if not report.ok:
+        first = "; ".join(f"line {e.line}: {e.message}" if e.line else e.message for e in report.errors[:3])
+        raise FtdeckError(f"{path} has {len(report.errors)} problem(s), nothing uploaded: {first} "
+                          f"(see `ftdeck data validate {path} --method reinforcement`)")
 
 
 def _create_once(ws: Workspace, body: dict[str, Any], options: dict[str, Any], on_status: Callable[[str], None]) -> dict:
@@ -214,9 +270,17 @@ def resume_job(ws: Workspace, job_id: str) -> dict:
         return ws.openai().fine_tuning.jobs.resume(job_id, **ws.preview()).model_dump()
 
 
+# Azure's v1 spec (azure-v1-v1-generated.yaml) has no DELETE /fine_tuning/jobs/{id}; the dated versions do.
+NO_JOB_DELETE_ON_V1 = ("deleting a job is not part of Azure's v1 API: use a profile on a dated api-version to delete it "
+                       "(api = \"versioned\", or OPENAI_API_VERSION=2024-10-21)")
+
+
 def delete_job(ws: Workspace, job_id: str) -> Deletion:
     """"deleted", or "gone" when a retry found nothing after the first answer was lost."""
     import httpx
+
+    if ws.profile.is_v1:  # its 404 would read as "already gone"
+        raise FtdeckError(NO_JOB_DELETE_ON_V1, exit_code=2)
 
     with calling():  # the SDK has no method for it
         return deleted_or_gone(ws.calls, lambda: ws.openai().delete(f"/fine_tuning/jobs/{job_id}", cast_to=httpx.Response))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 CHAT = "chat"
 COMPLETION = "prompt_completion"
 PREFERENCE = "preference"
+REINFORCEMENT = "reinforcement"  # RFT: services/rft_rules.py
 
 
 @dataclass(frozen=True)
@@ -50,5 +51,9 @@ def supports_dpo(model: str | None) -> bool:
 
 def formats_for(model: str | None) -> set[str]:
     """The data formats a model can be trained on (DPO where the DPO page lists the model)."""
+    from services.rft_rules import supports_reinforcement
+
+    if supports_reinforcement(model):  # o4-mini: reinforcement fine-tuning only (RFT doc)
+        return {REINFORCEMENT}
     family = family_of(model)
     return {family.data_format, PREFERENCE} if supports_dpo(model) else {family.data_format}

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from services.atomic_write import write_atomically
 from services.chat import Reply, chat
 from services.dataset_rules import BadExample, counted_messages, format_of
-from services.deployments import get_deployment, is_fine_tuned
+from services.deployments import get_deployment, is_fine_tuned, model_id
 from services.errors import FtdeckError
 from services.jobs import list_checkpoints, list_jobs
 from services.paths import data_dir
@@ -118,11 +118,14 @@ def _text_of(content: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def sides_for(models: dict[str, str], name: str) -> tuple[str | None, str | None]:
-    """(left, right) to open the playground with. `models` maps deployment name → model; `name` is
-    a deployment, or a model or checkpoint id (the deployment serving it is used). A fine-tuned
-    model goes on the right, against a deployment of its base model when there is one: the fair
-    comparison. (None, None) when nothing serves it."""
+def sides_for(models: dict[str, str | tuple[str, str | None]], name: str) -> tuple[str | None, str | None]:
+    """(left, right) to open the playground with. `models` maps deployment name → model, or → the
+    model's (name, version) as ARM shows it; `name` is a deployment, or a model or checkpoint id
+    (the deployment serving it is used). A fine-tuned model goes on the right, against a deployment
+    of its base model when there is one: the fair comparison. On Azure a base model is deployed as
+    name + version (`gpt-4o-mini` + `2024-07-18`) and matches the fine-tuned model's dated base
+    (`gpt-4o-mini-2024-07-18.ft-...`) on both. (None, None) when nothing serves it."""
+    models = {deployment: model_id(*model) if isinstance(model, tuple) else model for deployment, model in models.items()}
     if name not in models:
         name = next((deployment for deployment, model in models.items() if model == name), "")
     if not name:
@@ -165,6 +168,7 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
     blind: bool = False
     blind_order: list[int] = field(default_factory=lambda: [0, 1])  # label "1"/"2" → side index
+    blind_since: int = 0  # the first turn of the blind round: the turns before it show who is who
     draft: str = ""  # the prompt being typed
     created: float = field(default_factory=time.time)
 
@@ -234,7 +238,14 @@ class Conversation:
         labels keep meaning the same side."""
         if blind and not self.blind and not self.tally():
             self.blind_order = random.sample([0, 1], 2)
+        if blind and not self.blind:
+            self.blind_since = len(self.turns)
         self.blind = blind
+
+    def shown_turns(self) -> list[Turn]:
+        """The turns on screen: while blind, only the blind round's (a fresh view: earlier replies,
+        seen with their names, would tell which side is which)."""
+        return self.turns[self.blind_since :] if self.blind else self.turns
 
     def vote(self, turn: int, choice: str) -> None:
         self.turns[turn].vote, self.turns[turn].blind_vote = choice, self.blind

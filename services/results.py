@@ -14,6 +14,12 @@ from services.workspace import Workspace, calling
 OVERFIT_MARGIN = 0.10  # validation loss 10% above its best while training loss still falls
 
 
+READABLE_LABELS = (("train_loss", "training loss"), ("valid_loss", "validation loss"),
+                   ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
+                   ("full_valid_mean_token_accuracy", "full validation accuracy"),
+                   ("train_reward_mean", "training reward"), ("valid_reward_mean", "validation reward"))
+
+
 @dataclass
 class Curves:
     rows: list[dict[str, float | None]]
@@ -51,15 +57,28 @@ class Curves:
 
     def summary(self) -> dict:
         out: dict = {"steps": len(self.rows)}
-        for column in ("train_loss", "valid_loss", "full_valid_loss", "train_mean_token_accuracy", "validation_mean_token_accuracy", "full_valid_mean_token_accuracy"):
+        for column in ("train_loss", "valid_loss", "full_valid_loss", "train_mean_token_accuracy", "validation_mean_token_accuracy", "full_valid_mean_token_accuracy",
+                       "train_reward_mean", "valid_reward_mean"):  # rewards: reinforcement fine-tuning (RFT doc)
             points = self.series(column)
             if not points:
                 continue
-            pick = max if "accuracy" in column else min
+            pick = max if "accuracy" in column or "reward" in column else min
             best_step, best = pick(points, key=lambda p: p[1])
             out[column] = {"final": points[-1][1], "best": best, "best_step": best_step}
         out["overfitting"] = self.overfitting()
         return out
+
+    def readable(self) -> list[str]:
+        """The summary as `ftdeck jobs results` prints it and the TUI reports it: one line each."""
+        summary = self.summary()
+        lines = [f"{summary['steps']} steps"]
+        for column, label in READABLE_LABELS:
+            if column in summary:
+                s = summary[column]
+                lines.append(f"{label:25} final {s['final']:.4f}   best {s['best']:.4f} (step {s['best_step']})")
+        if summary["overfitting"]:
+            lines.append(f"warning: {summary['overfitting']}")
+        return lines
 
     def overfitting(self) -> str | None:
         """A warning when validation loss climbs away from its best while training loss keeps falling."""

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import httpx
 from pydantic import SecretStr
 
+from services import api_versions
 from services.api_calls import CallLog, RecordingClient
 from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, emulator_environment, resolve_profile
 from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
 from services.retries import RetryPolicy, Wait
 
 if TYPE_CHECKING:
-    from openai import AzureOpenAI
+    from openai import OpenAI
 
     from emulator.server import EmbeddedEmulator
 
@@ -33,6 +34,8 @@ NO_MANAGEMENT_PLANE = (
     "AZURE_OPENAI_ACCOUNT (or subscription_id, resource_group, account in the profile)"
 )
 
+NO_KEY = "no key for the data plane: set AZURE_OPENAI_API_KEY (or the profile's api_key), or auth = \"entra\" for Entra ID"
+
 
 @dataclass
 class Workspace:
@@ -42,7 +45,7 @@ class Workspace:
     calls: CallLog = field(default_factory=CallLog, repr=False)
     retries: RetryPolicy = field(default_factory=RetryPolicy.from_environment, repr=False)
     _wait_listeners: list = field(default_factory=list, repr=False)
-    _openai: "AzureOpenAI | None" = field(default=None, repr=False)
+    _openai: "OpenAI | None" = field(default=None, repr=False)
     _management: httpx.Client | None = field(default=None, repr=False)
     _credential: Any = field(default=None, repr=False)
 
@@ -65,18 +68,17 @@ class Workspace:
             except Exception:  # a broken display must not fail the call
                 pass
 
-    def openai(self) -> "AzureOpenAI":
-        """The data-plane client, built on first use."""
+    def openai(self) -> "OpenAI":
+        """The data-plane client, built on first use: AzureOpenAI on the versioned surface, the plain
+        OpenAI client on the v1 API (both the openai SDK's; same methods, same answers)."""
         if self._openai is None:
-            from openai import AzureOpenAI
+            from openai import AzureOpenAI, OpenAI
 
-            auth: dict[str, Any]
+            token = None
             if self.profile.auth == "entra":
                 from azure.identity import get_bearer_token_provider
 
-                auth = {"azure_ad_token_provider": get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)}
-            else:
-                auth = {"api_key": _reveal(self.profile.api_key)}
+                token = get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)
             # A plain httpx client works with every openai major (1.x uses httpx, 3.x accepts it beside
             # httpx2); the limits are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
             # The SDK's own retries are off: the client retries under the one policy, and says so.
@@ -89,10 +91,22 @@ class Workspace:
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
                 transport=self._emulator_transport(),
             )
-            self._openai = AzureOpenAI(
-                azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http,
-                max_retries=0, timeout=TIMEOUT, **auth
-            )
+            if self.profile.is_v1:
+                # Azure's v1 form (api-version-lifecycle): base_url {endpoint}/openai/v1/, the key or an
+                # Entra token provider as api_key (sent as a bearer), no api-version. Without either the
+                # SDK would send OPENAI_API_KEY, a key for another service: refused here instead.
+                key = token or _reveal(self.profile.api_key)
+                if key is None:
+                    http.close()
+                    raise FtdeckError(NO_KEY, exit_code=2)
+                self._openai = OpenAI(base_url=f"{self.endpoint}/openai/v1/", api_key=key, http_client=http,
+                                      max_retries=0, timeout=TIMEOUT)
+            else:
+                auth: dict[str, Any] = {"azure_ad_token_provider": token} if token else {"api_key": _reveal(self.profile.api_key)}
+                self._openai = AzureOpenAI(
+                    azure_endpoint=self.endpoint, api_version=self.profile.api_version, http_client=http,
+                    max_retries=0, timeout=TIMEOUT, **auth
+                )
         return self._openai
 
     def _emulator_transport(self) -> httpx.BaseTransport | None:
@@ -130,8 +144,11 @@ class Workspace:
         p = self.profile
         return bool(p.subscription_id and p.resource_group and p.account)
 
-    def arm(self, method: str, path: str = "", body: dict | None = None) -> httpx.Response:
+    def arm(self, method: str, path: str = "", body: dict | None = None, *, url: str | None = None,
+            api_version: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
         """A management-plane request under this account's deployments; errors become FtdeckError.
+        `url` is one the service gave (a `nextLink`, an `Azure-AsyncOperation`): it must be on the
+        management endpoint, since the token goes with it.
 
         Sent again under the retry policy (throttling, server errors, no answer), as on the data
         plane. Safe to send again: a deployment is read, put and deleted by name, so a request
@@ -139,16 +156,20 @@ class Workspace:
         p = self.profile
         if not self.has_management_plane:
             raise FtdeckError(NO_MANAGEMENT_PLANE, exit_code=2)
+        if url is not None and httpx.URL(url).netloc != httpx.URL(p.management_endpoint).netloc:
+            raise FtdeckError(f"the management plane pointed to another host ({httpx.URL(url).host}): not followed, "
+                              "the token would go with it")
         if self._management is None:
             self._management = RecordingClient(self.calls, "management", self.retries, self.report_wait, timeout=TIMEOUT,
                                                transport=self._emulator_transport())
         try:
+            given = httpx.URL(url or self.deployments_url() + path)  # a link's own query ($skipToken...) is kept
             response = self._management.request(
                 method,
-                self.deployments_url() + path,
-                params={"api-version": p.management_api_version},
+                given.copy_with(query=None),
+                params={**dict(given.params), "api-version": api_version or p.management_api_version},
                 json=body,
-                headers=self.management_headers(),
+                headers={**self.management_headers(), **(headers or {})},
             )
         except httpx.HTTPError as exc:
             raise explain_no_answer(exc, p.management_endpoint, "the management endpoint", "FTDECK_MANAGEMENT_ENDPOINT") from None
@@ -156,10 +177,13 @@ class Workspace:
             raise explain_management_response(response)
         return response
 
-    def preview(self) -> dict[str, Any]:
-        """Per-call options for preview-only operations (pause, resume, DPO, trainingType)."""
+    def preview(self, first: str = api_versions.PREVIEW_FEATURES_FROM) -> dict[str, Any]:
+        """Per-call options for preview-only operations (pause, resume, DPO, trainingType): the profile's
+        own api-version when its date has them (services/api_versions.py), else the preview that does."""
+        if self.profile.is_v1:  # v1 serves them with no api-version (its spec lists pause, resume, method)
+            return {}
         version = self.profile.api_version
-        return {} if version.endswith("-preview") else {"extra_query": {"api-version": PREVIEW_VERSION}}
+        return {} if api_versions.has(version, first) else {"extra_query": {"api-version": PREVIEW_VERSION}}
 
     def close(self) -> None:
         if self._openai is not None:

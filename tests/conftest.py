@@ -182,9 +182,9 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
 
 async def started_app(size=(120, 40)):
     """Open the TUI as a user does and let it run until it leaves by itself (or 20 s pass)."""
-    from tui.app import FtdeckApp
+    from tui.app import make_app
 
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=size) as pilot:
         for _ in range(400):
             if app._exit:
@@ -221,3 +221,12 @@ def configured(emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("AZURE_RESOURCE_GROUP", parts[4])
     monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", parts[8])
     return emulator.openai()
+
+
+def arm_model(model: str) -> dict:
+    """`properties.model` as ARM takes it: a base model by name + version (`gpt-4o-mini` + `2024-07-18`),
+    a fine-tuned model or checkpoint by its id, version "1"."""
+    from services.deployments import name_and_version
+
+    name, version = name_and_version(model)
+    return {"format": "OpenAI", "name": name, "version": version or "1"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -51,12 +53,37 @@ def uploaded_frozen(env: dict, emu, path: Path) -> str:
     return file_id
 
 
-def ftdeck(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True, timeout=120)
+def ftdeck(env: dict, *args: str, check: bool = True, process: bool = False) -> subprocess.CompletedProcess:
+    """`ftdeck ARGS` with `env` as its environment: through the installed script's entry point in
+    this process (ten times cheaper), or as a real process (`process=True`) where what a shell
+    sees (exit code, stdout, stderr) is the point."""
+    if process:
+        result = subprocess.run([sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True, timeout=120)
+    else:
+        result = in_process(env, list(args))
     if check and result.returncode != 0:
         raise AssertionError(f"ftdeck {' '.join(args)} exited {result.returncode}: {result.stderr}")
     assert "Traceback" not in result.stderr, result.stderr
     return result
+
+
+def in_process(env: dict, args: list[str]) -> subprocess.CompletedProcess:
+    from tui.cli import main
+
+    saved = dict(os.environ)
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exit_:  # argparse's refusals
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess([sys.executable, "-m", "tui", *args], code, out.getvalue(), err.getvalue())
 
 
 def as_json(result: subprocess.CompletedProcess):
@@ -107,10 +134,11 @@ def test_full_pipeline_upload_train_watch_results_deploy(env, dataset, tmp_path)
     assert deployed["state"] == "Succeeded" and deployed["fine_tuned"] is True
     assert any("15 days" in note for note in deployed["notes"])
     assert as_json(ftdeck(env, "deployments", "show", "cli-pirate", "--json"))["days_left_at_most"] == 15
-    second = ftdeck(env, "deployments", "create", "cli-pirate-2", "--model", done["fine_tuned_model"], check=False)
-    assert second.returncode == 1 and "already deployed as 'cli-pirate'" in second.stderr
-    assert "cli-pirate" in [d["name"] for d in as_json(ftdeck(env, "deployments", "list", "--json"))]
+    # No source limits a fine-tuned model to one deployment: a second one is made.
+    assert as_json(ftdeck(env, "deployments", "create", "cli-pirate-2", "--model", done["fine_tuned_model"], "--json"))["name"] == "cli-pirate-2"
+    assert {"cli-pirate", "cli-pirate-2"} <= {d["name"] for d in as_json(ftdeck(env, "deployments", "list", "--json"))}
     assert as_json(ftdeck(env, "deployments", "delete", "cli-pirate", "--json"))["deleted"] is True
+    assert as_json(ftdeck(env, "deployments", "delete", "cli-pirate-2", "--json"))["deleted"] is True
     models = as_json(ftdeck(env, "models", "list", "--json"))
     assert done["fine_tuned_model"] in [m["id"] for m in models]
 
@@ -136,17 +164,19 @@ def test_watch_exits_1_when_the_job_fails(frozen_env, frozen_emulator, tmp_path)
     file_id = uploaded_frozen(frozen_env, frozen_emulator, small)
     job = as_json(ftdeck(frozen_env, "jobs", "create", "--model", BASE, "--training-file", file_id, "--epochs", "40", "--json"))
     ftdeck(frozen_env, "jobs", "cancel", job["id"])  # still validating: the clock stands still
-    assert ftdeck(frozen_env, "jobs", "watch", job["id"], "--interval", "0.1", check=False).returncode == 1
+    watched = ftdeck(frozen_env, "jobs", "watch", job["id"], "--interval", "0.1", check=False, process=True)
+    assert watched.returncode == 1 and "cancelled" in watched.stdout + watched.stderr
 
 
 def test_upload_refuses_invalid_data_and_writes_nothing(env, tmp_path):
     before = {f["id"] for f in as_json(ftdeck(env, "files", "list", "--json"))}
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n' * 12)
-    result = ftdeck(env, "files", "upload", str(bad), check=False)
+    # (a user message alone would be reinforcement fine-tuning data: valid)
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "bot", "content": "x"}]}\n' * 12)
+    result = ftdeck(env, "files", "upload", str(bad), check=False, process=True)
     assert result.returncode == 1 and "line 1" in result.stderr and "nothing uploaded" in result.stderr
     assert {f["id"] for f in as_json(ftdeck(env, "files", "list", "--json"))} == before
-    missing = ftdeck(env, "files", "upload", str(tmp_path / "nope.jsonl"), check=False)
+    missing = ftdeck(env, "files", "upload", str(tmp_path / "nope.jsonl"), check=False, process=True)
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
@@ -189,7 +219,7 @@ def test_config_show_hides_secrets_and_check_names_what_is_missing(env):
     assert check.returncode == 1 and "AZURE_SUBSCRIPTION_ID" in check.stdout
 
     wrong_key = {**env, "AZURE_OPENAI_API_KEY": "sk-not-the-key-1234"}
-    refused = ftdeck(wrong_key, "files", "list", check=False)
+    refused = ftdeck(wrong_key, "files", "list", check=False, process=True)
     assert refused.returncode == 1 and "Cognitive Services OpenAI Contributor" in refused.stderr
     assert "sk-not-the-key-1234" not in refused.stderr
     wrong_token = {**env, "FTDECK_MANAGEMENT_TOKEN": "nope"}

@@ -8,13 +8,16 @@ import httpx
 import openai
 import pytest
 
+from emulator.catalog import BASE_MODELS, name_and_version
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for, wait_for_job
 
 BASE = "gpt-4o-mini-2024-07-18"
 
 
 def deploy_body(model: str, sku: str = "standard", capacity: int = 1) -> dict:
-    return {"sku": {"name": sku, "capacity": capacity}, "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    """A base model as name + version (`gpt-4o-mini` + `2024-07-18`), anything else as its id + "1"."""
+    name, version = name_and_version(model) if model in BASE_MODELS else (model, "1")
+    return {"sku": {"name": sku, "capacity": capacity}, "properties": {"model": {"format": "OpenAI", "name": name, "version": version}}}
 
 
 def deploy(arm, name: str, model: str) -> dict:
@@ -51,18 +54,18 @@ def test_deploy_lifecycle_in_arm_shapes(emulator, trained):
     assert arm.get("/pirate-lifecycle").json()["properties"]["provisioningState"] == "Succeeded"
     assert "pirate-lifecycle" in [d["name"] for d in arm.get(emulator.url + ARM_DEPLOYMENTS).json()["value"]]
 
-    # One deployment per fine-tuned model.
-    conflict = arm.put("/pirate-again", json=deploy_body(trained.fine_tuned_model))
-    assert conflict.status_code == 409
-    assert conflict.json()["error"]["code"] == "Conflict" and "pirate-lifecycle" in conflict.json()["error"]["message"]
+    # No source limits a fine-tuned model to one deployment (spec section 7): a second one is made.
+    assert arm.put("/pirate-again", json=deploy_body(trained.fine_tuned_model)).status_code == 201
+    arm.delete("/pirate-again")
 
-    # A fine-tuned model cannot be deleted while deployed.
-    client = emulator.openai(max_retries=0)
+    # A fine-tuned model cannot be deleted while deployed (models delete exists only on the v1 surface).
+    v1 = openai.OpenAI(base_url=emulator.url + "/openai/v1/", api_key=API_KEY, max_retries=0)
     with pytest.raises(openai.ConflictError):
-        client.models.delete(trained.fine_tuned_model)
+        v1.models.delete(trained.fine_tuned_model)
 
     deleted = arm.delete("/pirate-lifecycle")
     assert deleted.status_code == 202 and "Azure-AsyncOperation" in deleted.headers
+    assert wait_for(lambda: arm.get(deleted.headers["Azure-AsyncOperation"]).json()["status"] == "Succeeded")
     missing = arm.get("/pirate-lifecycle")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "DeploymentNotFound"
     assert arm.delete("/pirate-lifecycle").status_code == 204

@@ -89,7 +89,9 @@ def test_missing_api_version_is_404_like_azure(emulator):
     assert response.json() == {"error": {"code": "404", "message": "Resource not found"}}
 
 
-def test_any_well_formed_api_version_is_accepted(emulator):
+def test_served_api_versions_are_accepted_and_others_refused(emulator):
+    # Which ones, and why: emulator/api_versions.py; tests/test_emulator_api_versions.py covers each rule.
     for version in ("2023-05-15", "2024-10-21", "2025-04-01-preview"):
         assert emulator.http().get("/openai/files", params={"api-version": version}).status_code == 200
-    assert emulator.http().get("/openai/files", params={"api-version": "latest"}).status_code == 400
+    for version in ("latest", "2099-01-01", "2023-12-01-preview"):
+        assert emulator.http().get("/openai/files", params={"api-version": version}).status_code == 400

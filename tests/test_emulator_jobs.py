@@ -282,3 +282,29 @@ def test_dpo_job(client):
         assert client.fine_tuning.jobs.create(model=model, training_file=data, method={"type": "dpo"}).method.type == "dpo"
     with pytest.raises(openai.BadRequestError, match="does not support DPO"):
         client.fine_tuning.jobs.create(model="gpt-4.1-nano-2025-04-14", training_file=data, method={"type": "dpo"})
+
+
+def test_a_restart_on_a_frozen_clock_makes_no_step_before_its_time(frozen_emulator):
+    """Restarted with the clock where it stood, a running job carries on at its schedule: no step
+    is made that the clock had not reached (a restarted screenshot showed one step too many)."""
+    from tests.conftest import EmulatorProcess, FROZEN_AT
+
+    emu = frozen_emulator
+    client = emu.openai()
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(10)).id)
+    emu.advance(4.01)  # validated: it starts
+    wait_for(lambda: client.fine_tuning.jobs.retrieve(job.id).status == "running")
+    emu.advance(10 * 1.5)  # ten steps (emulator.jobs.STEP_SECONDS), one step event (EVENT_EVERY_STEPS)
+
+    def steps(client) -> list:
+        return [e for e in client.fine_tuning.jobs.list_events(job.id, limit=100) if e.message.startswith("Step ")][::-1]
+
+    wait_for(lambda: len(steps(client)) == 1)
+    stopped_at = emu.advance(0)
+    emu.stop()
+    with EmulatorProcess(emu.data_dir, "--frozen-at", str(FROZEN_AT)) as again:
+        client = again.openai()
+        moved_to = again.advance(10 * 1.5)  # the twentieth step's time
+        assert moved_to == stopped_at + 10 * 1.5  # the clock stood still while it was down
+        twentieth = wait_for(lambda: (made := steps(client)) and len(made) >= 2 and made[1])
+        assert twentieth.message.startswith("Step 20:") and twentieth.created_at == int(moved_to), (twentieth.created_at, stopped_at, moved_to)

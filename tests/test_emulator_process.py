@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -92,3 +95,34 @@ def test_sdk_gets_through_faults_with_its_retries(fresh_emulator):
     uploaded = upload(client, chat_examples(10))
     assert uploaded.status == "processed"
     assert client.files.retrieve(uploaded.id).id == uploaded.id
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_print_env_points_ftdeck_at_it_on_both_planes(tmp_path, keyed):
+    """Issue 16 §2.17: the exports `--print-env` prints, pasted into a shell, reach the emulator's
+    demo workspace: files and jobs on the data plane, deployments on ARM. The key is never printed."""
+    key = "emu-key-not-to-print"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "FTDECK_"))}
+    env |= {"FTDECK_EMULATOR_API_KEY": key} if keyed else {}
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "tui", "emulator", "--demo", "--print-env", "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert emulator.stdout.readline().startswith("ftdeck emulator listening on")
+        exports = [emulator.stdout.readline().strip() for _ in range(7)]
+        assert all(line.startswith("export ") for line in exports) and not any(key in line for line in exports)
+
+        def pasted_then(*command: str) -> list[dict]:
+            script = "\n".join([*exports, shlex.join([sys.executable, "-m", "tui", *command, "--json"])])
+            shell = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120,
+                                   env=env | {"FTDECK_CONFIG": str(tmp_path / "none.toml")})
+            assert shell.returncode == 0, shell.stderr
+            return json.loads(shell.stdout)
+
+        deployments, jobs = pasted_then("deployments", "list"), pasted_then("jobs", "list")
+        assert "pirate-support" in {d["name"] for d in deployments}
+        assert {"pirate", "haiku"} <= {j["suffix"] for j in jobs}
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)

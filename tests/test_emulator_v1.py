@@ -79,7 +79,9 @@ def test_models_list_get_and_delete_on_v1(emulator, v1, trained):
     deploy(emulator.arm(), "v1-held", model)
     with pytest.raises(openai.ConflictError):  # a deployed model cannot be deleted
         v1.models.delete(model)
-    assert emulator.arm().delete("/v1-held").status_code == 202
+    deleting = emulator.arm().delete("/v1-held")  # long-running: the model is held until the deployment is gone
+    assert deleting.status_code == 202
+    wait_for(lambda: emulator.arm().get(deleting.headers["Azure-AsyncOperation"]).json()["status"] == "Succeeded")
     deleted = v1.models.delete(model)
     assert deleted.id == model and deleted.deleted is True
     with pytest.raises(openai.NotFoundError):

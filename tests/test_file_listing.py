@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from services.files import list_files
 from services.workspace import open_workspace
-from tests.conftest import chat_examples, upload
+from tests.conftest import PREVIEW, chat_examples, upload
 
 
-def test_files_are_listed_as_the_sdk_dumps_them_on_one_page_or_many(configured):
+def test_files_are_listed_as_the_sdk_dumps_them_on_one_page_or_many(configured, monkeypatch):
     client = configured
+    monkeypatch.setenv("OPENAI_API_VERSION", PREVIEW)  # Files_List pages from 2025-04-01-preview (2024-10-21 does not)
     for n in (3, 4, 5):
         upload(client, chat_examples(n))
     ws = open_workspace(None)

@@ -14,9 +14,11 @@ import sys
 import pytest
 
 from services.outside_text import inert, inert_line
+from emulator.demo import ARM_ACCOUNT as DEMO_ACCOUNT
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, wait_until
 from tests.planting_proxy import PlantingProxy
-from tui.app import FtdeckApp
+from tui.app import make_app
+from tui.panes import PANES
 from tui.cli import main
 
 ACTIONS = "[@click=app.deploy('pwned-dep','gpt-4o-mini-2024-07-18')]deploy me[/] [@click=app.quit]quit now[/]"
@@ -57,7 +59,7 @@ def point_at(server: PlantingProxy, monkeypatch, tmp_path) -> PlantingProxy:
         monkeypatch.setenv(name, server.url)
     for name in ("AZURE_OPENAI_API_KEY", "FTDECK_MANAGEMENT_TOKEN"):
         monkeypatch.setenv(name, API_KEY)
-    parts = ARM_DEPLOYMENTS.split("/")
+    parts = DEMO_ACCOUNT.split("/")  # deployments belong to their account: the demo's are in the demo account
     for name, part in (("AZURE_SUBSCRIPTION_ID", 2), ("AZURE_RESOURCE_GROUP", 4), ("AZURE_OPENAI_ACCOUNT", 8)):
         monkeypatch.setenv(name, parts[part])
     return server
@@ -134,7 +136,7 @@ async def click_every(pilot, widget, words: tuple[str, ...]) -> int:
 async def test_clicking_a_service_string_runs_nothing(service, monkeypatch, tmp_path):
     """A model name holding [@click=app.deploy(...)] must not deploy on a click, nor [@click=app.quit] quit."""
     server = point_at(service["actions"], monkeypatch, tmp_path)
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#jobs").row_count >= 2, timeout=60)
         job = next(j["id"] for j in app.jobs.values() if j["status"] == "succeeded")
@@ -153,14 +155,17 @@ async def test_clicking_a_service_string_runs_nothing(service, monkeypatch, tmp_
 
 
 async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they_are(hostile):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#deployments").row_count >= 2
                          and any(HOSTILE_FILE in f["filename"] for f in app.resources["files"].values()), timeout=60)
         assert_inert(app, "panes")
         files = app.query_one("#files")
         cells = " ".join(cell.plain for key in files.rows for cell in files.get_row(key))
-        assert HOSTILE_FILE in cells and all(piece in cells for piece in LITERAL)
+        # Long names are cut to fit the pane (whole in the file detail, below): what shows reads as it is.
+        assert "my notes […" in cells and "\\[b] C:\\" in cells
+        assert all(cell.plain == str(value) for key in files.rows
+                   for cell, value in zip(files.get_row(key), PANES["files"].row(app.resources["files"][key.value], app.resources)[1]))
 
         job = next(j["id"] for j in app.jobs.values() if j["status"] == "succeeded")
         await select(pilot, "jobs", job)
@@ -216,7 +221,9 @@ async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they
         await wait_until(pilot, lambda: type(app.screen).__name__ == "CreateJobScreen")
         await pilot.click("#training")
         await pilot.pause(0.3)
-        assert HOSTILE_FILE in screen_text(app)
+        overlay = app.screen.query_one("#training SelectOverlay")
+        offered = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+        assert any("pirate-support.jsonl [@click=app.deploy(" in name and LITERAL[2] in name for name in offered)
         assert_inert(app, "create job")
         await pilot.press("escape", "escape")
         await wait_until(pilot, lambda: type(app.screen).__name__ != "CreateJobScreen")
@@ -232,7 +239,7 @@ async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they
 
 
 async def test_a_model_reply_in_the_playground_is_shown_as_it_is_and_its_links_open_nothing(hostile):
-    app = FtdeckApp()
+    app = make_app()
     opened: list[str] = []
     app.open_url = lambda url, **kwargs: opened.append(url)  # what a followed link would do
     async with app.run_test(size=(160, 50)) as pilot:

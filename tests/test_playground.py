@@ -12,7 +12,7 @@ import pytest
 
 from services import playground
 from services.datasets import validate_dataset
-from tests.conftest import chat_examples, upload, wait_for, wait_for_job
+from tests.conftest import arm_model, chat_examples, upload, wait_for, wait_for_job
 
 BASE = "gpt-4o-mini-2024-07-18"
 POLLY = "You are Polly, a parrot who answers support questions in rhyme."
@@ -20,7 +20,7 @@ OTHER = "You are a terse support bot."
 
 
 def deploy(arm, name: str, model: str) -> None:
-    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(model)}}
     assert arm.put(f"/{name}", json=body).status_code in (200, 201)
     wait_for(lambda: arm.get(f"/{name}").json()["properties"]["provisioningState"] == "Succeeded")
 

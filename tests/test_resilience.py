@@ -29,7 +29,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, upload, wait_for
+from services.errors import STATUS_UNKNOWN
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, EmulatorProcess, chat_examples, jsonl, upload, wait_for
 from tui.cli import main
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -79,6 +80,18 @@ def assert_completed_or_said_why(result: subprocess.CompletedProcess, *secrets: 
         assert len(lines) == 1 and lines[0].startswith("ftdeck: ") and len(lines[0]) < 600, where
 
 
+def assert_made_once_or_said_why(result: subprocess.CompletedProcess, made: int, maybe: str | None = None) -> None:
+    """What a command that makes (or removes) one thing left on the service, `made` times found
+    there after it: exit 0 made exactly one; any other exit said why in one line and changed
+    nothing, unless an answer was lost after the service acted and the line says so (`maybe`)."""
+    where = f"{' '.join(result.args[3:])}: exit {result.returncode}, made {made}\n{result.stderr}"
+    assert_completed_or_said_why(result)
+    if result.returncode == 0:
+        assert made == 1, where
+    elif made:
+        assert made == 1 and maybe is not None and maybe in result.stderr, where
+
+
 def is_wait_report(line: str) -> bool:
     """A line that says a request will be sent again (services/retries.py Wait), not the outcome."""
     return line.startswith("ftdeck: ") and "; retrying in " in line
@@ -89,7 +102,7 @@ def is_wait_report(line: str) -> bool:
 
 def deploy_through_faults(emu: EmulatorProcess, name: str, model: str) -> None:
     """PUT until an answer comes (setting up on an emulator whose faults may strike it)."""
-    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    body = {"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(model)}}
     with emu.arm() as arm:
         for _ in range(30):
             try:
@@ -142,17 +155,22 @@ def test_every_command_completes_or_fails_in_one_clear_line(faulty, patient, tra
     assert any(r.returncode == 0 for r in results)  # the faults slow things down, they do not stop everything
     # These faults strike before the service acts: a command that failed changed nothing, one that
     # succeeded did what it said.
-    ok = {" ".join(command[:2]): result.returncode == 0 for command, result in zip(commands, results)}
+    result = dict(zip((" ".join(command[:2]) for command in commands), results))
     stored = [f for f in patient.files.list() if f.filename == dataset.name]
-    assert len(stored) <= 1 and all(f.bytes == dataset.stat().st_size for f in stored)  # whole, and once
-    if ok["files upload"]:
-        assert json.loads(results[1].stdout)["status"] == "processed" and stored
+    assert all(f.bytes == dataset.stat().st_size for f in stored)  # whole
+    upload_ = result["files upload"]
+    if upload_.returncode == STATUS_UNKNOWN:  # uploaded, then its status could not be read: the line names it
+        assert [f"uploaded as {f.id}; status unknown" in upload_.stderr for f in stored] == [True], upload_.stderr
+    else:
+        assert_made_once_or_said_why(upload_, len(stored))
+    if upload_.returncode == 0:
+        assert json.loads(upload_.stdout)["id"] == stored[0].id and json.loads(upload_.stdout)["status"] == "processed"
     made = [j for j in patient.fine_tuning.jobs.list(limit=100).data if j.suffix == "faulty-create"]  # type: ignore[attr-defined]
-    assert len(made) == (1 if ok["jobs create"] else 0)
+    assert_made_once_or_said_why(result["jobs create"], len(made))
     with faulty.arm() as arm:
         names = _patiently(lambda: [d["name"] for d in arm.get(faulty.url + ARM_DEPLOYMENTS).raise_for_status().json()["value"]])
-    assert ("faulty-created" in names) == ok["deployments create"]
-    assert ("faulty-deleted" in names) != ok["deployments delete"]
+    assert_made_once_or_said_why(result["deployments create"], names.count("faulty-created"))
+    assert_made_once_or_said_why(result["deployments delete"], 1 - names.count("faulty-deleted"))  # removed once, or still there
 
 
 def test_jobs_create_under_faults_never_creates_a_job_twice(fresh_emulator, tmp_path):
@@ -168,11 +186,10 @@ def test_jobs_create_under_faults_never_creates_a_job_twice(fresh_emulator, tmp_
     listed = [j.suffix for j in patient.fine_tuning.jobs.list(limit=100).data]  # type: ignore[attr-defined]
     for suffix, result in zip(suffixes, results):
         assert_completed_or_said_why(result, API_KEY)
-        assert listed.count(suffix) <= 1, f"{suffix} created {listed.count(suffix)} times"
+        # Failed, yet made (every look at the job list lost too): the line must not let a script think it was not.
+        assert_made_once_or_said_why(result, listed.count(suffix), maybe="the job may have been created")
         if result.returncode == 0:
-            assert listed.count(suffix) == 1 and json.loads(result.stdout)["suffix"] == suffix
-        elif listed.count(suffix):  # failed, yet made: the line must not let a script think it was not
-            assert "may have been created" in result.stderr, result.stderr
+            assert json.loads(result.stdout)["suffix"] == suffix
 
 
 def _patiently(read):
@@ -389,7 +406,7 @@ def test_the_emulator_logs_no_key_and_ftdeck_writes_none_to_disk(fresh_emulator,
             monkeypatch.setenv(name, value)
     arm = httpx.Client(base_url=emu.url + ARM_DEPLOYMENTS, headers={"Authorization": f"Bearer {SECRET_KEY}"}, params={"api-version": "2024-10-01"})
     arm.put("/resilience-base", json={"sku": {"name": "standard", "capacity": 1},
-                                      "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+                                      "properties": {"model": arm_model(BASE)}})
     for args in (["files", "list"], ["jobs", "list"], ["deployments", "list"], ["chat", "resilience-base", "hello", "--max-tokens", "5"],
                  ["config", "show"]):
         code, out, err = cli(capsys, *args)

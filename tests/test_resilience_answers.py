@@ -142,11 +142,11 @@ def test_a_time_no_clock_can_show_is_shown_as_it_came(hostile, capsys, created_a
 
 async def test_the_tui_shows_a_time_no_clock_can_show_and_carries_on(hostile):
     from tests.conftest import wait_until
-    from tui.app import FtdeckApp
+    from tui.app import make_app
 
     hostile(lambda method, path: listing(a_file(created_at=1e20)) if path == FILES
             else listing(a_job(created_at="yesterday")) if path == JOBS else json_answer({"value": []}))
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: "file-1" in app.resources["files"])
         await pilot.press("3")  # the files pane: its detail shows when the file was created

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -22,9 +24,10 @@ import pytest
 from services import deployments
 from services.errors import FtdeckError
 from services.workspace import open_workspace
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, wait_until
-from tests.test_resilience import BASE, assert_completed_or_said_why, cli_env, deploy_through_faults, run_all
-from tui.app import FtdeckApp
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, ARM_VERSION, EmulatorProcess, chat_examples, jsonl, upload, wait_until
+from tests.test_resilience import BASE, assert_completed_or_said_why, assert_made_once_or_said_why, cli_env, deploy_through_faults, run_all
+from tui.app import make_app
+from tui.cli import main
 
 
 def deployment_names(emu: EmulatorProcess) -> list[str]:
@@ -62,7 +65,7 @@ def test_lost_carries_the_request_out_then_drops_the_answer(fresh_emulator):
         data.post("/openai/files", files={"file": ("lost.jsonl", content)}, data={"purpose": "fine-tune"})
     with emu.arm() as arm, pytest.raises(httpx.RemoteProtocolError):
         arm.put("/lost-deployment", json={"sku": {"name": "standard", "capacity": 1},
-                                          "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+                                          "properties": {"model": arm_model(BASE)}})
     emu.stop()
 
     with EmulatorProcess(emu.data_dir) as again:  # the same state, no faults: what did the service do?
@@ -127,6 +130,44 @@ def test_a_dropped_connection_is_not_called_an_unreachable_endpoint(fresh_emulat
     assert "check FTDECK_MANAGEMENT_ENDPOINT" in deployments_
 
 
+def test_a_command_that_fails_before_the_service_acts_changes_nothing(tmp_path, capsys, monkeypatch, pretend_clock):
+    """Every request throttled, failing or dropped before the service acts: each command that makes
+    or removes something fails in one line (exit 3) and the service holds what it held before."""
+    data = tmp_path / "service"
+    with EmulatorProcess(data) as calm:  # what is there before: a file to train on, a deployment to delete
+        client = calm.openai()
+        training = upload(client, chat_examples(10)).id
+        deploy_through_faults(calm, "kept", BASE)
+    dataset = tmp_path / "never-stored.jsonl"
+    dataset.write_bytes(jsonl(chat_examples(11)))
+    commands = [
+        ["files", "upload", str(dataset), "--reuse", "no", "--json"],
+        ["jobs", "create", "--model", BASE, "--training-file", training, "--suffix", "never", "--json"],
+        ["deployments", "create", "never-made", "--model", BASE, "--json"],
+        ["deployments", "delete", "kept", "--json"],
+    ]
+    with EmulatorProcess(data, "--faults", "429=0.4,500=0.4,reset=0.2") as failing:
+        for name, value in cli_env(failing.url, tmp_path).items():
+            monkeypatch.setenv(name, value)
+        results = [in_process(capsys, args) for args in commands]  # retried until the deadline, on the pretend clock
+    assert pretend_clock.slept
+    with EmulatorProcess(data) as again:  # the same state, no faults: what did the service do?
+        client = again.openai()
+        stored = [f.filename for f in client.files.list()].count(dataset.name)
+        jobs = [j.suffix for j in client.fine_tuning.jobs.list(limit=100).data].count("never")
+        names = deployment_names(again)
+    for result, made in zip(results, [stored, jobs, names.count("never-made"), 1 - names.count("kept")]):
+        assert_made_once_or_said_why(result, made)
+        assert result.returncode == 3, result  # could not reach the service: try again later, nothing was lost
+
+
+def in_process(capsys, args: list[str]) -> subprocess.CompletedProcess:
+    """`ftdeck ARGS` through the installed script's entry point, in this process."""
+    code = main(args)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess([sys.executable, "-m", "tui", *args], code, out, err)
+
+
 # ---------------------------------------------------------------- answers lost after the work
 
 
@@ -146,17 +187,18 @@ def test_with_answers_lost_no_job_file_or_deployment_is_made_twice(fresh_emulato
     patient = emu.openai(max_retries=30)  # reads through lost answers
     jobs = [j.suffix for j in patient.fine_tuning.jobs.list(limit=100).data]
     files = [f.filename for f in patient.files.list()]
-    assert jobs.count("lost") <= 1, f"the job was created {jobs.count('lost')} times"
-    for path, result in zip(datasets, results):
-        assert files.count(path.name) <= 1, f"{path.name} uploaded {files.count(path.name)} times"
-        if result.returncode == 0:
-            assert files.count(path.name) == 1
-    if results[0].returncode == 0:
-        assert jobs.count("lost") == 1 and json.loads(results[0].stdout)["suffix"] == "lost"
-    if results[1].returncode == 0:
-        assert json.loads(results[1].stdout)["filename"] == datasets[1].name
-    if results[2].returncode == 0:
-        assert _patiently(lambda: deployment_names(emu)) == ["lost-base"]
+    create, upload_, deploy = results
+    # A failed command changed nothing, unless an answer was lost after the service acted and its
+    # line says so; one that succeeded made exactly one.
+    assert_made_once_or_said_why(create, jobs.count("lost"), maybe="the job may have been created")
+    assert_made_once_or_said_why(upload_, files.count(datasets[1].name), maybe="the file may have arrived")
+    assert_made_once_or_said_why(deploy, _patiently(lambda: deployment_names(emu)).count("lost-base"),
+                                 maybe="was dropped before an answer came")  # a PUT by name: sending it again is safe
+    assert files.count(datasets[0].name) <= 1  # jobs create uploads its file first: at most once
+    if create.returncode == 0:
+        assert files.count(datasets[0].name) == 1 and json.loads(create.stdout)["suffix"] == "lost"
+    if upload_.returncode == 0:
+        assert json.loads(upload_.stdout)["filename"] == datasets[1].name
 
 
 def _patiently(read):
@@ -179,7 +221,7 @@ async def test_the_tui_keeps_its_panes_under_faults_on_both_planes(configured, f
     deploy_through_faults(faulty, "faulty-base", BASE)
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", faulty.url)
     monkeypatch.setenv("FTDECK_MANAGEMENT_ENDPOINT", faulty.url)
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         said = app.query_one("#console").said
         await wait_until(pilot, lambda: "faulty-base" in app.resources["deployments"])

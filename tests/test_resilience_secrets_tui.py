@@ -10,7 +10,7 @@ import os
 import stat
 
 from tests.conftest import wait_until
-from tui.app import FtdeckApp
+from tui.app import make_app
 from tui.screens.playground import PlaygroundScreen
 
 
@@ -20,7 +20,7 @@ async def test_the_key_never_shows_on_screen_in_the_call_log_or_on_disk(monkeypa
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("FTDECK_EMULATOR_SPEED", "50")
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None and "pirate-support" in app.resources["deployments"], timeout=60)
         key = app.workspace.profile.api_key.get_secret_value()

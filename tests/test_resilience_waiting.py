@@ -46,12 +46,12 @@ def test_q_ends_the_process_while_its_workers_wait_on_an_endpoint_that_never_ans
 
 async def test_offline_is_shown_once_a_request_has_no_answer_in_time(silent, tmp_path, monkeypatch):
     from services import workspace
-    from tui.app import FtdeckApp
+    from tui.app import make_app
 
     for name, value in cli_env(silent.url, tmp_path).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(workspace, "TIMEOUT", httpx.Timeout(0.5, connect=0.5), raising=False)  # 30 s in use
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: "OFFLINE" in str(app.query_one("#status").render()))
         said = app.query_one("#console").said

@@ -129,7 +129,7 @@ def test_download_refuses_a_name_that_cannot_be_a_file_and_never_escapes_with_fo
 
 
 async def test_results_of_a_job_whose_id_is_a_path_are_saved_here(monkeypatch, tmp_path):
-    from tui.app import FtdeckApp
+    from tui.app import make_app
     from tests.test_tui_actions import said, select
 
     elsewhere = tmp_path / "elsewhere"
@@ -141,7 +141,7 @@ async def test_results_of_a_job_whose_id_is_a_path_are_saved_here(monkeypatch, t
     try:
         point_at(monkeypatch, service.url, tmp_path)
         monkeypatch.chdir(here)
-        app = FtdeckApp()
+        app = make_app()
         async with app.run_test(size=(120, 40)) as pilot:
             for job_id, saved in zip(jobs, ("abs-job-results.csv", "up-job-results.csv")):
                 await select(pilot, "jobs", job_id)

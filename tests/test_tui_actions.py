@@ -7,7 +7,8 @@ import pytest
 from textual.widgets import Select
 
 from tests.conftest import API_KEY, ARM_DEPLOYMENTS, chat_examples, upload, wait_for_job, wait_until, workers_done
-from tui.app import FtdeckApp
+from tui.app import make_app
+from tui.registry import BY_ID
 from tui.screens.confirm import Confirm
 from tui.screens.create_job import CreateJobScreen
 from tui.screens.raw_json import RawJsonScreen
@@ -46,7 +47,7 @@ def footer_keys(app) -> set[str]:
 
 async def test_the_footer_shows_only_what_applies_to_the_selected_row(configured, finished_job):
     file = upload(configured, chat_examples(10))
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "jobs", finished_job.id)
         await wait_until(pilot, lambda: {"Deploy", "Results.csv", "Delete"} <= footer_keys(app))
@@ -58,7 +59,7 @@ async def test_the_footer_shows_only_what_applies_to_the_selected_row(configured
 
 async def test_delete_asks_and_names_the_file(configured):
     file = upload(configured, chat_examples(10))
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "files", file.id)
         await pilot.press("x")
@@ -84,7 +85,7 @@ async def test_production_profile_wants_the_name_typed(configured, emulator, mon
         monkeypatch.delenv(name)
     monkeypatch.setenv("FTDECK_CONFIG", str(config))
     file = upload(configured, chat_examples(10))
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "files", file.id)
         assert app.theme.endswith("-accented")  # production looks different
@@ -100,7 +101,7 @@ async def test_production_profile_wants_the_name_typed(configured, emulator, mon
 
 async def test_copy_raw_json_and_results(configured, finished_job, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "jobs", finished_job.id)
         await pilot.press("y")
@@ -109,17 +110,18 @@ async def test_copy_raw_json_and_results(configured, finished_job, tmp_path, mon
         assert isinstance(app.screen, RawJsonScreen)
         await pilot.press("escape")
         assert not isinstance(app.screen, RawJsonScreen)
-        assert app.check_action("results", ())
+        assert app.can_run(BY_ID["job.results"])
         await pilot.press("o")
         saved = tmp_path / f"{finished_job.id}-results.csv"
         await wait_until(pilot, lambda: said(app, f"saved {saved}"))
         assert saved.read_text().startswith("step,train_loss")
+        assert said(app, "training loss             final ") and not said(app, "{'final'")  # readable, as the CLI prints it
         await pilot.press("o")  # a second download never overwrites the first
         await wait_until(pilot, lambda: (tmp_path / f"{finished_job.id}-results-2.csv").exists())
 
 
 async def test_deploy_from_the_console_then_delete_it(configured, emulator, finished_job):
-    app = FtdeckApp()
+    app = make_app()
     name = "console-deploy"
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None)
@@ -135,21 +137,24 @@ async def test_deploy_from_the_console_then_delete_it(configured, emulator, fini
 
 async def test_read_only_hides_and_refuses_writes(configured):
     file = upload(configured, chat_examples(10))
-    app = FtdeckApp(read_only=True)
+    app = make_app(read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "files", file.id)
-        shown = {active.binding.action for active in app.active_bindings.values()}
-        assert "delete" not in shown and "upload" not in shown and "copy_id" in shown
-        await pilot.press("x")
-        assert not isinstance(app.screen, Confirm)
+        await wait_until(pilot, lambda: "Copy id" in footer_keys(app))
+        assert "Delete" not in footer_keys(app) and "Upload" not in footer_keys(app)
+        refusals = lambda: sum("read-only: refused" in m for m in app.query_one("#console").said)  # noqa: E731
+        await pilot.press("x")  # the keys say why they do nothing, as the / commands do (issue 16 §2.16)
+        assert not isinstance(app.screen, Confirm) and refusals() == 1
+        await pilot.press("u")
+        assert type(app.screen).__name__ == "MainScreen" and refusals() == 2
         await pilot.press("colon", *f"/delete file {file.id}", "enter")
-        assert said(app, "read-only: refused")
+        assert refusals() == 3
     assert configured.files.retrieve(file.id).id == file.id
 
 
 async def test_pause_resume_and_train_further(configured, long_job_and_finished):
     long_job, finished = long_job_and_finished
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "jobs", long_job.id)
         await wait_until(pilot, lambda: app.jobs[long_job.id]["status"] == "running")
@@ -181,7 +186,7 @@ async def test_screen_keeps_responding_while_the_endpoint_misbehaves(monkeypatch
         monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
         monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", faulty.url)
         monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
-        app = FtdeckApp()
+        app = make_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: said(app, "throttled (429)") or said(app, "answered 500"))
             for key, pane in (("3", "files"), ("4", "deployments"), ("1", "jobs")):
@@ -196,7 +201,7 @@ async def test_a_checkpoint_is_deployed_and_trained_further_by_its_id(configured
     id for further training; its name (`...:ckpt-step-N`) is sent nowhere."""
     checkpoint = configured.fine_tuning.jobs.checkpoints.list(finished_job.id).data[-1]
     assert checkpoint.fine_tuned_model_checkpoint.endswith(":ckpt-step-10")
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "jobs", finished_job.id)
         await select(pilot, "checkpoints", checkpoint.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import chat_examples, upload, wait_for_job, wait_until, workers_done
-from tui.app import FtdeckApp
+from tui.app import make_app
 from tui.screens.confirm import Confirm
 from widgets.event_log import EventLog
 from widgets.resource_table import ResourceTable
@@ -38,7 +38,7 @@ def ids(table: ResourceTable) -> set[str]:
 
 
 async def test_panes_fill_and_the_selected_job_is_followed(configured, finished_job):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         jobs = app.query_one("#jobs", ResourceTable)
         await wait_until(pilot, lambda: finished_job.id in ids(jobs))
@@ -60,7 +60,7 @@ async def test_panes_fill_and_the_selected_job_is_followed(configured, finished_
 
 
 async def test_filter_narrows_the_focused_pane_and_esc_clears_it(configured, finished_job):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         files = app.query_one("#files", ResourceTable)
         await wait_until(pilot, lambda: files.row_count >= 2)
@@ -73,7 +73,7 @@ async def test_filter_narrows_the_focused_pane_and_esc_clears_it(configured, fin
 
 async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
     client, job = configured, long_job
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         jobs = app.query_one("#jobs", ResourceTable)
         await wait_until(pilot, lambda: job.id in ids(jobs))
@@ -91,7 +91,7 @@ async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
         await wait_until(pilot, lambda: client.fine_tuning.jobs.retrieve(job.id).status == "cancelled")
         await wait_until(pilot, lambda: app.jobs[job.id]["status"] == "cancelled")
 
-    read_only = FtdeckApp(read_only=True)
+    read_only = make_app(read_only=True)
     async with read_only.run_test(size=(120, 40)) as pilot:
         jobs = read_only.query_one("#jobs", ResourceTable)
         await wait_until(pilot, lambda: job.id in ids(jobs))
@@ -104,7 +104,7 @@ async def test_cancel_asks_first_and_read_only_refuses(configured, long_job):
 
 
 async def test_narrow_terminal_shows_detail_on_demand(configured, finished_job):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
         detail = app.query_one("#detail")
@@ -122,7 +122,7 @@ async def test_narrow_terminal_shows_detail_on_demand(configured, finished_job):
 
 
 async def test_a_wide_terminal_made_narrow_gets_the_pane_tabs(configured, finished_job):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0)
         await pilot.press("3")
@@ -137,7 +137,7 @@ async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says
     for name in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_OPENAI_ACCOUNT"):
         monkeypatch.delenv(name)
     file = upload(configured, chat_examples(10))
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: file.id in app.query_one("#files", ResourceTable).rows_by_id)
         first = app.last_refresh
@@ -148,7 +148,7 @@ async def test_with_only_the_data_plane_jobs_and_files_show_and_the_console_says
 
 
 async def test_with_the_api_calls_open_every_pane_still_shows_rows(configured, finished_job):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.query_one("#files", ResourceTable).row_count >= 2)
         await pilot.press("colon", *"/calls", "enter")
@@ -166,7 +166,7 @@ async def test_answers_that_land_as_the_app_closes_are_dropped(configured):
     from services.api_calls import Call
     from tui.app import Trouble
 
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None)
         worker = app.run_worker(lambda: 1 / 0, thread=True, exit_on_error=False)
@@ -179,7 +179,7 @@ async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp
     monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         status = lambda: str(app.query_one("#status").render())  # noqa: E731
         await wait_until(pilot, lambda: "OFFLINE" in status())
@@ -192,7 +192,7 @@ async def test_unreachable_endpoint_keeps_the_screen_responsive(monkeypatch, tmp
 
 async def test_console_commands_act_and_report(configured, long_job):
     client, job = configured, long_job
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         said = lambda text: any(text in message for message in app.query_one("#console").said)  # noqa: E731
         await wait_until(pilot, lambda: said("Connected to"))

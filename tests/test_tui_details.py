@@ -17,7 +17,8 @@ from textual.widgets import Static
 from services import deployments, files, jobs
 from services.workspace import open_workspace
 from tests.conftest import chat_examples, upload, wait_for, wait_for_job, wait_until
-from tui.app import COMMANDS, FtdeckApp
+from tui.app import make_app
+from tui.registry import slash_help
 from tui.screens.help import HelpScreen
 from tui.screens.raw_json import RawJsonScreen
 from widgets.checkpoint_detail import CheckpointDetail
@@ -203,19 +204,19 @@ async def test_deployment_detail_counts_down_to_the_inactivity_deletion(configur
 
 
 async def test_help_lists_the_keys_of_the_screen_below_and_the_console_commands(configured):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.push_screen(HelpScreen(COMMANDS))
+        await app.push_screen(HelpScreen(slash_help()))
         text = str(app.screen.query_one("#help-text", Static).render())
         assert re.search(r"^\s+(\S+, )?q\s+Quit$", text, re.M)
         assert re.search(r"^\s+ctrl\+r\s+Refresh$", text, re.M)
         assert "(focused)" in text and "Everywhere" in text  # grouped by where they come from
-        for name in COMMANDS:
-            assert f"/{name}" in text
+        for usage in slash_help():
+            assert usage in text
         assert "Over SSH" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
-        await app.push_screen(HelpScreen(COMMANDS))
+        await app.push_screen(HelpScreen(slash_help()))
         await pilot.press("question_mark")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -223,7 +224,7 @@ async def test_help_lists_the_keys_of_the_screen_below_and_the_console_commands(
 async def test_raw_json_shows_the_resource_copies_it_and_closes(configured):
     data = upload(configured, chat_examples(10)).id
     job = configured.fine_tuning.jobs.create(model=BASE, training_file=data).model_dump()
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(RawJsonScreen(f"Job {job['id']}", job))
         assert f'"id": "{job["id"]}"' in str(app.screen.query_one("#raw-json", Static).render())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ARM_DEPLOYMENTS, chat_examples, jsonl, upload, wait_for_job, wait_until, workers_done
-from tui.app import FtdeckApp
+from tui.app import FtdeckApp, make_app
 from tui.screens.create_job import CreateJobScreen
 from tui.screens.deploy import DeployScreen, suggested_name
 from tui.screens.upload import UploadScreen
@@ -76,7 +76,7 @@ def processed_file(configured) -> dict:
 
 
 async def test_upload_checks_first_then_uploads_and_waits(configured, training_path):
-    app, done, before = FtdeckApp(), [], file_ids(configured)
+    app, done, before = make_app(), [], file_ids(configured)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await check_upload(pilot, app, done, training_path, "12 examples")
         report = text(screen, "#report-text")
@@ -90,7 +90,7 @@ async def test_upload_checks_first_then_uploads_and_waits(configured, training_p
 
 async def test_upload_offers_the_identical_file_already_uploaded(configured, training_path):
     existing = upload(configured, training_path.read_bytes(), name="earlier.jsonl")
-    app, done, before = FtdeckApp(), [], file_ids(configured)
+    app, done, before = make_app(), [], file_ids(configured)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await check_upload(pilot, app, done, training_path, "already uploaded")
         assert existing.id in text(screen, "#report-text") and screen.query_one("#reuse").display
@@ -104,7 +104,7 @@ async def test_upload_refuses_a_file_with_errors_and_names_the_line(configured, 
     lines[2] = '{"messages": [{"role": "user", "content": "hi"}\n'  # line 3: cut short
     bad = tmp_path / "forms-bad.jsonl"
     bad.write_text("".join(lines))
-    app, done, before = FtdeckApp(), [], file_ids(configured)
+    app, done, before = make_app(), [], file_ids(configured)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await check_upload(pilot, app, done, bad, "problem")
         report = text(screen, "#report-text")
@@ -118,7 +118,7 @@ async def test_upload_refuses_a_file_with_errors_and_names_the_line(configured, 
 
 
 async def test_upload_esc_cancels_and_unreadable_paths_are_explained(configured, tmp_path):
-    app, done, before = FtdeckApp(), [], file_ids(configured)
+    app, done, before = make_app(), [], file_ids(configured)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, UploadScreen, done)
         await type_path(pilot, screen, tmp_path / "missing.jsonl")
@@ -132,7 +132,7 @@ async def test_upload_esc_cancels_and_unreadable_paths_are_explained(configured,
 async def test_tab_completes_folders_then_files(configured, tmp_path):
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "pirate-train.jsonl").write_text("{}\n")
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, UploadScreen, done)
         box = screen.query_one("#path")
@@ -170,7 +170,7 @@ async def choose_first_option(pilot) -> None:
 
 async def test_create_job_sends_the_chosen_hyperparameters(configured, processed_file):
     files = [processed_file, {**processed_file, "id": "file-results", "purpose": "fine-tune-results"}]
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, files, [BASE]), done)
         assert app.focused is screen.query_one("#training")  # the model is already chosen
@@ -204,7 +204,7 @@ async def test_a_training_file_under_ten_examples_is_refused_before_creating(con
 
 
 async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured, processed_file):
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], [BASE]), done)
         await pilot.press("ctrl+s")
@@ -223,7 +223,7 @@ async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured
 
 
 async def test_a_refusal_from_the_service_is_shown_in_the_form(configured, processed_file):
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], ["no-such-model"]), done)
         await choose_first_option(pilot)
@@ -235,7 +235,7 @@ async def test_a_refusal_from_the_service_is_shown_in_the_form(configured, proce
 
 async def test_dpo_shows_beta_and_start_from_preselects_the_model(configured, processed_file):
     checkpoint = f"ftchkpt-{'0' * 32}"  # a checkpoint is trained further by its id
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], [BASE], start_from=checkpoint), done)
         assert screen.query_one("#model").value == checkpoint
@@ -277,7 +277,7 @@ async def test_deploy_creates_the_deployment_with_the_chosen_sku(configured, emu
     suffix = f"forms-{uuid.uuid4().hex[:6]}"
     job = configured.fine_tuning.jobs.create(model=BASE, training_file=processed_file["id"], suffix=suffix)
     fine_tuned_model = wait_for_job(configured, job.id).fine_tuned_model
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: DeployScreen(ws, fine_tuned_model), done)
         name = screen.query_one("#name").value
@@ -295,7 +295,7 @@ async def test_deploy_creates_the_deployment_with_the_chosen_sku(configured, emu
 
 
 async def test_bad_deployment_name_is_refused_and_esc_creates_nothing(configured, emulator):
-    app, done = FtdeckApp(), []
+    app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: DeployScreen(ws, BASE), done)
         await pilot.press("x", "enter")  # the prefilled name is selected: typing replaces it
@@ -341,7 +341,7 @@ async def test_each_form_fits_80x24(configured, processed_file, tmp_path):
         (lambda ws: CreateJobScreen(ws, [processed_file], [BASE]), None, "ctrl+s create"),
         (lambda ws: DeployScreen(ws, f"{BASE}.ft-{'0' * 32}-a-rather-long-suffix-for-the-screen"), None, "ctrl+s deploy"),
     ]
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         for screen_of, fill, hint in forms:
             done: list = []

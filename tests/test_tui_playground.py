@@ -13,9 +13,9 @@ from textual.widgets import Input, TextArea
 
 from services import playground
 from services.datasets import validate_dataset
-from tests.conftest import API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
 from tests.test_playground import BASE, POLLY, train_and_deploy
-from tui.app import FtdeckApp
+from tui.app import make_app
 from tui.screens.playground import Delta, EditAnswer, PlaygroundScreen
 from widgets.chat_pane import ChatPane
 
@@ -66,7 +66,7 @@ def last_word(text: str) -> str:
 
 async def test_single_chat_streams_a_reply_with_the_training_system_message(env):
     deltas: list[Delta] = []
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40), message_hook=lambda m: isinstance(m, Delta) and deltas.append(m)) as pilot:
         screen = await open_playground(app, pilot, "tp-ft", None)
         assert screen.has_class("-single") and screen.query_one("#system-0", TextArea).text == POLLY  # pre-filled
@@ -96,7 +96,7 @@ def burst(app, keys: str) -> None:
 
 
 async def test_enter_sends_everything_typed_before_it_even_in_one_burst(env):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_playground(app, pilot, "tp-ft", None)
         screen.query_one("#prompt", Input).focus()
@@ -109,7 +109,7 @@ async def test_enter_sends_everything_typed_before_it_even_in_one_burst(env):
 
 async def test_ab_streams_both_sides_and_warns_when_the_system_message_differs(env):
     deltas: list[Delta] = []
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40), message_hook=lambda m: isinstance(m, Delta) and deltas.append(m)) as pilot:
         screen = await open_playground(app, pilot)
         system = screen.query_one("#system-0", TextArea)
@@ -157,7 +157,7 @@ def slow(fresh_emulator, monkeypatch, tmp_path):
                         "AZURE_RESOURCE_GROUP": ARM_DEPLOYMENTS.split("/")[4], "AZURE_OPENAI_ACCOUNT": ARM_DEPLOYMENTS.split("/")[8]}.items():
         monkeypatch.setenv(name, value)
     arm = emu.arm()
-    arm.put("/slow-base", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": {"format": "OpenAI", "name": BASE, "version": "1"}}})
+    arm.put("/slow-base", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(BASE)}})
     emu.http().post("/_emulator/clock", json={"advance_seconds": 10})
     wait_for(lambda: arm.get("/slow-base").json()["properties"]["provisioningState"] == "Succeeded")
     return emu
@@ -165,7 +165,7 @@ def slow(fresh_emulator, monkeypatch, tmp_path):
 
 async def test_escape_cancels_and_the_prompt_comes_back(slow):
     deltas: list[Delta] = []
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40), message_hook=lambda m: isinstance(m, Delta) and deltas.append(m)) as pilot:
         screen = await open_playground(app, pilot, "slow-base", None, names=["slow-base"])
         screen.query_one("#seed-0", Input).value = "56"  # a 50-token answer
@@ -185,7 +185,7 @@ async def test_escape_cancels_and_the_prompt_comes_back(slow):
 
 
 async def test_a_failed_request_keeps_the_prompt_and_shows_the_error(env):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_playground(app, pilot, "no-such-deployment", None)
         await send(pilot, screen, "hello there")
@@ -195,7 +195,7 @@ async def test_a_failed_request_keeps_the_prompt_and_shows_the_error(env):
 
 
 async def test_blind_mode_votes_then_reveals(env):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_playground(app, pilot)
         await pilot.press("escape", "b")
@@ -215,8 +215,47 @@ async def test_blind_mode_votes_then_reveals(env):
         assert "tie (1)" in screen.reveal
 
 
+async def test_blind_mode_starts_from_a_fresh_view_that_names_no_deployment(env):
+    """Issue 16 §2.7: the turns before `b` (each under its deployment) and the system-message note
+    (which names the deployment) told which side is which."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(app, pilot)
+        await send(pilot, screen, "seen with names")
+        await pilot.press("escape", "b")
+        await pilot.pause()
+        shown = drawn(screen)
+        assert "seen with names" not in shown
+        assert not [s.deployment for s in screen.conversation.sides if s.deployment in shown], shown
+        assert not screen.check_action("regenerate", (False,)) and not screen.check_action("vote", ("1",))  # nothing blind yet
+        await send(pilot, screen, "asked blind")
+        assert "asked blind" in drawn(pane(screen, 0)) and "seen with names" not in drawn(pane(screen, 0))
+        await pilot.press("escape", "b")  # the reveal shows every turn again
+        await pilot.pause()
+        assert "seen with names" in drawn(pane(screen, 0)) and "asked blind" in drawn(pane(screen, 0))
+
+
+async def test_keys_that_do_not_apply_say_why_help_opens_and_the_footer_reads_apart(env):
+    """Issue 16 §2.8: `a` after a turn did nothing visible, `?` did nothing, the footer read `Votex Swap`."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(app, pilot)
+        await send(pilot, screen, "hello")
+        await pilot.press("escape", "a")
+        await pilot.pause()
+        assert len(screen.conversation.sides) == 2
+        assert any("A/B stays" in n.message for n in app._notifications)
+        footer = " ".join(drawn(footer) for footer in screen.query("Footer"))
+        assert "Votex" not in footer and "Vote x" in re.sub(r"\s+", " ", footer)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        assert "Blind" in str(app.screen.query_one("#help-text").render())  # the playground's own keys
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
 async def test_turns_are_saved_as_chat_and_dpo_examples_that_validate(env):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_playground(app, pilot)
         await send(pilot, screen, "How do I fix my quota problem?")
@@ -243,14 +282,14 @@ async def test_turns_are_saved_as_chat_and_dpo_examples_that_validate(env):
 
 
 async def test_the_conversation_and_the_draft_survive_a_restart(env):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_playground(app, pilot)
         await send(pilot, screen, "remember me")
         await pilot.press(*"half a thought")
         conversation_id, reply = screen.conversation.id, screen.conversation.turns[0].replies[1].text
 
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_playground(app, pilot, None, None)
         assert screen.conversation.id == conversation_id
@@ -260,7 +299,7 @@ async def test_the_conversation_and_the_draft_survive_a_restart(env):
 
 
 async def test_narrow_terminals_stack_the_sides(env):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_playground(app, pilot)
         await send(pilot, screen, "hello")
@@ -274,7 +313,7 @@ async def test_narrow_terminals_stack_the_sides(env):
 
 
 async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deployed):
-    app = FtdeckApp()
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         deployments = app.query_one("#deployments")
         await wait_until(pilot, lambda: "tp-ft" in deployments.rows_by_id)
@@ -284,7 +323,8 @@ async def test_g_on_a_fine_tuned_deployment_opens_it_against_its_base(env, deplo
         await pilot.press("g")
         await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
         left, right = [s.deployment for s in app.screen.conversation.sides]
-        models = {name: facts["model"] for name, facts in app.resources["deployments"].items()}
-        assert right == "tp-ft" and models[left] == models["tp-ft"].split(".ft-")[0]  # a deployment of its base model
+        facts = app.resources["deployments"]
+        base = facts["tp-ft"]["model"].split(".ft-")[0]  # a deployment of its base model, by name + version
+        assert right == "tp-ft" and f"{facts[left]['model']}-{facts[left]['version']}" == base
         screen = app.screen
         await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))  # before closing

@@ -4,6 +4,7 @@ with `pytest tests/test_tui_snapshots.py --snapshot-update` and look at the repo
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 import tempfile
@@ -13,50 +14,96 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_until
-from tui.app import FtdeckApp
+from tui.app import FtdeckApp, make_app
 
 FROZEN_AT = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 
 
-@pytest.fixture
-def demo(monkeypatch, tmp_path):
-    """A fresh demo workspace on a frozen, seeded emulator, shown in UTC."""
+SNAPSHOT_DATA = Path(tempfile.gettempdir()) / "ftdeck-snapshot-data"  # a fixed path: the playground shows it
+TRAINED_STEPS = 60  # into the live job's second epoch
+
+
+def demo_environment(monkeypatch, data: Path, config: Path) -> None:
+    """The demo workspace in `data` on a frozen, seeded emulator, shown in UTC."""
     for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "FTDECK_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
-    data = Path(tempfile.gettempdir()) / "ftdeck-snapshot-data"  # a fixed path: the playground shows it
-    shutil.rmtree(data, ignore_errors=True)
+    monkeypatch.setenv("FTDECK_CONFIG", str(config))
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     monkeypatch.setenv("FTDECK_EMULATOR_FROZEN_AT", str(FROZEN_AT))
     monkeypatch.setenv("FTDECK_EMULATOR_SEED", "7")
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+
+
+def train_demo(data: Path, steps: int = TRAINED_STEPS) -> None:
+    """Open the demo in `data` (set up by demo_environment) and let its live job train `steps` steps
+    on the frozen clock; quit once the emulator has made them all. Its clock is stored with its
+    data, so an app opened later on a copy stands at the same time and draws the same screen."""
+
+    async def run() -> None:
+        app = demo_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.workspace is not None and app.jobs, timeout=180)
+            emulator = app.workspace.emulator.emulator
+            job = app.query_one("#jobs").selected_id
+            client = app.workspace.openai()
+            emulator.advance_clock(4)  # validation (emulator.jobs.VALIDATION_SECONDS): the job starts
+            await wait_until(pilot, lambda: client.fine_tuning.jobs.retrieve(job).status == "running")
+            emulator.advance_clock(steps * 1.5)  # then the steps (STEP_SECONDS), on the job's schedule
+            counts = [-1]
+            while True:  # the runner catches up on the advanced clock; then, frozen, nothing more comes
+                await pilot.pause(0.5)
+                counts.append(len(client.fine_tuning.jobs.list_events(job, limit=1000).data))
+                if counts[-1] == counts[-2] and counts[-1] > steps:
+                    break
+
+    shutil.rmtree(data, ignore_errors=True)
+    asyncio.run(run())
+
+
+def copy_demo(trained: Path, data: Path) -> None:
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(trained, data, ignore=shutil.ignore_patterns("owner.*"))  # no process owns the copy yet
+
+
+@pytest.fixture(scope="session")
+def trained_demo(tmp_path_factory) -> Path:
+    """The demo trained once per session (the slow part), kept aside for each test to copy."""
+    kept = tmp_path_factory.mktemp("trained-demo") / "data"  # not the fixed path: trained out of others' way
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        demo_environment(monkeypatch, kept, tmp_path_factory.mktemp("config") / "none.toml")
+        train_demo(kept)
+    time.tzset()
+    return kept
+
+
+@pytest.fixture
+def demo(monkeypatch, tmp_path, trained_demo):
+    """A copy of the trained demo workspace on a frozen, seeded emulator, shown in UTC."""
+    copy_demo(trained_demo, SNAPSHOT_DATA)
+    demo_environment(monkeypatch, SNAPSHOT_DATA, tmp_path / "none.toml")
     yield
     monkeypatch.undo()
     time.tzset()
 
 
 def demo_app() -> FtdeckApp:
-    app = FtdeckApp()
+    app = make_app()
     app.now = lambda: FROZEN_AT + 60  # the header's "last refresh" and the console's times
     return app
 
 
-async def trained(pilot, steps: int = 60) -> None:
-    """Let the demo's live job train `steps` steps on the frozen clock, then hold the screen still."""
+async def trained(pilot) -> None:
+    """Open on the trained demo: wait until the live job and its whole event tail are shown, then
+    hold the screen still."""
     app = pilot.app
-    await wait_until(pilot, lambda: app.workspace is not None and app.jobs)
-    app.workspace.emulator.emulator.advance_clock(4 + steps * 1.5)  # validation, then the steps
+    # The first load on a loaded machine (-n 4 on two CPUs) can take more than half a minute: wait
+    # for it, with a ceiling far above any real start.
+    await wait_until(pilot, lambda: app.workspace is not None and app.jobs, timeout=180)
     job = app.query_one("#jobs").selected_id
-    client = app.workspace.openai()
-    counts = [-1]
-    while True:  # the runner catches up on the advanced clock; then, frozen, nothing more comes
-        await pilot.pause(0.5)
-        counts.append(len(client.fine_tuning.jobs.list_events(job, limit=1000).data))
-        # enqueued, started, then a step event every 10 steps (emulator.jobs.EVENT_EVERY_STEPS), as Azure
-        if counts[-1] == counts[-2] and counts[-1] >= 2 + steps // 10:
-            break
-    await wait_until(pilot, lambda: app.tail is not None and app.tail.job_id == job and len(app.tail.events) == counts[-1])
+    count = len(app.workspace.openai().fine_tuning.jobs.list_events(job, limit=1000).data)
+    assert count >= 2 + TRAINED_STEPS // 10, "the demo was not trained"  # a step event every 10 steps (emulator.jobs)
+    await wait_until(pilot, lambda: app.tail is not None and app.tail.job_id == job and len(app.tail.events) == count)
     await pilot.press("p")  # pause the refresh: the frozen clock makes every later refresh the same anyway
     app.action_refresh()
     await pilot.pause(0.8)  # charts redraw at most twice a second
@@ -110,7 +157,7 @@ def test_console_help_and_api_calls(demo, snap_compare):
 
 def test_playground_opens_a_fine_tuned_deployment_against_its_base_with_the_training_system_message(demo, snap_compare):
     async def playground(pilot):
-        await trained(pilot, steps=1)
+        await trained(pilot)
         await pilot.press("4", "g")  # the demo's pirate-support, against gpt-4o-mini
         screen = pilot.app.screen
         await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))
@@ -121,7 +168,7 @@ def test_playground_opens_a_fine_tuned_deployment_against_its_base_with_the_trai
 
 def test_playground_warns_when_the_system_message_differs_from_training(demo, snap_compare):
     async def edited(pilot):
-        await trained(pilot, steps=1)
+        await trained(pilot)
         await pilot.press("4", "g")
         screen = pilot.app.screen
         await wait_until(pilot, lambda: all(s.deployment in screen.training for s in screen.conversation.sides))

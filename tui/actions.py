@@ -1,8 +1,8 @@
-"""What can be done to the selected row, in one or two keys: the app's action methods.
+"""What each command of tui/registry.py does: the methods the registry's `run` names.
 
-Each action is also a footer key and a command-palette entry, shown only where it applies
-(`check_action`); writes are hidden and refused in read-only mode. Anything that calls the
-service runs in a worker and reports in the console.
+The registry says where a command applies (the footer and the palette offer it only there) and
+whether it writes (refused with "read-only" in read-only mode). Anything that calls the service
+runs in a worker and reports in the console.
 """
 
 from __future__ import annotations
@@ -10,38 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import work
-from textual.binding import Binding
 
+from tui.registry import BY_SLASH, COMMANDS, Command, model_of, slash_help
 from tui.screens.confirm import Confirm
 
-ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
-
-BINDINGS = [
-    Binding("u", "upload", "Upload", id="upload"),
-    Binding("n", "new_job", "New job", id="job.new"),
-    Binding("f", "fine_tune_further", "Train further", id="job.further"),
-    Binding("c", "cancel_job", "Cancel", id="job.cancel"),
-    Binding("s", "pause_or_resume_job", "Pause/resume", id="job.pause"),
-    Binding("d", "deploy", "Deploy", id="deploy"),
-    Binding("g", "playground", "Playground", id="playground"),
-    Binding("o", "results", "Results.csv", id="job.results"),
-    Binding("x", "delete", "Delete", id="delete"),
-    Binding("y", "copy_id", "Copy id", id="copy"),
-    Binding("v", "raw_json", "JSON", id="raw"),
-]
-WRITES = {"upload", "new_job", "fine_tune_further", "cancel_job", "pause_or_resume_job", "deploy", "delete"}
-# Which panes each row action belongs to, and whether it applies to the selected resource.
-ROW_ACTIONS = {
-    "cancel_job": ({"jobs"}, lambda job: job["status"] in ACTIVE),
-    "pause_or_resume_job": ({"jobs"}, lambda job: job["status"] in ("running", "paused")),
-    "results": ({"jobs"}, lambda job: job["status"] == "succeeded"),
-    "deploy": ({"jobs", "checkpoints"}, lambda item: bool(model_of(item))),
-    "fine_tune_further": ({"jobs", "checkpoints"}, lambda item: bool(model_of(item))),
-    "playground": ({"deployments", "checkpoints", "jobs"}, lambda item: bool(item.get("sku") or model_of(item))),
-    "delete": ({"jobs", "files", "deployments"}, lambda item: item.get("status") not in ACTIVE),
-    "copy_id": (None, lambda item: True),
-    "raw_json": (None, lambda item: True),
-}
 KINDS = {"jobs": "job", "files": "file", "deployments": "deployment", "checkpoints": "checkpoint"}
 DELETE_NOTES = {
     "job": "Its events and checkpoints go with it; a fine-tuned model it made stays.",
@@ -51,32 +23,47 @@ DELETE_NOTES = {
 }
 
 
-def model_of(item: dict) -> str | None:
-    """The model a job or checkpoint row stands for: a job's fine-tuned model, a checkpoint's id
-    `ftchkpt-...` (what Azure deploys and trains further from; services/model_ids.py), never its name."""
-    if str(item.get("id", "")).startswith("ftchkpt-"):
-        return item["id"]
-    return item.get("fine_tuned_model")
-
-
 class Actions:
-    """Mixed into FtdeckApp: the actions on the selected row and the dialogs behind them."""
+    """Mixed into FtdeckApp: what each command of tui/registry.py does (the method its `run`
+    names), and the dialogs behind them."""
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in WRITES and self.read_only:
-            return False  # read-only hides every write
-        if action not in ROW_ACTIONS:
+    def can_run(self, command: Command) -> bool:
+        """Whether the command applies to the selected row (a key that does not apply does nothing)."""
+        if command.applies is None:
             return True
-        panes, applies = ROW_ACTIONS[action]
-        if panes is not None and self.current_pane not in panes:
+        if command.panes is not None and self.current_pane not in command.panes:
             return False
         chosen = self.selected()
-        return bool(chosen and applies(chosen[2]))  # the footer shows only what applies here
+        return bool(chosen and command.applies(chosen[2]))
+
+    def offers(self, command: Command) -> bool:
+        """Whether the footer and the palette offer it: it applies, and read-only does not refuse it."""
+        return self.can_run(command) and not (command.writes and self.read_only)
+
+    def run_command(self, command: Command, args: tuple[str, ...] = (), slash: bool = False) -> None:
+        """Run a command from its key, the palette or the console; writes say "read-only" there."""
+        if command.writes and not self._writable():
+            return
+        method = (command.slash_run if slash and command.slash_run else None) or command.run
+        getattr(self, method)(*command.bound, *args)
+
+    def run_slash(self, name: str, words: list[str]) -> None:
+        """A console line: `/name words...`."""
+        command = BY_SLASH.get(name)
+        if command is None:
+            self.say(f"unknown command /{name}; /help lists them", "error")
+            return
+        args = command.parse(words)
+        if args is None:
+            alone = ", or alone for the selected row" if command.applies else ""
+            self.say(f"{command.usage}: give all of its arguments{alone}", "warning")
+            return
+        self.run_command(command, args, slash=True)
 
     def show_row_actions(self) -> None:
-        """Have the footer show the actions that apply now, only when that changed: each
+        """Have the footer show the commands that apply now, only when that changed: each
         refresh_bindings() rebuilds the whole footer, which is most of a refresh's cost."""
-        allowed = frozenset(action for action in (*ROW_ACTIONS, *WRITES) if self.check_action(action, ()))
+        allowed = frozenset(c.id for c in COMMANDS if self.offers(c))
         if allowed != self._shown_actions:
             self._shown_actions = allowed
             self.refresh_bindings()
@@ -87,32 +74,48 @@ class Actions:
             self.say("read-only: refused", "warning")
         return not self.read_only
 
-    def _chosen(self, action: str) -> tuple[str, str, dict] | None:
-        """The selected row if `action` applies to it, else say why not."""
-        if action in WRITES and not self._writable():
-            return None
+    def _chosen(self, command_id: str) -> tuple[str, str, dict] | None:
+        """The selected row if the command applies to it, else say why not."""
+        from tui.registry import BY_ID
+
+        command = BY_ID[command_id]
         if self.workspace is None:
             self.say("not connected yet", "warning")
             return None
         chosen = self.selected()
-        if chosen is None or not self.check_action(action, ()):
+        if chosen is None or not self.can_run(command):
             what = chosen[1] if chosen else "nothing selected"
-            self.say(f"{action.replace('_', ' ')} does not apply to {what} in {self.current_pane}", "warning")
+            self.say(f"{command.title} does not apply to {what} in {self.current_pane}", "warning")
             return None
         return chosen
 
     # ------------------------------------------------------------ jobs
 
-    def action_cancel_job(self) -> None:
-        if chosen := self._chosen("cancel_job"):
+    def action_cancel_job(self, job_id: str | None = None) -> None:
+        if job_id:  # /cancel JOB: no questions
+            self.change_job("cancel_job", job_id)
+        elif chosen := self._chosen("job.cancel"):
             job = chosen[2]
             self.confirm(f"Cancel job {job['id']}?", "Training stops; this cannot be undone.",
                          lambda: self.change_job("cancel_job", job["id"]))
 
     def action_pause_or_resume_job(self) -> None:
-        if chosen := self._chosen("pause_or_resume_job"):
+        if chosen := self._chosen("job.pause"):
             job = chosen[2]
             self.change_job("resume_job" if job["status"] == "paused" else "pause_job", job["id"])
+
+    def pause_job(self, job_id: str | None = None) -> None:
+        self._change_named_job("pause", job_id)
+
+    def resume_job(self, job_id: str | None = None) -> None:
+        self._change_named_job("resume", job_id)
+
+    def _change_named_job(self, operation: str, job_id: str | None) -> None:
+        job_id = job_id or self.followed_job
+        if not job_id:
+            self.say(f"/{operation} needs a job: select one or give its id", "warning")
+        else:
+            self.change_job(f"{operation}_job", job_id)
 
     @work(thread=True, group="job", exit_on_error=False)
     def change_job(self, operation: str, job_id: str) -> None:
@@ -143,11 +146,13 @@ class Actions:
             self.action_refresh()
 
     def action_fine_tune_further(self) -> None:
-        if chosen := self._chosen("fine_tune_further"):
+        if chosen := self._chosen("job.further"):
             self.action_new_job(start_from=model_of(chosen[2]))
 
-    def action_results(self) -> None:
-        if chosen := self._chosen("results"):
+    def action_results(self, job_id: str | None = None) -> None:
+        if job_id:
+            self.download_results(job_id)
+        elif chosen := self._chosen("job.results"):
             self.download_results(chosen[1])
 
     @work(thread=True, group="results", exit_on_error=False)
@@ -158,11 +163,12 @@ class Actions:
         text = download_results(self.workspace, job_id)
         safe = safe_file_name(f"{job_id}-results.csv", "the job id made it")  # the id is the service's
         path = _save_new((folder or Path.cwd()) / safe.name, text)
-        curves = Curves.parse(text)
-        summary = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in curves.summary().items())
-        self.call_from_thread(self.say, f"saved {path}{f' ({safe.note})' if safe.note else ''}: {summary}", "ok")
-        if warning := curves.overfitting():
-            self.call_from_thread(self.say, warning, "warning")
+        curves = Curves.parse(text, f"the results.csv of {job_id}")
+        summary = curves.readable()  # as `ftdeck jobs results` prints it, the overfitting warning last
+        warning = summary.pop() if curves.overfitting() else None
+        self.call_from_thread(self.say, "\n".join([f"saved {path}{f' ({safe.note})' if safe.note else ''}", *summary]), "ok")
+        if warning:
+            self.call_from_thread(self.say, warning.removeprefix("warning: "), "warning")
 
     # ------------------------------------------------------------ files, deployments, the playground
 
@@ -217,6 +223,21 @@ class Actions:
             self.say(f"note: {note}", "warning")
         self.action_refresh()
 
+    def action_update_deployment(self) -> None:
+        """A new capacity (or sku) for the selected deployment."""
+        chosen = self._chosen("deployment.update")
+        if chosen is None:
+            return
+        from tui.screens.update_deployment import UpdateDeploymentScreen
+
+        self.push_screen(UpdateDeploymentScreen(self.workspace, chosen[2].get("raw", chosen[2])), self.deployment_updated)
+
+    def deployment_updated(self, deployment: dict | None) -> None:
+        if deployment:
+            sku = deployment.get("sku") or {}
+            self.say(f"{deployment.get('name')} is now {sku.get('name')}, capacity {sku.get('capacity')}", "ok")
+            self.action_refresh()
+
     def action_playground(self, deployment: str | None = None) -> None:
         """The playground on the selected deployment (or the one serving the selected job or
         checkpoint), a fine-tuned one side by side with its base model when that is deployed."""
@@ -225,7 +246,7 @@ class Actions:
         from services.playground import sides_for
         from tui.screens.playground import PlaygroundScreen
 
-        models = {name: facts["model"] for name, facts in self.resources["deployments"].items()}
+        models = {name: (facts["model"], facts.get("version")) for name, facts in self.resources["deployments"].items()}
         if deployment is None and (chosen := self.selected()):
             pane, row_id, item = chosen
             deployment = row_id if pane == "deployments" else model_of(item)
@@ -245,6 +266,9 @@ class Actions:
             kind, name = KINDS[chosen[0]], chosen[1]
             label = f"{chosen[2].get('filename')} ({name})" if kind == "file" else name
         elif not self._writable():
+            return
+        elif kind not in DELETE_NOTES:
+            self.say("/delete job|file|deployment|model ID, or /delete alone for the selected row", "warning")
             return
         else:
             label = name
@@ -276,9 +300,21 @@ class Actions:
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
-        from tui.slash_commands import COMMANDS
 
-        self.push_screen(HelpScreen({f"/{name}": text for name, text in COMMANDS.items()}))
+        self.push_screen(HelpScreen(slash_help()))
+
+    def say_commands(self) -> None:
+        """/help: the console's commands, in the console."""
+        commands = slash_help()
+        width = max(map(len, commands))
+        for usage, text in commands.items():
+            self.say(f"{usage:{width}}  {text}")
+
+    def switch_theme(self, name: str | None = None) -> None:
+        if name and name in self.available_themes:
+            self.theme = name
+        else:
+            self.say("themes: " + ", ".join(sorted(self.available_themes)), "warning" if name else "info")
 
     def confirm(self, question: str, detail: str, then, typed: str | None = None) -> None:
         def answered(yes: bool | None) -> None:

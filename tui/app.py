@@ -11,40 +11,32 @@ import asyncio
 import dataclasses
 import functools
 import gc
-import threading
 import time
 from typing import TYPE_CHECKING, Iterable
 
 from textual import on, work
-from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Input, Static, Tab, Tabs
+from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Input, Static, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui import actions
+from tui.main_screen import DECK_CSS, TALL, WIDE, MainScreen
 from tui.panes import PANES
-from tui.slash_commands import COMMANDS, run_command
+from tui.registry import BY_ID, COMMANDS, NOT_IN_PALETTE, bindings
+from services.deck import REFRESH_SECONDS, Deck, JobUpdate, Listing, Notice
 from services.outside_text import inert
 from widgets.console import Console
 from widgets.markup import markup
 from widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
-    from services.jobs import EventTail
     from services.workspace import Workspace
     from widgets.api_log import ApiLog
     from widgets.job_detail import JobDetail
 
-# The panes are listed, then the selected job's new events read, this often: Azure reports a
-# step every few seconds at best; polling faster only costs CPU.
-REFRESH_SECONDS = 2.0
-ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_files", "queued")
-NEARLY_DELETED_DAYS = 3
-WIDE = 100  # columns from which panes and detail sit side by side
 
 
 class CannotStart(Message):
@@ -55,9 +47,10 @@ class CannotStart(Message):
 
 
 class Connected(Message):
-    def __init__(self, workspace: "Workspace") -> None:
+    def __init__(self, workspace: "Workspace", keymap: dict[str, str]) -> None:
         super().__init__()
         self.workspace = workspace
+        self.keymap = keymap  # the config file's [keymap]
 
 
 class Loaded(Message):
@@ -89,13 +82,12 @@ class Previewed(Message):
         self.file_id, self.preview = file_id, preview
 
 
-class JobUpdate(Message):
-    """The followed job's latest state, checkpoints and the events that are new (never coalesced)."""
+class JobPolled(Message):
+    """The followed job's latest state (services.deck.JobUpdate); never coalesced."""
 
-    def __init__(self, job: dict, checkpoints: list[dict], new_events: list[dict], as_of: float | None) -> None:
+    def __init__(self, update: JobUpdate) -> None:
         super().__init__()
-        self.job, self.checkpoints, self.new_events = job, checkpoints, new_events
-        self.as_of = as_of  # the service's time of the latest event
+        self.update = update
 
 
 def while_open(handler):
@@ -126,65 +118,34 @@ def set_aside_what_lasts() -> None:
 class FtdeckApp(actions.Actions, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
-    CSS = """
-    #status { height: 1; background: $accent 35%; padding: 0 1; }
-    #left { width: 1fr; }
-    #detail { width: 1fr; }
-    #filter { dock: bottom; display: none; }
-    #filter.-on { display: block; }
-    #pane-tabs { display: none; }
-    .-narrow #pane-tabs { display: block; }
-    .-narrow #left ResourceTable { display: none; }
-    .-narrow #left ResourceTable.-current { display: block; }
-    .-narrow Console { height: 6; }
-    .-calls Console { height: 40%; }  /* the panes keep a row or two each */
-    .-narrow.-calls Console { height: 1fr; }
-    .-narrow #detail { display: none; }
-    .-narrow.-detail #detail { display: block; width: 100%; }
-    .-narrow.-detail #left { display: none; }
-    .-narrow.-detail Console { display: none; }  /* 24 rows: the chart needs them more */
-    """
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+r", "refresh", "Refresh", id="refresh"),
-        Binding("p", "toggle_pause", "Pause refresh", show=False, id="pause-refresh"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("colon", "console", "Console", id="console"),
-        Binding("escape", "back", "Back", show=False, id="back"),
-        *(Binding(pane.key, f"focus_pane('{name}')", pane.title, show=False, id=f"pane.{name}") for name, pane in PANES.items()),
-        Binding("5", "focus_pane('events')", "Events", show=False, id="pane.events"),
-        *actions.BINDINGS,
-    ]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]
+    CSS = DECK_CSS
+    BINDINGS = bindings(everywhere=True)
 
-    def __init__(self, profile: str | None = None, *, read_only: bool = False) -> None:
+    def __init__(self, profile: str | None = None, *, read_only: bool = False, workspace: "Workspace | None" = None) -> None:
+        """Build it with make_app()."""
         super().__init__()
         self.animation_level = "none"  # calm over SSH; Textual's themes still apply
         self.now = time.time  # the wall clock, for the header and console; snapshot tests stop it
         self.profile = profile
         self.read_only = read_only
         self.workspace: Workspace | None = None
+        self._given = workspace  # opened by whoever built the app (tests, bench), else by connect()
         self.models: list[dict] = []
-        self.last_refresh: float | None = None
-        self.paused = False
-        self.offline: str | None = None
+        self.deck = Deck(now=lambda: self.now())  # what the panes show, and what to report
         self.cannot_start: str | None = None  # why the workspace could not be opened (printed on exit)
         self.current_pane = "jobs"
-        self.followed_job: str | None = None
-        # The last listed resources of each pane, by row id: details, raw JSON and actions use them.
-        self.resources: dict[str, dict[str, dict]] = {name: {} for name in PANES}
-        self.tail: "EventTail | None" = None  # the followed job's events
-        self.metrics: list[dict] = []  # the followed job's metrics, oldest first, grown as events come
-        self._polling = threading.Lock()  # one poll of the followed job at a time
-        self._refreshing = threading.Lock()  # held by the refresh worker while it asks the service
-        self._last_seen: tuple | None = None  # (job, checkpoints) last shown: unchanged ones aren't re-sent
-        self._statuses: dict[str, str] | None = None
-        self._warned_deployments: set[str] = set()
         self._shown_actions: frozenset[str] | None = None  # the row actions the footer shows
 
-    @property
-    def jobs(self) -> dict[str, dict]:
-        return self.resources["jobs"]
+    # What the deck holds, under the names the screens and tests know.
+    jobs = property(lambda self: self.deck.jobs)
+    resources = property(lambda self: self.deck.resources)
+    followed_job = property(lambda self: self.deck.followed_job)
+    tail = property(lambda self: self.deck.tail)
+    metrics = property(lambda self: self.deck.metrics)
+    offline = property(lambda self: self.deck.offline)
+    last_refresh = property(lambda self: self.deck.last_refresh)
+    paused = property(lambda self: self.deck.paused)
 
     @property
     def job_detail(self) -> "JobDetail":
@@ -194,29 +155,21 @@ class FtdeckApp(actions.Actions, App):
     def api_log(self) -> "ApiLog":
         return self.query_one("#api-log")  # type: ignore[return-value]
 
-    def compose(self) -> ComposeResult:
-        yield Static("connecting…", id="status")
-        if self.size.width < WIDE:  # only a narrow screen shows them (else they come after the first frame)
-            yield self.pane_tabs()
-        with Horizontal():
-            with Vertical(id="left"):
-                for name, pane in PANES.items():
-                    yield ResourceTable(f"{pane.key} {pane.title}", pane.columns, id=name, classes="-current" if name == "jobs" else "")
-            yield ContentSwitcher(id="detail")  # the current pane's selected row: see add_details
-        yield Console([f"/{name}" for name in COMMANDS], clock=lambda: self.now(), id="console")
-        yield Footer()
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
 
-    def pane_tabs(self) -> Tabs:
-        """The panes as tabs, for narrow screens, where one pane shows at a time."""
-        tabs = [Tab(f"{p.key} {p.title}", id=f"tab-{name}") for name, p in PANES.items()]
-        return Tabs(*tabs, active=f"tab-{self.current_pane}", id="pane-tabs")
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "run":
+            return self.can_run(BY_ID[parameters[0]])
+        return True
+
+    def action_run(self, command_id: str) -> None:
+        self.run_command(BY_ID[command_id])
 
     def on_mount(self) -> None:
         from tui.daemon_threads import DaemonThreads
 
         asyncio.get_running_loop().set_default_executor(DaemonThreads())  # quitting never waits on a worker
-        self.query_one("#jobs", ResourceTable).focus()
-        self.call_after_refresh(self.add_details)
 
     async def add_details(self) -> None:
         """The first frame shows the panes; what it does not show (details, charts, the API log,
@@ -236,9 +189,9 @@ class FtdeckApp(actions.Actions, App):
         await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
-        await self.mount(box, before=self.query_one(Footer))
+        await self.screen.mount(box, before=self.query_one(Footer))
         if self.query_one_optional("#pane-tabs") is None:
-            await self.mount(self.pane_tabs(), after="#status")
+            await self.screen.mount(self.screen.pane_tabs(), after="#status")
         self.show_detail()
         set_aside_what_lasts()
         self.connect()
@@ -247,18 +200,20 @@ class FtdeckApp(actions.Actions, App):
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
+        from services.config import read_config_file
         from services.errors import FtdeckError
         from services.workspace import open_workspace
 
         try:
-            workspace = open_workspace(self.profile)
+            workspace = self._given or open_workspace(self.profile)
+            keymap = read_config_file().keymap
         except FtdeckError as exc:  # a bad setting, an unusable emulator database: nothing to show
             self.post_message(CannotStart(str(exc), exc.exit_code))
             return
         except Exception as exc:  # the built-in emulator did not start...: said, rather than "connecting…" forever
             self.post_message(CannotStart(f"cannot open the workspace: {type(exc).__name__}: {exc}", 1))
             return
-        self.post_message(Connected(workspace))
+        self.post_message(Connected(workspace, keymap))
 
     @on(CannotStart)
     def leave(self, message: CannotStart) -> None:
@@ -281,6 +236,7 @@ class FtdeckApp(actions.Actions, App):
     @while_open
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
+        self.apply_keymap(message.keymap)
         self.workspace.calls.subscribe(self.api_log.record, replay=True)
         self.workspace.calls.subscribe(self.watch_for_silence)
         self.workspace.on_wait(self.watch_for_trouble)
@@ -299,6 +255,13 @@ class FtdeckApp(actions.Actions, App):
         self.load_models()
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
 
+    def apply_keymap(self, keymap: dict[str, str]) -> None:
+        """The config file's [keymap]: remapped keys show as such in the footer, `?` and the palette."""
+        unknown = sorted(set(keymap) - set(BY_ID))
+        if unknown:
+            self.say(f"[keymap]: no command {', '.join(unknown)}; the commands are {', '.join(BY_ID)}", "warning")
+        self.set_keymap({name: keys for name, keys in keymap.items() if name in BY_ID})
+
     def apply_theme(self, theme: str | None, accent: str | None) -> None:
         """The profile's Textual theme, with its accent colour: production looks different."""
         if theme and theme in self.available_themes:
@@ -309,47 +272,29 @@ class FtdeckApp(actions.Actions, App):
             self.theme = f"{base.name}-accented"
 
     def scheduled_refresh(self) -> None:
-        if not self.paused and not self._refreshing.locked():  # one still waiting on the service: no pile-up
+        if not self.deck.paused and not self.deck.refreshing:  # one still waiting on the service: no pile-up
             self.refresh_panes()
 
     def action_refresh(self) -> None:
         self.refresh_panes()
 
     def action_toggle_pause(self) -> None:
-        self.paused = not self.paused
+        self.deck.paused = not self.deck.paused
         self.show_status()
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def refresh_panes(self) -> None:
         from services.usage import last_calls
 
-        if self.workspace is None or not self._refreshing.acquire(blocking=False):
+        if self.workspace is None:
             return
         try:
-            self._refresh_panes(last_calls(self.workspace.endpoint))
-        finally:
-            self._refreshing.release()
-
-    def _refresh_panes(self, called: dict) -> None:
-        from services import deployments, files, jobs
-
-        def described(deployment: dict) -> dict:
-            """Flat facts for the pane and the detail, days left counted from ftdeck's last call too."""
-            used = called.get(deployment["name"])
-            return {**deployments.describe(deployment, now=self.now(), last_call=used), "raw": deployment, "last_call": used}
-
-        try:
-            found = {
-                "jobs": jobs.list_jobs(self.workspace),
-                "files": files.list_files(self.workspace),
-                # Without the management plane, jobs and files still work: the pane stays empty.
-                "deployments": [described(d) for d in deployments.list_deployments(self.workspace)]
-                if self.workspace.has_management_plane else [],
-            }
+            found = self.deck.list_resources(self.workspace, last_calls(self.workspace.endpoint))
         except Exception as exc:  # offline: say so in the header, keep showing what we had
             self.post_message(RefreshFailed(exc))
             return
-        self.post_message(Loaded(found))
+        if found is not None:
+            self.post_message(Loaded(found))
 
     def say(self, message: str, kind: str = "info") -> None:
         """Report in the console (App.console is Rich's, hence the name); shown as it is."""
@@ -364,16 +309,13 @@ class FtdeckApp(actions.Actions, App):
     @on(Loaded)
     @while_open
     def update_panes(self, message: Loaded) -> None:
-        if self.offline:
-            self.say("back online", "ok")
-            self.offline = None
-        self.report_job_changes(message.resources["jobs"])
-        self.report_nearly_deleted(message.resources["deployments"])
-        for name, items in message.resources.items():
+        first = self.deck.last_refresh is None
+        listing: Listing = self.deck.loaded(message.resources)
+        self.tell(listing.notices)
+        for name, items in listing.panes.items():
             self.show_rows(name, items)
-        if self.last_refresh is None:
+        if first:
             self.call_after_refresh(set_aside_what_lasts)
-        self.last_refresh = self.now()
         self.show_status()
         if self.followed_job is None:
             self.select_job(self.query_one("#jobs", ResourceTable).selected_id)
@@ -381,17 +323,17 @@ class FtdeckApp(actions.Actions, App):
             self.follow_job()  # its new events, with the job as just listed
         self.show_detail()
 
-    def show_rows(self, pane: str, items: list[dict]) -> None:
-        rows = [PANES[pane].row(item) for item in items]
-        self.resources[pane] = {row_id: item for (row_id, _), item in zip(rows, items)}
-        self.query_one(f"#{pane}", ResourceTable).sync(rows)
+    def tell(self, notices: Iterable[Notice]) -> None:
+        for notice in notices:
+            self.say(notice.text, notice.kind)
+
+    def show_rows(self, pane: str, items: Iterable[dict]) -> None:
+        self.query_one(f"#{pane}", ResourceTable).sync([PANES[pane].row(item, self.resources) for item in items])
 
     @on(RefreshFailed)
     @while_open
     def went_offline(self, message: RefreshFailed) -> None:
-        if not self.offline:
-            self.say(f"cannot refresh: {message.error}; retrying every {REFRESH_SECONDS:g}s", "error")
-        self.offline = str(message.error)
+        self.tell(self.deck.failed(message.error))
         self.show_status()
 
     def show_status(self) -> None:
@@ -407,33 +349,8 @@ class FtdeckApp(actions.Actions, App):
         badge = " [reverse red] READ-ONLY [/]" if self.read_only else ""
         self.query_one("#status", Static).update(markup(
             f"[b]$profile[/b] · $where · account $account · api $api · {state}{badge}",
-            profile=self.workspace.profile_name, where=where, account=p.account or "-", api=p.api_version,
+            profile=self.workspace.profile_name, where=where, account=p.account or "-", api=p.api_shown,
         ))
-
-    def report_job_changes(self, found: list[dict]) -> None:
-        """Say in the console when a job appears or changes state (not on the first load)."""
-        statuses = {job["id"]: job["status"] for job in found}
-        known, self._statuses = self._statuses, statuses
-        if known is None:
-            return
-        for job in found:
-            job_id, status = job["id"], job["status"]
-            if known.get(job_id) == status:
-                continue
-            kind = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}.get(status, "info")
-            self.say(f"{job_id} is {status}" if job_id in known else f"{job_id} created ({status})", kind)
-            error = job.get("error") or {}
-            if status == "failed" and error.get("message"):
-                self.say(f"{job_id}: {error.get('code')}: {error['message']}", "error")
-            if status == "succeeded":
-                self.say(f"{job_id} made {job.get('fine_tuned_model')}: deploy it? select it and press d, or /deploy NAME", "ok")
-
-    def report_nearly_deleted(self, found: list[dict]) -> None:
-        for facts in found:
-            days = facts.get("days_left_at_most")
-            if days is not None and days <= NEARLY_DELETED_DAYS and facts["name"] not in self._warned_deployments:
-                self._warned_deployments.add(facts["name"])
-                self.say(f"deployment {facts['name']} may be deleted for inactivity in {days:g} days or less: chat with it to keep it", "warning")
 
     # ------------------------------------------------------------ selection and the followed job
 
@@ -515,69 +432,36 @@ class FtdeckApp(actions.Actions, App):
         return (self.current_pane, row_id, item) if row_id and item else None
 
     def select_job(self, job_id: str | None) -> None:
-        if job_id == self.followed_job or job_id is None:
+        if not self.deck.follow(job_id):
             return
-        self.followed_job = job_id
-        self.tail = None
-        self.metrics = []
-        self._last_seen = None
         self.job_detail.reset()
         self.job_detail.border_title = markup("Job $id", id=job_id)
-        self.resources["checkpoints"] = {}
         self.query_one("#checkpoints", ResourceTable).sync([])
         self.follow_job()
 
     @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
     def follow_job(self) -> None:
-        from services import jobs
-
-        job_id = self.followed_job
-        if self.workspace is None or job_id is None:
-            return
-        # A poll still under way (a slow endpoint, a long first read) is not joined by another:
-        # two would re-read the same events.
-        if not self._polling.acquire(blocking=False):
+        if self.workspace is None:
             return
         try:
-            if self.tail is None or self.tail.job_id != job_id:
-                self.tail = jobs.EventTail(job_id)
-            tail = self.tail
-            if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
-                return  # polled since it finished: nothing new to say
-            try:
-                # Polls follow each listing of the panes, which has the job as fresh as can be.
-                job = self.jobs.get(job_id) or jobs.get_job(self.workspace, job_id)
-                new_events = tail.poll(self.workspace)
-                # Checkpoints come at epoch ends and pauses, and Azure sends no event for them: ask
-                # again whenever the job moved (a step, a status) or said something, not on every poll.
-                last_checkpoints = self._last_seen[1] if self._last_seen else None
-                if last_checkpoints is None or new_events or job != self._last_seen[0]:
-                    checkpoints = jobs.list_checkpoints(self.workspace, job_id)
-                else:
-                    checkpoints = last_checkpoints
-            except Exception as exc:
-                self.post_message(RefreshFailed(exc))
-                return
-            if job_id != self.followed_job or (not new_events and self._last_seen == (job, checkpoints)):
-                return  # nothing to redraw
-            self._last_seen = (job, checkpoints)
-            as_of = tail.events[-1]["created_at"] if tail.events else None
-            self.post_message(JobUpdate(job, checkpoints, new_events, as_of))
-        finally:
-            self._polling.release()
-
-    @on(JobUpdate)
-    @while_open
-    def show_job(self, message: JobUpdate) -> None:
-        if message.job["id"] != self.followed_job:
+            update = self.deck.poll_followed(self.workspace)
+        except Exception as exc:
+            self.post_message(RefreshFailed(exc))
             return
-        self.jobs[message.job["id"]] = message.job
-        self.metrics += [e["data"] for e in message.new_events if e.get("type") == "metrics" and e.get("data")]
+        if update is not None:
+            self.post_message(JobPolled(update))
+
+    @on(JobPolled)
+    @while_open
+    def show_job(self, message: JobPolled) -> None:
+        update = message.update
+        if not self.deck.job_updated(update):
+            return
         detail = self.job_detail
-        detail.show_job(message.job, self.metrics, message.as_of)
-        if message.new_events:
-            detail.query_one("#events").add(message.new_events)
-        self.show_rows("checkpoints", message.checkpoints)
+        detail.show_job(update.job, self.metrics, update.as_of)
+        if update.new_events:
+            detail.query_one("#events").add(list(update.new_events))
+        self.show_rows("checkpoints", update.checkpoints)
         if self.current_pane == "checkpoints":
             self.show_detail()
         self.show_row_actions()
@@ -590,7 +474,7 @@ class FtdeckApp(actions.Actions, App):
     @on(Console.Command)
     @while_open
     def console_command(self, command: Console.Command) -> None:
-        run_command(self, command.name, command.args)
+        self.run_slash(command.name, command.args)
 
     def toggle_calls(self) -> None:
         log = self.api_log
@@ -637,7 +521,11 @@ class FtdeckApp(actions.Actions, App):
             self.screen.remove_class("-detail")
             self.query_one(f"#{self.current_pane}").focus()
 
-    def action_filter(self) -> None:
+    def action_filter(self, text: str | None = None) -> None:
+        """The filter box (/), or /filter TEXT at once (no text clears it)."""
+        if text is not None:
+            self.query_one(f"#{self.current_pane}", ResourceTable).set_filter(text)
+            return
         box = self.query_one_optional("#filter", Input)
         if box is None:
             return  # mounted just after the first frame
@@ -665,12 +553,21 @@ class FtdeckApp(actions.Actions, App):
             event.stop()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every ftdeck action the current row allows, in the command palette too."""
+        """Every command of the registry that applies now, in the command palette too: its name,
+        what it does, and its key (as remapped) or console form."""
+        from tui.screens.help import key_name
+
         yield from super().get_system_commands(screen)
-        for binding in actions.BINDINGS:
-            name = binding.action.split("(")[0]
-            if self.check_action(name, ()):
-                yield SystemCommand(binding.description, f"key {binding.key}", getattr(self, f"action_{name}"))
+        keys = {b.id: b.key for _n, b, _e, _t in screen.active_bindings.values() if b.id}
+        for command in COMMANDS:
+            if command.id in NOT_IN_PALETTE or not (command.everywhere or isinstance(screen, MainScreen)):
+                continue
+            if self.offers(command):
+                how = [f"key {key_name(keys[command.id])}"] if command.id in keys else []
+                how += [command.usage] if command.slash else []
+                # The palette reads help as markup: the usage's [ARGS] are text.
+                text = f"{command.help} ({', '.join(how)})".replace("[", "\\[")
+                yield SystemCommand(command.title, text, functools.partial(self.run_command, command))
 
     @on(Worker.StateChanged)
     @while_open
@@ -685,12 +582,18 @@ class FtdeckApp(actions.Actions, App):
             self.workspace.close()
 
 
+def make_app(workspace: "Workspace | None" = None, *, profile: str | None = None, read_only: bool = False) -> FtdeckApp:
+    """The one way to build the app (the CLI, tests, screenshots, benchmarks): on `workspace`
+    when given, else on the profile's, opened after the first frame."""
+    return FtdeckApp(profile, read_only=read_only, workspace=workspace)
+
+
 def run_app(profile: str | None = None, read_only: bool = False) -> int:
     import sys
 
     from tui.hangup import run_until_hangup
 
-    app = FtdeckApp(profile, read_only=read_only)
+    app = make_app(profile=profile, read_only=read_only)
     code = run_until_hangup(app)  # exits when the terminal goes away
     if app.cannot_start:
         print(f"ftdeck: {app.cannot_start}", file=sys.stderr)

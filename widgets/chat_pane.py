@@ -5,6 +5,7 @@ model's: never a control character on screen, never a link that opens anything."
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,10 +19,26 @@ if TYPE_CHECKING:
     from services.chat import Reply
 
 
+# A line that Markdown turns into a block with no text: a bare list marker (`100.`, `-`, `1)`), a
+# bare heading marker (`#`), an empty quote (`>`) or a thematic break (`---`, `***`). A reply made
+# of one would vanish from the screen, so its first mark is escaped and shown as typed.
+EMPTY_BLOCK = re.compile(r"^([ \t]{0,3})(\d{1,9}[.)]|[-*+#>]|#{2,6}|([-*_])(?:[ \t]*\3){2,})[ \t]*$", re.M)
+
+
+def shown_as_typed(text: str) -> str:
+    """The reply's text as Markdown source in which no line is a block with nothing to show."""
+    def escape(match: re.Match[str]) -> str:
+        indent, mark = match.group(1), match.group(2)
+        at = next(i for i, c in enumerate(mark) if not c.isdigit())  # escape the punctuation itself
+        return f"{indent}{mark[:at]}\\{mark[at:]}"
+
+    return EMPTY_BLOCK.sub(escape, inert(text))
+
+
 def reply_markdown(text: str) -> Markdown:
-    """A model's reply as Markdown: its controls removed, and its links shown but not followed
-    (a click on one must not open whatever the model wrote)."""
-    return Markdown(inert(text), open_links=False)
+    """A model's reply as Markdown: its controls removed, no line that would vanish, and its links
+    shown but not followed (a click on one must not open whatever the model wrote)."""
+    return Markdown(shown_as_typed(text), open_links=False)
 
 
 class ChatPane(VerticalScroll):
@@ -84,7 +101,7 @@ class ChatPane(VerticalScroll):
         await self._stop()
         if isinstance(self._reply, Markdown):
             try:
-                await self._reply.update(inert(reply.text))
+                await self._reply.update(shown_as_typed(reply.text))
             except Exception:  # noqa: BLE001 - any Markdown failure: plain text beats no text
                 plain = Static(Text(inert(reply.text)))
                 await self.mount(plain, before=self._reply)

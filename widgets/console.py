@@ -9,6 +9,7 @@ import time
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -17,6 +18,22 @@ from textual.widgets import Input, RichLog
 from services.outside_text import inert
 
 STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan"}
+
+
+class CommandLine(Input):
+    """The `/` command line: Tab takes the grey completion (`/th` becomes `/theme `); with none
+    to take, Tab moves focus on as anywhere else."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "complete":
+            return len(self._suggestion) > len(self.value)
+        return True
+
+    def action_complete(self) -> None:
+        self.value = self._suggestion + " "
+        self.cursor_position = len(self.value)
 
 
 class Console(Vertical):
@@ -41,7 +58,7 @@ class Console(Vertical):
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
         yield RichLog(wrap=True, markup=False, id="transcript")
-        command = Input(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
+        command = CommandLine(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
         command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
         yield command
 

@@ -34,9 +34,16 @@ class EventLog(RichLog):
             line.append(inert(event["message"]), style=LEVEL_STYLES.get(event["level"], ""))
             self.write(line, scroll_end=False)
         if follow and events:  # once per batch: a job's history can be thousands of lines
-            self.scroll_end(animate=False, x_axis=False)
+            # After the refresh: lines written before the log knows its width are laid out later,
+            # and a scroll now would stop short of them (a long history opened mid-way).
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         self.unseen = 0 if follow else self.unseen + len(events)
         self.border_subtitle = str(self.unseen) + " new events ↓" if self.unseen else ""
+
+    def clear(self) -> "EventLog":
+        """Empty it for another job, which is followed from its newest event."""
+        self.following, self.unseen, self.border_subtitle = True, 0, ""
+        return super().clear()
 
     def on_show(self) -> None:
         """Coming into view starts at the tail: nothing was scrolled away from while hidden."""
@@ -47,9 +54,9 @@ class EventLog(RichLog):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new < old:  # only the reader scrolls up
-            self.following = False
-        elif new >= self.max_scroll_y - 1:
+        if new >= self.max_scroll_y - 1:  # at the end (or emptied for another job: at the top of nothing)
             self.following = True
             self.unseen = 0
             self.border_subtitle = ""
+        elif new < old:  # only the reader scrolls up
+            self.following = False

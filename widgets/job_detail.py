@@ -41,7 +41,10 @@ def summary(job: dict, metrics: list[dict], as_of: float | None = None) -> Conte
         if job["status"] in ("running", "pausing", "paused", "resuming") and job.get("estimated_finish"):
             eta = max(0, int(job["estimated_finish"] - (as_of or time.time())))
             progress += f"  ETA {eta // 60}m{eta % 60:02d}s"
-        progress += f"  loss {last['train_loss']:.4f}"
+        if "train_loss" in last:
+            progress += f"  loss {last['train_loss']:.4f}"
+        if "train_reward_mean" in last:  # reinforcement fine-tuning reports a reward, no loss (RFT doc)
+            progress += f"  reward {last['train_reward_mean']:.4f}"
         if job.get("trained_tokens"):
             progress += f"  trained tokens {job['trained_tokens']:,}"
         shown.append(literal(progress))

@@ -5,20 +5,33 @@ second, and only while the chart is on screen."""
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual_plotext import PlotextPlot
 
 REDRAW_SECONDS = 0.5
 MAX_POINTS = 400  # more than a terminal chart can show: long runs are thinned before plotting
+# metric key, legend label, colour (a name both plotext and Textual know)
 SERIES = {
-    "loss": (("train_loss", "train"), ("valid_loss", "valid"), ("full_valid_loss", "full valid")),
-    "accuracy": (("train_mean_token_accuracy", "train"), ("valid_mean_token_accuracy", "valid"), ("full_valid_mean_token_accuracy", "full valid")),
+    "loss": (("train_loss", "train", "cyan"), ("valid_loss", "valid", "orange"), ("full_valid_loss", "full valid", "magenta")),
+    "accuracy": (("train_mean_token_accuracy", "train", "cyan"), ("valid_mean_token_accuracy", "valid", "orange"),
+                 ("full_valid_mean_token_accuracy", "full valid", "magenta")),
 }
+WAITING = "waiting for the first step"
+STEP_TICKS = 5  # at most, on the step axis
+
+
+def step_ticks(first: int, last: int) -> list[int]:
+    """Whole steps spread over first..last: a step axis reading 16.2 or 31.5 names no step."""
+    if last <= first:
+        return [first]
+    count = min(STEP_TICKS, last - first + 1)
+    return sorted({round(first + i * (last - first) / (count - 1)) for i in range(count)})
 
 
 class LossChart(PlotextPlot):
     # As tall as its tab leaves it: a chart drawn taller than that is cut off at the bottom,
-    # where the latest (lowest) losses are. The tab says what is plotted: no title row.
-    DEFAULT_CSS = "LossChart { height: 1fr; }"
+    # where the latest (lowest) losses are. The legend sits in the top border, off the data.
+    DEFAULT_CSS = "LossChart { height: 1fr; border-top: blank; border-title-align: right; }"
 
     def __init__(self, kind: str = "loss", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -37,7 +50,7 @@ class LossChart(PlotextPlot):
         new entries: a long run has tens of thousands."""
         if metrics is not self._metrics or len(metrics) < self._taken:
             self._metrics, self._taken = metrics, 0
-            self.series = {key: ([], []) for key, _ in SERIES[self.kind]}
+            self.series = {key: ([], []) for key, _, _ in SERIES[self.kind]}
             self._dirty = True
         for m in metrics[self._taken :]:
             for key, (steps, values) in self.series.items():
@@ -54,16 +67,21 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        for key, label in SERIES[self.kind]:
-            steps, values = self.series.get(key, ((), ()))
-            if not steps:
-                continue
+        shown = [(key, label, colour) for key, label, colour in SERIES[self.kind] if self.series.get(key, ((), ()))[0]]
+        self.border_title = Content.assemble(*(item for _, label, colour in shown for item in ((f"━ {label}", colour), "  "))).rstrip() \
+            if shown else Content(WAITING)
+        if shown:
+            every_step = [step for key, _, _ in shown for step in self.series[key][0]]
+            ticks = step_ticks(min(every_step), max(every_step))
+            plt.xticks(ticks, [str(tick) for tick in ticks])
+        for key, _, colour in shown:
+            steps, values = self.series[key]
             if len(steps) > MAX_POINTS:
                 stride = -(-len(steps) // MAX_POINTS)
                 last = (len(steps) - 1) % stride != 0  # keep the latest point
                 steps, values = steps[::stride] + steps[-1:] * last, values[::stride] + values[-1:] * last
             if key.startswith("full_"):
-                plt.scatter(steps, values, label=label, marker="dot")
+                plt.scatter(steps, values, marker="dot", color=colour)
             else:
-                plt.plot(steps, values, label=label, marker="braille")
+                plt.plot(steps, values, marker="braille", color=colour)
         self.refresh()

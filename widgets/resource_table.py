@@ -13,6 +13,7 @@ from typing import NamedTuple, Sequence
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.render import measure
@@ -57,8 +58,11 @@ class OneLinePerRow:
 
 
 class ResourceTable(DataTable):
+    # Rows are what a pane lists: Home and End go to the first and last row (as in k9s and
+    # lazygit), not to the first and last column as DataTable's do.
+    BINDINGS = [Binding("home", "scroll_top", "First row", show=False), Binding("end", "scroll_bottom", "Last row", show=False)]
     DEFAULT_CSS = """
-    ResourceTable { border: round $panel-lighten-2; height: 1fr; scrollbar-size-horizontal: 1; }
+    ResourceTable { border: round $panel-lighten-2; height: 1fr; scrollbar-size-horizontal: 0; }  /* a row shown beats a scrollbar: ←/→ still scroll */
     ResourceTable:focus { border: round $accent; }
     """
 
@@ -118,7 +122,7 @@ class ResourceTable(DataTable):
             row_key = RowKey(key)
             # Cells come from the service: each is shown as it is, on one line, never read as markup.
             cells = dict(zip((column.key for column in self.ordered_columns), map(literal_cell, values)))
-            text = " ".join(cell.plain for cell in cells.values()).lower()
+            text = " ".join([key, *(cell.plain for cell in cells.values())]).lower()  # the whole id too, shown or not
             line = self._lines[key] = Line(row_key, Row(row_key, 1), cells, text, tuple(map(self._width, cells.values())))
         return line
 

@@ -1,6 +1,6 @@
 """CLI subcommands: each module adds its parser with `register(subparsers)` and sets `handler`
 (a function taking the parsed args and returning an exit code)."""
 
-from tui.commands import chat, config, data, deployments, emulator, files, jobs
+from tui.commands import chat, config, data, deployments, emulator, files, jobs, serve
 
-COMMANDS = [config, data, files, jobs, deployments, chat, emulator]
+COMMANDS = [config, data, files, jobs, deployments, chat, emulator, serve]

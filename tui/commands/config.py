@@ -11,7 +11,7 @@ from tui.commands.output import add_json_flag, fail, print_json
 # Profile settings given as `--name VALUE`: (metavar, help).
 TEXT_SETTINGS = {
     "endpoint": ("URL", "the data plane, https://<resource>.openai.azure.com"),
-    "api_version": ("VERSION", "data-plane api-version"),
+    "api_version": ("VERSION", "data-plane api-version: a date (2024-10-21), or v1 for the v1 API"),
     "subscription_id": ("ID", "subscription of the resource (management plane)"),
     "resource_group": ("GROUP", "resource group of the resource"),
     "account": ("NAME", "the Azure OpenAI resource's name"),
@@ -23,7 +23,7 @@ TEXT_SETTINGS = {
 # Secrets: read from stdin or asked for, so that they are never in `ps` or the shell's history.
 SECRET_SETTINGS = {"api_key": "the resource's key", "management_token": "a bearer token for ARM"}
 SWITCHES = {"read_only": "hide and refuse every change", "production": "typed confirmations, a red accent"}
-UNSETTABLE = ["auth", *SECRET_SETTINGS, *(k for k in TEXT_SETTINGS if k != "endpoint"), *SWITCHES]
+UNSETTABLE = ["auth", "api", *SECRET_SETTINGS, *(k for k in TEXT_SETTINGS if k != "endpoint"), *SWITCHES]
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -54,6 +54,8 @@ def register_set(actions) -> None:
     )
     parser.add_argument("name", metavar="PROFILE")
     parser.add_argument("--auth", dest="set_auth", choices=["key", "entra"], help="a key, or Entra ID (DefaultAzureCredential)")
+    parser.add_argument("--api", dest="set_api", choices=["versioned", "v1"],
+                        help="the data plane's surface: v1 (/openai/v1/, no api-version) or versioned (default)")
     for key, (metavar, help_text) in TEXT_SETTINGS.items():
         parser.add_argument(f"--{key.replace('_', '-')}", dest=f"set_{key}", metavar=metavar, help=help_text)
     for key, help_text in SECRET_SETTINGS.items():
@@ -93,6 +95,8 @@ def _profile(args):
 def shown(profile) -> dict:
     """The profile with every secret replaced by whether it is set."""
     data = profile.model_dump()
+    if profile.is_v1:  # nothing is sent as api-version on the v1 API
+        data["api_version"] = None
     for key in SECRET_SETTINGS:
         data[key] = "set (hidden)" if data[key] else "not set"
     return data
@@ -128,6 +132,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from services.deployments import list_deployments
     from services.errors import FtdeckError
+    from services.api_versions import pages_files
     from services.workspace import calling, open_workspace
 
     checks: dict[str, dict] = {}
@@ -139,8 +144,10 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         try:
             with calling():
-                ws.openai().files.list(limit=1)
-            checks["data_plane"] = {"ok": True, "detail": f"{ws.endpoint} answers (api-version {ws.profile.api_version})"}
+                # `limit` only where Files_List declares it (2024-10-21 takes only `purpose`; v1 pages)
+                ws.openai().files.list(**({"limit": 1} if ws.profile.is_v1 or pages_files(ws.profile.api_version) else {}))
+            api = "the v1 API" if ws.profile.is_v1 else f"api-version {ws.profile.api_version}"
+            checks["data_plane"] = {"ok": True, "detail": f"{ws.endpoint} answers ({api})"}
         except FtdeckError as exc:
             checks["data_plane"] = {"ok": False, "detail": str(exc)}
         try:
@@ -163,7 +170,7 @@ def run_set(args: argparse.Namespace) -> int:
     from services.config import ConfigError
     from services.config_file import check_name, set_profile
 
-    values = {key: getattr(args, f"set_{key}") for key in ["auth", *TEXT_SETTINGS, *SWITCHES]}
+    values = {key: getattr(args, f"set_{key}") for key in ["auth", "api", *TEXT_SETTINGS, *SWITCHES]}
     values = {key: value for key, value in values.items() if value is not None}
     sources = {key: getattr(args, f"{key}_from") for key in SECRET_SETTINGS}
     if list(sources.values()).count("stdin") > 1:

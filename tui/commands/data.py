@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from services.wording import count
 from tui.commands.output import add_json_flag, fail, print_json
 
 SHOWN_WARNINGS = 30
@@ -40,6 +41,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     validate.add_argument("file", help="the JSONL file")
     validate.add_argument("--model", help="base model it is for: checks the format and token limit, picks the encoding")
+    validate.add_argument("--method", choices=("supervised", "dpo", "reinforcement"),
+                          help="the training method it is for: reinforcement checks the RFT rules (final user turn, developer role, references)")
+    validate.add_argument("--grader", metavar="GRADER_JSON", help="with --method reinforcement: the grader file; every {{ item.x }} it reads must be in every example")
     validate.add_argument("--epochs", type=positive_int, help="epochs, for the billed tokens (default: auto, 3)")
     validate.add_argument("--price-per-million", type=non_negative_float, metavar="PRICE", help="training price per 1M tokens, for a cost estimate")
     add_json_flag(validate)
@@ -50,8 +54,22 @@ def run(args: argparse.Namespace) -> int:
     from services.datasets import DatasetUnreadable, validate_dataset
     from services.tokens import TableUnavailable
 
+    from services import rft_rules
+
+    if args.grader and args.method != "reinforcement":
+        return fail("--grader goes with --method reinforcement", 2)
     try:
+        grader = rft_rules.load_grader(args.grader) if args.grader else None
         report = validate_dataset(args.file, model=args.model, epochs=args.epochs, price_per_million=args.price_per_million)
+        if args.method == "reinforcement":
+            rft_rules.check_for_reinforcement(report, args.file, args.model, grader)
+        elif args.method and report.format == "reinforcement":
+            from services.datasets import Problem
+
+            report.errors.append(Problem(None, f"this file is reinforcement data (messages ending with a user turn, no "
+                                               f"assistant reply); {args.method} fine-tuning trains on written replies"))
+    except rft_rules.BadGrader as exc:
+        return fail(str(exc), 2)
     except DatasetUnreadable as exc:
         return fail(str(exc), 2)
     except TableUnavailable as exc:
@@ -71,7 +89,7 @@ def print_report(report) -> None:
     tokens, systems = data["tokens"], data["system_messages"]
     verdict = "OK" if report.ok else f"{len(report.errors) + report.more_errors} error(s)"
     print(f"{report.path}: {verdict}")
-    print(f"  format    {data['format'] or '-'}, {data['examples']:,} examples")
+    print(f"  format    {data['format'] or '-'}, {count(data['examples'], 'example')}")
     print(f"  tokens    total {tokens['total']:,}  min {tokens['min']:,}  mean {tokens['mean']:,}  "
           f"p95 {tokens['p95']:,}  max {tokens['max']:,}")
     cost = f" (about {data['estimated_cost']:,.2f} at the given price)" if "estimated_cost" in data else ""

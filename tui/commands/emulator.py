@@ -60,6 +60,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="stop the clock at this time; only POST /_emulator/clock moves it (reproducible runs)")
     parser.add_argument("--seed", type=int, default=None, help="make ids (and which requests --faults strikes) repeat from run to run")
     parser.add_argument("--demo", action="store_true", help="seed the demo workspace (datasets, jobs, deployments) once")
+    parser.add_argument("--print-env", action="store_true",
+                        help="after the first line, print the exports that point ftdeck at this emulator (both planes)")
     parser.set_defaults(handler=run)
 
 
@@ -96,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             demo=args.demo,
             frozen_at=args.frozen_at,
             seed=args.seed,
+            print_env=args.print_env,
         )
     except DatabaseUnusable as exc:
         print(f"ftdeck emulator: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""`ftdeck files list|show|upload|download|delete`."""
+"""`ftdeck files list|show|upload|import|download|delete`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     upload.add_argument("--no-wait", action="store_true", help="return once uploaded, before processing")
     upload.add_argument("--reuse", choices=("ask", "yes", "no"), default="ask",
                         help="when identical bytes are already uploaded: ask (on a terminal), yes, or no (upload again)")
+    upload.add_argument("--in-parts", action="store_true",
+                        help="send it through the Uploads API in parts, resumable (always for files over 512 MB)")
+    upload.add_argument("--part-size", metavar="SIZE", help="bytes per part, e.g. 64MB (default), up to 512MB")
+    importing = add_action(actions, "import", "import a file from a URL or Azure Blob (SAS or Entra) and wait until processed",
+                           import_file, "url")
+    importing.add_argument("--name", help="the file's name on the service (default: the URL's last path segment)")
+    importing.add_argument("--no-wait", action="store_true", help="return once imported, before processing")
     download = add_action(actions, "download", "save a file's content", download_file, "file_id")
     download.add_argument("-o", "--output", default=".", help="file or folder (default: here, under the service's name for it, made a plain file name)")
     download.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -63,8 +70,12 @@ def upload_file(ws, args) -> int:
         answer = input(f"{existing['id']} ({existing['filename']}) has the same bytes. Reuse it? [Y/n] ")
         return answer.strip().lower() in ("", "y", "yes")
 
+    from services import uploads
+
+    part_bytes = uploads.parse_size(args.part_size) if args.part_size else None
     result = files.upload_file(ws, args.path, model=args.model, validate=not args.no_validate,
-                               wait=not args.no_wait, reuse=reuse, on_status=progress(args))
+                               wait=not args.no_wait, reuse=reuse, on_status=progress(args),
+                               in_parts=args.in_parts or part_bytes is not None, part_bytes=part_bytes)
     if result.report and result.report.warning_counts["too_few"]:
         # A file does not say whether it will train or validate: under 10 it is said, and refused only
         # as a job's training file (`jobs create`).
@@ -76,6 +87,17 @@ def upload_file(ws, args) -> int:
     else:
         verb = "reusing" if result.reused else "uploaded"
         print(f"{verb} {result.file['id']} ({result.file['filename']}): {result.file['status']}")
+    return 0
+
+
+def import_file(ws, args) -> int:
+    from services import file_import
+
+    body = file_import.import_file(ws, args.url, name=args.name, wait=not args.no_wait, on_status=progress(args))
+    if args.json:
+        print_json(body)
+    else:
+        print(f"imported {body['id']} ({body['filename']}): {body['status']}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from services.outside_text import inert_line
@@ -25,9 +26,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--lr-multiplier", type=float, help="learning_rate_multiplier (default: auto; 0.02-0.2 typical)")
     create.add_argument("--seed", type=int, help="same seed and data give the same training")
     create.add_argument("--suffix", help="up to 40 of a-z A-Z 0-9 - _, added to the model name")
-    create.add_argument("--method", choices=("supervised", "dpo"), default="supervised")
+    create.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), default="supervised")
     create.add_argument("--beta", type=float, help="DPO beta (0.1-0.5 typical)")
-    create.add_argument("--training-type", help="standard, globalstandard or developertier")
+    create.add_argument("--training-type", help="standard, globalstandard or developertier (its caveat is printed on stderr)")
+    create.add_argument("--grader", metavar="GRADER_JSON", help="reinforcement: the grader configuration, a JSON file")
+    create.add_argument("--reasoning-effort", choices=("low", "medium", "high"), help="reinforcement (default: medium)")
+    create.add_argument("--compute-multiplier", type=float, help="reinforcement: compute spent exploring (default: auto)")
+    create.add_argument("--eval-interval", type=int, help="reinforcement: training steps between evaluations (default: auto)")
+    create.add_argument("--eval-samples", type=int, help="reinforcement: samples per evaluation (default: auto)")
 
     add_action(actions, "show", "one job's details", show_job, "job_id")
     add_action(actions, "cancel", "cancel a job", lambda ws, a: change(ws, a, "cancel_job"), "job_id")
@@ -80,13 +86,24 @@ def show_job(ws, args) -> int:
 
 
 def create_job(ws, args) -> int:
-    from services import jobs
+    from services import jobs, rft_rules
+    from services.errors import FtdeckError
+    from services.training_tiers import caveat
 
+    try:
+        grader = rft_rules.load_grader(args.grader) if args.grader else None
+    except rft_rules.BadGrader as exc:
+        raise FtdeckError(str(exc), exit_code=2) from None
     request = jobs.JobRequest(
         model=args.model, training_file=args.training_file, validation_file=args.validation_file,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate_multiplier=args.lr_multiplier,
         seed=args.seed, suffix=args.suffix, method=args.method, beta=args.beta, training_type=args.training_type,
+        grader=grader, reasoning_effort=args.reasoning_effort, compute_multiplier=args.compute_multiplier,
+        eval_interval=args.eval_interval, eval_samples=args.eval_samples,
     )
+    for note in (caveat(args.training_type), rft_rules.AUTO_PAUSE if args.method == "reinforcement" else None):
+        if note:  # said where the choice is made, before anything is sent
+            print(f"ftdeck: note: {note}", file=sys.stderr)
     job = jobs.create_job(ws, request, on_status=progress(args))
     print_json(job) if args.json else print(f"created {job['id']} ({job['status']}); follow it with: ftdeck jobs watch {job['id']}")
     return 0
@@ -174,17 +191,9 @@ def show_results(ws, args) -> int:
         from services.atomic_write import write_atomically
 
         write_atomically(args.csv, text)
-    summary = Curves.parse(text, f"the results.csv of {args.job_id}").summary()
+    curves = Curves.parse(text, f"the results.csv of {args.job_id}")
     if args.json:
-        print_json(summary)
+        print_json(curves.summary())
         return 0
-    print(f"{summary['steps']} steps")
-    for column, label in (("train_loss", "training loss"), ("valid_loss", "validation loss"),
-                          ("full_valid_loss", "full validation loss"), ("train_mean_token_accuracy", "training accuracy"),
-                          ("full_valid_mean_token_accuracy", "full validation accuracy")):
-        if column in summary:
-            s = summary[column]
-            print(f"{label:25} final {s['final']:.4f}   best {s['best']:.4f} (step {s['best_step']})")
-    if summary["overfitting"]:
-        print(f"warning: {summary['overfitting']}")
+    print("\n".join(curves.readable()))
     return 0

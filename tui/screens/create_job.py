@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
+from services.wording import count
 from tui.screens.form import FormScreen
 from widgets.markup import lines, literal, literal_line, markup
 
@@ -28,10 +29,11 @@ SUFFIX_WARN_LENGTH = 18  # the docs' older limit: accepted, but some places may 
 ESTIMATE_MAX_BYTES = 64 * 2**20  # bigger files are not downloaded just for an estimate
 NUMBER_FIELDS = {"epochs": int, "batch-size": int, "lr": float, "beta": float, "seed": int}
 LABELS = {"epochs": "epochs", "batch-size": "batch size", "lr": "LR multiplier", "beta": "beta", "seed": "seed",
-          "suffix": "suffix"}
+          "suffix": "suffix", "grader": "grader file"}
 # JobRequest.problems() speak in CLI flags ("--batch-size must be..."): the form's field and words for each.
 FIELD_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch-size", "--lr-multiplier": "lr",
-                 "--seed": "seed", "--suffix": "suffix", "--beta": "beta"}
+                 "--seed": "seed", "--suffix": "suffix", "--beta": "beta", "--grader": "grader"}
+TIERS = [("standard", "standard"), ("global", "globalstandard"), ("developer", "developertier")]
 
 
 class CreateJobScreen(FormScreen[dict | None]):
@@ -39,8 +41,11 @@ class CreateJobScreen(FormScreen[dict | None]):
 
     DEFAULT_CSS = """
     CreateJobScreen .pair > .second { margin-left: 2; width: 12; }
-    CreateJobScreen #beta-label, CreateJobScreen #beta { display: none; }
+    CreateJobScreen #beta-label, CreateJobScreen #beta, CreateJobScreen #grader-label, CreateJobScreen #grader { display: none; }
     CreateJobScreen.-dpo #beta-label, CreateJobScreen.-dpo #beta { display: block; }
+    CreateJobScreen.-rft #grader-label, CreateJobScreen.-rft #grader { display: block; }
+    CreateJobScreen #tier { width: 16; }
+    CreateJobScreen #tier-note { width: 1fr; margin-left: 1; }
     """
     BINDINGS = [Binding("ctrl+s", "submit", "Create the job", id="job.create")]
 
@@ -67,13 +72,17 @@ class CreateJobScreen(FormScreen[dict | None]):
             prompt = "choose a processed file" if self.files else "no processed training file yet: upload one first"
             yield self.row("Training", Select(file_options, prompt=prompt, id="training", compact=True))
             yield self.row("Validation", Select(file_options, prompt="none", id="validation", compact=True))
-            yield self.pair("Method", Select([("supervised", "supervised"), ("dpo (preference)", "dpo")], value="supervised",
-                                             allow_blank=False, id="method", compact=True),
-                            "Beta", self.number("beta", "auto (0.1-0.5)"), second_id="beta-label")
+            yield self.row("Method", Select([("supervised", "supervised"), ("dpo (preference)", "dpo"), ("reinforcement", "reinforcement")],
+                                            value="supervised", allow_blank=False, id="method", compact=True),
+                           Static("Beta", classes="label second", id="beta-label"), self.number("beta", "auto (0.1-0.5)"),
+                           Static("Grader", classes="label second", id="grader-label"),
+                           Input(placeholder="grader JSON file", id="grader", compact=True), classes="pair")
             yield self.pair("Epochs", self.number("epochs", "auto (1-50)"),
                             "Batch size", self.number("batch-size", "auto (1-256)"))
             yield self.pair("LR multiplier", self.number("lr", "auto (0.02-0.2)"), "Seed", self.number("seed", "random"))
             yield self.row("Suffix", Input(placeholder="optional: up to 40 of a-z A-Z 0-9 - _", id="suffix", compact=True))
+            # The tier's caveat (services/training_tiers.py) shows beside it, where the choice is made.
+            yield self.row("Training tier", Select(TIERS, prompt="default", id="tier", compact=True), Static(id="tier-note", classes="note"))
             yield Static("estimate: choose a training file", id="estimate", classes="note")
             yield from self.closing("ctrl+s create · Esc cancel", Button("Create", variant="primary", compact=True, id="create"))
 
@@ -100,16 +109,29 @@ class CreateJobScreen(FormScreen[dict | None]):
                 numbers[field_id] = kind(text) if text else None  # blank = auto
             except ValueError:
                 problems[field_id] = f"{LABELS[field_id]}: '{text}' is not a number"
-        dpo = self.query_one("#method", Select).value == "dpo"
+        method = str(self.query_one("#method", Select).value)
+        dpo = method == "dpo"
+        grader = None
+        grader_path = self.query_one("#grader", Input).value.strip()
+        if method == "reinforcement" and grader_path:
+            from services.rft_rules import BadGrader, load_grader
+
+            try:
+                grader = load_grader(Path(grader_path).expanduser())
+            except BadGrader as exc:
+                problems["grader"] = str(exc)
         request = JobRequest(
             model=_chosen(self.query_one("#model", Select)) or "",
             training_file=_chosen(self.query_one("#training", Select)) or "",
             validation_file=_chosen(self.query_one("#validation", Select)),
             epochs=numbers.get("epochs"), batch_size=numbers.get("batch-size"), learning_rate_multiplier=numbers.get("lr"),
             seed=numbers.get("seed"), suffix=self.query_one("#suffix", Input).value.strip() or None,
-            method="dpo" if dpo else "supervised", beta=numbers.get("beta") if dpo else None,
+            method=method, beta=numbers.get("beta") if dpo else None, grader=grader,
+            training_type=_chosen(self.query_one("#tier", Select)),
         )
         for problem in request.problems():
+            if "grader" in problems and "needs --grader" in problem:
+                continue  # the file's own problem says more
             flag = problem.split()[0]
             problems.setdefault(FIELD_OF_FLAG.get(flag, flag), _in_words(problem))
         return request, problems
@@ -117,8 +139,15 @@ class CreateJobScreen(FormScreen[dict | None]):
     @on(Input.Changed)
     @on(Select.Changed)
     def check(self) -> None:
+        from services.training_tiers import caveat
+
         self.set_class(self.query_one("#method", Select).value == "dpo", "-dpo")
+        self.set_class(self.query_one("#method", Select).value == "reinforcement", "-rft")
         request, problems = self.request()
+        from services.rft_rules import AUTO_PAUSE
+
+        pause = f"{AUTO_PAUSE}." if request.method == "reinforcement" else None  # said where RFT is chosen
+        self.query_one("#tier-note", Static).update(" ".join(filter(None, (caveat(request.training_type), pause))))
         for field_id in LABELS:
             self.query_one(f"#{field_id}", Input).set_class(field_id in problems, "-invalid")
         self.show_problems(list(problems.values()))
@@ -152,7 +181,7 @@ class CreateJobScreen(FormScreen[dict | None]):
             self.query_one("#estimate", Static).update(literal(f"estimate: {known}"))
             return
         epochs = request.epochs or known.epochs  # the report's: what "auto" usually comes to
-        text = [markup(f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {epochs} epochs"
+        text = [markup(f"estimate: {known.examples:,} examples, {known.total_tokens:,} tokens × {count(epochs, 'epoch')}"
                        f"{' (auto: assumed)' if not request.epochs else ''} "
                        f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")]
         if known.errors:  # e.g. the file's format does not suit this model

@@ -26,7 +26,8 @@ FINE_TUNED = re.compile(r"^(?P<base>.+?)\.ft-(?P<hash>[0-9a-f]{32})(?:-(?P<suffi
 SKU_NOTES = {  # spec section 7
     "standard": "regional: the data stays in the resource's geography",
     "globalstandard": "cheaper; the weights may leave the geography; no vision or structured outputs",
-    "developertier": "for testing only: no SLA, Azure deletes it after 24 hours (management api-version 2025-07-01-preview)",
+    "developertier": "for testing only: no SLA, no hosting fee; capacity 50; Azure deletes it 24 hours after it is made, used or not",
+    "provisionedmanaged": "provisioned throughput: needs PTU quota in the resource's region",
 }
 
 
@@ -93,6 +94,8 @@ class DeployScreen(FormScreen[dict | None]):
     @on(Select.Changed, "#sku")
     def sku_changed(self, event: Select.Changed) -> None:
         self.query_one("#sku-note", Static).update(SKU_NOTES.get(str(event.value), ""))
+        if str(event.value) == "developertier":  # fine-tune-test: DeveloperTier has capacity 50
+            self.query_one("#capacity", Input).value = "50"
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#deploy")

@@ -45,13 +45,13 @@ def listing(below: Screen, commands: dict[str, str]) -> Content:
         if binding.system:
             continue
         actions = groups.setdefault(origin(node, below.focused), {})
-        keys, _ = actions.setdefault(binding.action, ([], binding))
+        keys, _ = actions.setdefault(binding.description or binding.action, ([], binding))  # ctrl+q, q: Quit
         keys.append(key_name(binding.key))  # several keys for one action share a line
     # ftdeck's own keys first; the focused table's cursor keys are the ones people know already.
     order = sorted(groups, key=lambda title: (title != "Everywhere", title != "On this screen"))
     rows = {title: [(", ".join(keys), binding.description or binding.action) for keys, binding in groups[title].values()]
             for title in order}
-    rows["Console (: then a command; Tab completes)"] = [(f"/{name}", text) for name, text in commands.items()]
+    rows["Console (: then a command; Tab completes)"] = list(commands.items())
     width = min(KEY_WIDTH, max((len(keys) for group in rows.values() for keys, _ in group), default=0))
     shown = []
     for title, group in rows.items():
@@ -69,7 +69,7 @@ class HelpScreen(TextBox):
     text_id = "help-text"
 
     def __init__(self, commands: dict[str, str]) -> None:
-        """`commands`: the console's / commands, name (without the slash) to what it does."""
+        """`commands`: the console's / commands, as typed (/deploy [NAME MODEL]) to what they do."""
         super().__init__()
         self.commands = commands
 

@@ -130,6 +130,7 @@ class PlaygroundScreen(ModalScreen[None]):
     PlaygroundScreen.-single #settings-1, PlaygroundScreen.-single #side-1 { display: none; }
     PlaygroundScreen.-single .side-label, PlaygroundScreen.-single #linked, PlaygroundScreen.-blind .picker { display: none; }
     PlaygroundScreen.-blind .side-label { width: 1fr; }
+    PlaygroundScreen Footer.-compact FooterLabel { margin: 0 1 0 0; }  /* "Vote" then " x Swap", not "Votex Swap" */
     PlaygroundScreen.-unlinked .params Input { width: 7; margin-right: 1; }
     PlaygroundScreen.-narrow {
         #settings, #sides { layout: vertical; }
@@ -154,12 +155,14 @@ class PlaygroundScreen(ModalScreen[None]):
         Binding("x", "swap", "Swap", id="playground.swap"),
         Binding("b", "blind", "Blind", id="playground.blind"),
         Binding("a", "compare", "A/B", id="playground.compare"),
+        Binding("a", "why_not_compare", "A/B", show=False, id="playground.compare-refused"),  # says why, takes no footer room
         Binding("t", "training_system", "Sys msg", id="playground.training-system"),
         Binding("y", "save_chat", "Save", id="playground.save-chat"),
         Binding("d", "save_preference", "DPO", id="playground.save-dpo"),
         Binding("m", "export", "Export", id="playground.export"),
         Binding("n", "new", "New", id="playground.new"),
         Binding("q", "close", "Back", id="playground.close"),
+        Binding("question_mark", "app.help", "Help", show=False, id="playground.help"),  # the footer is full: ? is known
     ]
     KEYS_WHILE_TYPING = {"send", "cancel", "leave_box"}
 
@@ -257,7 +260,7 @@ class PlaygroundScreen(ModalScreen[None]):
     async def render_panes(self) -> None:
         for position in range(len(self.conversation.sides)):
             side = self.side_at(position)
-            await self.query_one(f"#pane-{position}", ChatPane).show([(t.prompt, t.replies[side]) for t in self.conversation.turns])
+            await self.query_one(f"#pane-{position}", ChatPane).show([(t.prompt, t.replies[side]) for t in self.conversation.shown_turns()])
         self.show_state()
 
     def show_state(self) -> None:
@@ -297,8 +300,8 @@ class PlaygroundScreen(ModalScreen[None]):
         """The warning (or the all-clear) for a settings block: does its system message match training?"""
         conversation = self.conversation
         sides = range(len(conversation.sides)) if conversation.linked else [block]
-        if block >= len(conversation.sides) or (block and conversation.linked):
-            return "", True
+        if block >= len(conversation.sides) or (block and conversation.linked) or conversation.blind:
+            return "", True  # blind: a note names the deployment (shown again at the reveal)
         lines, ok = [], True
         for i in sides:
             s = conversation.settings(i)
@@ -404,7 +407,7 @@ class PlaygroundScreen(ModalScreen[None]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Letter keys are for when no text box has focus; others only where they make sense."""
         conversation, typing = self.conversation, isinstance(self.focused, (Input, TextArea))
-        two, turns = len(conversation.sides) == 2, bool(conversation.turns)
+        two, turns = len(conversation.sides) == 2, bool(conversation.shown_turns())
         if typing and action not in self.KEYS_WHILE_TYPING:
             return False
         if action == "training_system":
@@ -421,6 +424,7 @@ class PlaygroundScreen(ModalScreen[None]):
             "swap": two and not conversation.blind and not self.busy,
             "blind": two and not self.busy,
             "compare": not self.busy and not conversation.blind and not (two and any(t.replies[1] for t in conversation.turns)),
+            "why_not_compare": not self.busy and two and any(t.replies[1] for t in conversation.turns),
             "save_chat": turns and not self.busy,
             "save_preference": two and last_vote in ("A", "B") and not self.busy,
             "export": turns,
@@ -541,6 +545,9 @@ class PlaygroundScreen(ModalScreen[None]):
         self.save_now()
         self.load_settings()
         await self.render_panes()
+
+    def action_why_not_compare(self) -> None:
+        self.notify("A/B stays: side B has replies in this conversation; n starts a new one", severity="warning")
 
     async def action_compare(self) -> None:
         conversation = self.conversation

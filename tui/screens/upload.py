@@ -1,6 +1,8 @@
 """Upload a training file: type a path (Tab completes it), Enter checks the file, Enter again
 uploads it and waits until the service has processed it. A file with errors is not uploaded; a
-file already uploaded byte for byte is offered for reuse instead."""
+file already uploaded byte for byte is offered for reuse instead. Or give a URL (an Azure Blob URL
+with a SAS token, or one the resource reads with its identity): Enter has the service import it. The
+URL box hides what is typed, and the URL is shown only without its query (services/file_import.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
+from services.wording import count
 from tui.screens.form import FormScreen
 from widgets.markup import lines, literal, markup
 from widgets.path_suggester import PathSuggester
@@ -55,6 +58,9 @@ class UploadScreen(FormScreen[dict | None]):
             path = Input(placeholder="path to a .jsonl file (Tab completes)", suggester=PathSuggester((".jsonl",)),
                          compact=True, id="path", value=self.initial_path or "")
             yield self.row("File", path)
+            url = Input(placeholder="or a URL to import: https://… blob URL (hidden as typed: a SAS token is a secret)",
+                        password=True, compact=True, id="url")
+            yield self.row("or URL", url)
             with VerticalScroll(id="report"):
                 yield Static(CHECK_FIRST, id="report-text")
             yield from self.closing("Enter checks the file · Esc cancel",
@@ -101,9 +107,18 @@ class UploadScreen(FormScreen[dict | None]):
             hint = "Enter uploads · Esc cancel"
         self.query_one("#hint", Static).update(hint)
 
+    @on(Input.Submitted, "#url")
+    def import_url(self) -> None:
+        url = self.query_one("#url", Input).value.strip()
+        if url and not self.busy:
+            self.start(self.import_from(url))
+
     @on(Input.Submitted, "#path")
     def action_submit(self) -> None:
-        if self.busy or not self.query_one("#path", Input).value.strip():
+        if not self.busy and not self.query_one("#path", Input).value.strip():
+            self.import_url()
+            return
+        if self.busy:
             return
         if not self.ready:
             self.start(self.check(self.path))
@@ -143,8 +158,14 @@ class UploadScreen(FormScreen[dict | None]):
         # Already checked in this dialog: validate=False; the identical-file question was asked too.
         return upload_file(self.workspace, path, validate=False, wait=True, on_status=self.say_status).file
 
+    @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
+    def import_from(self, url: str) -> dict:
+        from services.file_import import import_file
+
+        return import_file(self.workspace, url, wait=True, on_status=self.say_status)
+
     def finished(self, work: str, result: Any) -> None:
-        if work == "upload":
+        if work in ("upload", "import_from"):
             self.dismiss(result)
             return
         self.checked, self.report, self.identical = result
@@ -164,18 +185,18 @@ def describe(report: "DatasetReport", identical: dict | None) -> Content:
     """The report as the dialog shows it: verdict, tokens, system messages, then every problem."""
     shown = []
     if report.ok:
-        shown.append(markup(f"[b $success]✔ {report.examples:,} examples[/], $format format: ready to upload", format=report.format))
+        shown.append(markup(f"[b $success]✔ {count(report.examples, 'example')}[/], $format format: ready to upload", format=report.format))
     else:
-        shown.append(markup(f"[b $error]✘ {_count(len(report.errors) + report.more_errors, 'problem')}[/] in "
-                            f"{_count(report.examples, 'example')}: nothing is uploaded until they are fixed"))
+        shown.append(markup(f"[b $error]✘ {count(len(report.errors) + report.more_errors, 'problem')}[/]: "
+                            "nothing is uploaded until they are fixed"))
     stats = report.token_stats()
     if stats["total"]:
         shown.append(literal(f"tokens {stats['total']:,} · per example min {stats['min']:,}, mean {stats['mean']:,}, "
                              f"p95 {stats['p95']:,}, max {stats['max']:,}"))
-        shown.append(literal(f"≈ {report.estimated_billed_tokens:,} billed training tokens at {report.epochs} epochs"))
+        shown.append(literal(f"≈ {report.estimated_billed_tokens:,} billed training tokens at {count(report.epochs, 'epoch')}"))
     systems = report.system_message_summary()
     if systems["distinct"] == 1:
-        shown.append(literal(f"system message in {systems['counts'][0][1]:,} examples: {_short(systems['most_common'])}"))
+        shown.append(literal(f"system message in {count(systems['counts'][0][1], 'example')}: {_short(systems['most_common'])}"))
     elif systems["distinct"] > 1:
         shown.append(literal(f"{systems['distinct']} different system messages; most common: {_short(systems['most_common'])}"))
     if identical:
@@ -193,10 +214,6 @@ def _signature(path: Path) -> tuple | None:
     except OSError:
         return None
     return path, stat.st_mtime_ns, stat.st_size
-
-
-def _count(n: int, thing: str) -> str:
-    return f"{n:,} {thing}" if n == 1 else f"{n:,} {thing}s"
 
 
 def _where(line: int | None) -> str:
