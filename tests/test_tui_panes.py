@@ -83,10 +83,7 @@ async def test_results_files_say_whose_and_checkpoints_show_the_valid_loss(demo)
         app = await loaded(pilot)
         app.workspace.emulator.emulator.advance_clock(600)  # the live job finishes: a second results.csv
         files = app.query_one("#files")
-        try:
-            await wait_until(pilot, lambda: sum("results.csv" in files.get_row_at(i)[0].plain for i in range(files.row_count)) == 2, timeout=60)
-        except AssertionError:
-            print("ROWS", [files.get_row_at(i) for i in range(files.row_count)], [(j.get("suffix"), j["status"]) for j in app.jobs.values()]); raise
+        await wait_until(pilot, lambda: sum("results.csv" in files.get_row_at(i)[0].plain for i in range(files.row_count)) == 2, timeout=60)
         names = {files.get_row_at(i)[0].plain for i in range(files.row_count)}
         assert {"results.csv · pirate", "results.csv · haiku"} <= names
 
