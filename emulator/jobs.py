@@ -413,7 +413,9 @@ class JobRunner:
 
     def _start(self, body: dict, progress: dict) -> None:
         run = self._training_run(body, progress)
-        now = self.emu.clock.now()
+        # It starts when it was due, not when the runner got to it: a clock moved on by minutes
+        # (`POST /_emulator/clock`) makes every step due in those minutes, as real time would.
+        now = min(self.emu.clock.now(), progress["next_at"])
         body["estimated_finish"] = int(now + run.total_steps * STEP_SECONDS)
         progress.update(phase="training", started_at=now, total_steps=run.total_steps)
         self._save(body, progress, "running", "Job started.", next_at=now + STEP_SECONDS)
