@@ -8,6 +8,8 @@ account, and the same name in two accounts is two deployments. Where each rule c
 
 from __future__ import annotations
 
+import os
+
 import re
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,12 @@ DEVELOPER_LIFETIME_SECONDS = 24 * 3600  # fine-tune-test: "a fixed lifetime of 2
 PAGE_SIZE = 20  # deployments per list page; Azure's page size is not documented
 # quotas-limits: "Max fine-tuned model deployments | 5" (spec section 7: per resource)
 FINE_TUNED_DEPLOYMENTS_PER_RESOURCE = 5
+QUOTA_VARIABLE = "FTDECK_FINE_TUNED_DEPLOYMENT_QUOTA"  # a resource whose quota was raised on request (quotas-limits)
+
+
+def fine_tuned_quota() -> int:
+    value = os.environ.get(QUOTA_VARIABLE, "")
+    return int(value) if value.isdigit() else FINE_TUNED_DEPLOYMENTS_PER_RESOURCE
 SKUS = {
     "standard": "Standard",
     "globalstandard": "GlobalStandard",
@@ -183,12 +191,12 @@ def put(
         raise ServiceError(409, "Conflict", f"The deployment '{name}' is being deleted; try again when it is gone.", name)
     if is_fine_tuned(model) and not (existing and is_fine_tuned(model_id(existing[0]))):
         in_use = sum(is_fine_tuned(model_id(body)) for body, _ in emu.store.list_deployments(account.lower()))
-        if in_use >= FINE_TUNED_DEPLOYMENTS_PER_RESOURCE:
+        if in_use >= (quota := fine_tuned_quota()):
             raise ServiceError(
                 400,
                 "InsufficientQuota",
                 f"This resource already has {in_use} fine-tuned model deployments, the most it can have "
-                f"({FINE_TUNED_DEPLOYMENTS_PER_RESOURCE}). Delete one first, or request more quota.",
+                f"({quota}). Delete one first, or request more quota.",
                 "properties.model.name",
             )
     now = emu.clock.now()

@@ -29,6 +29,12 @@ DEVELOPER_RULE = (f"Azure deletes a DeveloperTier deployment {DEVELOPER_HOURS} h
                   "(the model stays); no hourly hosting fee, no SLA")
 # quotas-limits: "Max fine-tuned model deployments | 5", per resource.
 FINE_TUNED_DEPLOYMENTS_PER_RESOURCE = 5
+QUOTA_VARIABLE = "FTDECK_FINE_TUNED_DEPLOYMENT_QUOTA"  # set it when the resource's quota was raised on request
+
+
+def fine_tuned_quota() -> int:
+    value = os.environ.get(QUOTA_VARIABLE, "")
+    return int(value) if value.isdigit() else FINE_TUNED_DEPLOYMENTS_PER_RESOURCE
 # Cross-tenant deploys send the source tenant's token as `x-ms-authorization-auxiliary` (fine-tuning-deploy).
 SOURCE_TOKEN_VARIABLE = "FTDECK_SOURCE_TENANT_TOKEN"
 DATED = re.compile(r"^(?P<name>.+?)-(?P<version>\d{4}-\d{2}-\d{2}|[01]\d{3})$")
@@ -130,11 +136,11 @@ def check_quota(existing: list[dict], name: str, model: str) -> None:
     if not is_fine_tuned(model):
         return
     fine_tuned = [d["name"] for d in existing if is_fine_tuned(((d.get("properties") or {}).get("model") or {}).get("name", ""))]
-    if name not in fine_tuned and len(fine_tuned) >= FINE_TUNED_DEPLOYMENTS_PER_RESOURCE:
+    if name not in fine_tuned and len(fine_tuned) >= fine_tuned_quota():
         raise FtdeckError(
             f"this resource already has {len(fine_tuned)} fine-tuned deployments ({', '.join(fine_tuned)}): Azure allows "
             f"{FINE_TUNED_DEPLOYMENTS_PER_RESOURCE} per resource by default. Delete one (ftdeck deployments delete NAME) "
-            "or request more quota."
+            f"or request more quota (then set {QUOTA_VARIABLE} to it)."
         )
 
 

@@ -14,8 +14,7 @@ from pathlib import PurePosixPath
 from typing import Callable
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from services.errors import FtdeckError, created_id, maybe_done, nothing_sent, what_went_wrong
-from services.retries import again_for_sdk, sending_once
+from services.errors import FtdeckError
 from services.workspace import LONG_TIMEOUT, Workspace, calling
 
 # https for Azure (a SAS travels in the URL: never over plain http); file:// for the emulator's
@@ -75,38 +74,19 @@ def import_file(ws: Workspace, url: str, *, name: str | None = None, wait: bool 
 
 
 def _import_once(ws: Workspace, url: str, filename: str, on_status: Callable[[str], None]) -> dict:
-    """POST once per attempt: after a lost answer, a new file of this name that appeared meanwhile is
-    ours (as for uploads, services/files.py); otherwise it is sent again under the retry policy."""
-    import openai
+    """POST once per attempt (services/files.post_file_once): after a lost answer, a new file of
+    this name that appeared meanwhile is ours; otherwise it is sent again under the retry policy."""
     from openai.types import FileObject
 
-    from services.files import list_files
+    from services.files import post_file_once
 
-    before = {f["id"] for f in list_files(ws, "fine-tune")}
     once = ws.openai().with_options(max_retries=0)
     body = {"purpose": "fine-tune", "filename": filename, "content_url": url}
 
-    def attempt(n: int) -> dict:
-        try:
-            with sending_once():
-                created = once.post("/files/import", body=body, cast_to=FileObject,
-                                    options={"timeout": LONG_TIMEOUT}).model_dump()
-        except (openai.APIConnectionError, openai.InternalServerError) as exc:
-            if nothing_sent(exc):
-                raise
-            try:
-                listed = list_files(ws, "fine-tune")
-            except FtdeckError:
-                raise maybe_done(f"importing {filename}", exc, "file", "the file may have been imported") from None
-            arrived = [f for f in listed if f["id"] not in before and f["filename"] == filename]
-            if not arrived:
-                on_status(f"{what_went_wrong(exc)}; the file did not arrive, asking again")
-                raise
-            on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
-            return arrived[0]
-        created_id(created, "file", "POST /openai/files/import")
-        return created
+    def send():
+        return once.post("/files/import", body=body, cast_to=FileObject, options={"timeout": LONG_TIMEOUT})
 
     with calling():
-        return ws.retries.run(attempt, again_for_sdk, "POST /openai/files/import", ws.report_wait)
+        return post_file_once(ws, send, lambda f: f["filename"] == filename, "POST /openai/files/import",
+                              f"importing {filename}", "the file may have been imported", "asking again", on_status)
 

@@ -9,7 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from services import api_versions
 from services.atomic_write import write_atomically
@@ -148,38 +148,50 @@ def _send(ws: Workspace, path: Path, on_status: Callable[[str], None], in_parts:
 
 
 def _upload_once(ws: Workspace, path: Path, on_status: Callable[[str], None]) -> dict:
-    """POST the file once per attempt, never twice blindly, which would make two files (one
-    orphaned) after a lost answer: after a dropped connection or a 5xx, a new file of the same
-    name and size that appeared meanwhile is ours; otherwise, as after a 429, it is sent again
+    """POST the file once per attempt (post_file_once): after a lost answer, a new file of the same
+    name and size is ours."""
+    once = ws.openai().with_options(max_retries=0)  # whatever client this is, the SDK must not resend it either
+    size = path.stat().st_size
+
+    def send():
+        with path.open("rb") as f:
+            return once.files.create(file=(path.name, f), purpose="fine-tune", timeout=LONG_TIMEOUT)
+
+    return post_file_once(ws, send, lambda f: f["filename"] == path.name and f["bytes"] == size, "POST /openai/files",
+                          f"uploading {path.name}", "the file may have arrived", "sending it again", on_status)
+
+
+def post_file_once(ws: Workspace, send: Callable[[], Any], ours: Callable[[dict], bool], route: str, doing: str,
+                   maybe: str, again: str, on_status: Callable[[str], None]) -> dict:
+    """POST a file (upload or import) once per attempt, never twice blindly, which would make two
+    files (one orphaned) after a lost answer: after a dropped connection or a 5xx, a new file that
+    is `ours` and appeared meanwhile is the one sent; otherwise, as after a 429, it is sent again
     under the one retry policy (services/retries.py), each wait reported."""
     import openai
 
-    client = ws.openai()
-    size = path.stat().st_size
     before = {f["id"] for f in list_files(ws, "fine-tune")}
-    once = client.with_options(max_retries=0)  # whatever client this is, the SDK must not resend it either
 
     def attempt(n: int) -> dict:
         try:
-            with sending_once(), path.open("rb") as f:
-                created = once.files.create(file=(path.name, f), purpose="fine-tune", timeout=LONG_TIMEOUT).model_dump()
+            with sending_once():
+                created = send().model_dump()
         except (openai.APIConnectionError, openai.InternalServerError) as exc:
             if nothing_sent(exc):
                 raise
             try:
                 listed = list_files(ws, "fine-tune")
             except FtdeckError:
-                raise maybe_done(f"uploading {path.name}", exc, "file", "the file may have arrived") from None
-            arrived = [f for f in listed if f["id"] not in before and f["filename"] == path.name and f["bytes"] == size]
+                raise maybe_done(doing, exc, "file", maybe) from None
+            arrived = [f for f in listed if f["id"] not in before and ours(f)]
             if not arrived:
-                on_status(f"{what_went_wrong(exc)}; the file did not arrive, sending it again")
+                on_status(f"{what_went_wrong(exc)}; the file did not arrive, {again}")
                 raise  # the policy sends it again
             on_status(f"the answer was lost, but the file arrived: {arrived[0]['id']}")
             return arrived[0]
-        created_id(created, "file", "POST /openai/files")
+        created_id(created, "file", route)
         return created
 
-    return ws.retries.run(attempt, again_for_sdk, "POST /openai/files", ws.report_wait)
+    return ws.retries.run(attempt, again_for_sdk, route, ws.report_wait)
 
 
 def wait_for_file(ws: Workspace, file_id: str, on_status: Callable[[str], None] = lambda s: None, poll: float = 1.0) -> dict:

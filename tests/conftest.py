@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -10,6 +11,10 @@ from typing import Callable, Iterator
 
 import httpx
 import pytest
+
+# The tests share one emulator (and its account) across modules, so more than Azure's default 5
+# fine-tuned deployments pile up in it: as a resource whose quota was raised. The quota tests set 5.
+os.environ.setdefault("FTDECK_FINE_TUNED_DEPLOYMENT_QUOTA", "100")
 
 from emulator import child
 

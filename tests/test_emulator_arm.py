@@ -128,7 +128,12 @@ def test_cross_account_source_is_kept_and_checked(emulator, fine_tuned):
     assert kept.status_code == 201 and kept.json()["properties"]["model"]["sourceAccount"] == source
 
 
-def test_fine_tuned_deployments_per_resource_quota(emulator, fine_tuned):
+def test_fine_tuned_deployments_per_resource_quota(fresh_emulator, monkeypatch):
+    monkeypatch.setenv("FTDECK_FINE_TUNED_DEPLOYMENT_QUOTA", "5")  # Azure's default (the shared emulator's is raised)
+    emulator = fresh_emulator()
+    client = emulator.openai()
+    job = client.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=upload(client, chat_examples(10)).id)
+    fine_tuned = wait_for_job(client, job.id).fine_tuned_model
     a = arm(emulator, account("quota"))
     for i in range(5):
         assert a.put(f"/ft{i}", json=body(fine_tuned)).status_code == 201  # no one-per-model rule

@@ -33,7 +33,7 @@ from tests.test_playground import train_and_deploy
 from tests.test_resilience import BASE, cli_env
 
 SPEED = 0.2  # the chat emulator's clock: 150 ms a streamed token, so a reply streams for two seconds or so
-CONSOLE_FOCUSED = "/ Filter" + " " * 30  # the footer once the console has the keys: no letter keys after Filter
+CONSOLE_FOCUSED = "/ Filter  ^r Refresh" + " " * 30  # the footer once the console has the keys: no letter keys
 
 
 @pytest.fixture(scope="module")
