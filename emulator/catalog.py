@@ -47,7 +47,10 @@ BASE_MODELS: dict[str, BaseModel] = {
         BaseModel("gpt-4o-mini-2024-07-18", CHAT, created_at=1_721_260_800),
         BaseModel("gpt-4.1-2025-04-14", CHAT, dpo=True, created_at=1_744_588_800),
         BaseModel("gpt-4.1-mini-2025-04-14", CHAT, dpo=True, created_at=1_744_588_800),
-        BaseModel("gpt-4.1-nano-2025-04-14", CHAT, dpo=True, created_at=1_744_588_800),
+        # DPO: "gpt-4o-2024-08-06, gpt-4.1-2025-04-14, gpt-4.1-mini-2025-04-14 supports direct preference
+        # optimization" (MicrosoftDocs/azure-ai-docs how-to/fine-tuning-direct-preference-optimization):
+        # gpt-4.1-nano is not on the list.
+        BaseModel("gpt-4.1-nano-2025-04-14", CHAT, created_at=1_744_588_800),
         # RFT only (emulator/reinforcement.py); its data is REINFORCEMENT, not chat.
         BaseModel("o4-mini-2025-04-16", REINFORCEMENT, created_at=1_744_761_600),
         BaseModel("babbage-002", COMPLETION, encoding="cl100k_base", created_at=1_692_576_000, max_example_tokens=16_384),

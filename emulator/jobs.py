@@ -35,6 +35,10 @@ QUEUE_POLL_SECONDS = 1.0
 PAUSE_SECONDS = 2.0
 TROUBLE_RETRY_SECONDS = 1.0  # real seconds between ticks while the disk is full (or a tick failed)
 MIN_EXAMPLES = 10
+# Azure logs a training step's metrics every 10 steps: the tutorial's events are "Step 50", "Step 60",
+# ... "Step 100" (MicrosoftDocs/azure-ai-docs tutorials/fine-tune.md, "List fine-tuning events").
+# Every step is measured all the same: results.csv has a row for each.
+EVENT_EVERY_STEPS = 10
 ACTIVE = ("pending", "running", "pausing", "resuming")
 FINISHED = ("succeeded", "failed", "cancelled")
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -124,7 +128,10 @@ def create(emu: Emulator, request: dict, *, preview: bool) -> dict:
         if rft:
             body["method"]["reinforcement"] = {"grader": rft["grader"], "hyperparameters": {
                 **shown_hp, **{k: -1 if rft[k] is None else rft[k] for k in reinforcement.RFT_HYPERPARAMETERS}}}
-    ft_model = f"{base.id}.ft-{new_id('')}" + (f"-{suffix}" if suffix else "")
+    # The model's hex is the job's: `ftjob-372c...` makes `gpt-35-turbo-0613.ft-372c...` (the tutorial's
+    # checkpoints output; the 2024-10-21 spec example `get_finetuning_job.json`: `ft-72a2...` ->
+    # `curie.ft-72a2...`). The suffix is appended after a '-' (sources show none with a suffix).
+    ft_model = f"{base.id}.ft-{job_id.removeprefix('ftjob-')}" + (f"-{suffix}" if suffix else "")
     progress = {
         "phase": "validating",
         "next_at": now + VALIDATION_SECONDS,
@@ -165,24 +172,36 @@ def _required_string(request: dict, key: str) -> str:
     return value
 
 
+# What a job's `model` takes (spec section 5; MicrosoftDocs/azure-ai-docs how-to/fine-tuning, includes/
+# fine-tuning-python.md and -rest.md):
+# - a base model by its dated id ("model=\"gpt-4.1-2025-04-14\"", "gpt-35-turbo-0613"): every create
+#   example in the docs, the tutorial and the REST specs names one; no source shows Azure taking an
+#   undated family name ("gpt-4o-mini"), so that is refused (the stricter reading);
+# - a fine-tuned model by its id, `<base>.ft-<hex>` ("Continuous fine-tuning": "specify your already
+#   fine-tuned model's ID");
+# - a checkpoint, "a fully functional version of a model which can both be deployed and used as the
+#   target model for subsequent fine-tuning jobs": by its id `ftchkpt-...`, the one identifier the
+#   docs give for using a checkpoint as a model (fine-tuning-deploy: "deploy a checkpoint, by passing
+#   the checkpoint ID ... ftchkpt-e559c011..."). Its name `<model>:ckpt-step-N` is not a model id (the
+#   REST spec's `model` is "the identifier (model-id) of the base model"), so it is refused.
+# Anything else gets what Azure answers a model it does not take: "The specified base model does not
+# support fine-tuning." (spec section 5; MicrosoftDocs/azure-docs issue #116776).
+NOT_TUNABLE = "The specified base model does not support fine-tuning."
+
+
 def _resolve_model(emu: Emulator, model: str) -> tuple[str | None, catalog.BaseModel]:
-    """(the fine-tuned model or checkpoint to continue from, or None; its base model)."""
+    """(the fine-tuned model or checkpoint id to continue from, or None; its base model)."""
     if model in catalog.BASE_MODELS:
         base = catalog.BASE_MODELS[model]
         if not base.fine_tunable:
-            raise invalid("The specified base model does not support fine-tuning.", "model")
+            raise invalid(NOT_TUNABLE, "model")
         return None, base
-    if emu.store.get_model(model) or emu.store.checkpoint_weights(model):
-        base_id = catalog.base_model_of(model)
-        if base_id.startswith("ftchkpt-"):
-            checkpoint, _ = emu.store.checkpoint_weights(model)  # type: ignore[misc]
-            base_id = catalog.base_model_of(checkpoint["fine_tuned_model_checkpoint"])
-        return model, catalog.BASE_MODELS[base_id]
-    raise invalid(
-        f"The model '{model}' was not found. Use a base model that supports fine-tuning, "
-        "a fine-tuned model or a checkpoint of this resource (GET /openai/models).",
-        "model",
-    )
+    if emu.store.get_model(model):
+        return model, catalog.BASE_MODELS[catalog.base_model_of(model)]
+    checkpoint = emu.checkpoint(model)
+    if checkpoint is not None:
+        return model, catalog.BASE_MODELS[catalog.base_model_of(checkpoint["fine_tuned_model_checkpoint"])]
+    raise invalid(NOT_TUNABLE, "model")
 
 
 def _check_hyperparameters(hp: dict, *, dpo: bool) -> dict:
@@ -223,8 +242,7 @@ def cancel(emu: Emulator, job_id: str) -> dict:
         raise wrong_state(f"The job '{job_id}' cannot be cancelled because it is {body['status']}.")
     body.update(status="cancelled", finished_at=int(emu.clock.now()), estimated_finish=None)
     with emu.store.transaction():
-        emu.store.save_job(body)
-        _event(emu, job_id, "Job cancelled.")
+        emu.store.save_job(body)  # no event: no source shows the one Azure writes, if any
     emu.runner.forget(job_id)
     return body
 
@@ -252,8 +270,7 @@ def _move_to(emu: Emulator, body: dict, progress: dict, status: str) -> dict:
     body["status"] = status
     progress["next_at"] = emu.clock.now() + PAUSE_SECONDS
     with emu.store.transaction():
-        emu.store.save_job(body, progress)
-        _event(emu, body["id"], f"Job {status}.")
+        emu.store.save_job(body, progress)  # no event: no source shows one for pausing or resuming
     emu.runner.wake()
     return body
 
@@ -378,9 +395,9 @@ class JobRunner:
         elif body["status"] == "running":
             self._train_one_step(body, progress)
         elif body["status"] == "pausing":
-            self._save(body, progress, "paused", "Job paused.", next_at=float("inf"))
+            self._pause(body, progress)
         elif body["status"] == "resuming":
-            self._save(body, progress, "running", "Job resumed.", next_at=self.emu.clock.now() + STEP_SECONDS)
+            self._save(body, progress, "running", None, next_at=self.emu.clock.now() + STEP_SECONDS)
 
     def _validate_or_queue(self, body: dict, progress: dict) -> None:
         if progress["phase"] == "validating":
@@ -452,11 +469,11 @@ class JobRunner:
             "full_valid_mean_token_accuracy": m.full_valid_mean_token_accuracy,
         }
         body["trained_tokens"] = m.trained_tokens
-        message = f"Step {m.step}/{run.total_steps}: training loss={m.train_loss:.4f}"
-        if m.valid_loss is not None:
-            message += f", validation loss={m.valid_loss:.4f}"
         with self.emu.store.transaction():
-            _event(self.emu, body["id"], message, metrics=metrics)
+            self.emu.store.add_step_metrics(body["id"], metrics)
+            if m.step % EVENT_EVERY_STEPS == 0:
+                # The tutorial's words exactly: "Step 100: training loss=0.001647822093218565".
+                _event(self.emu, body["id"], f"Step {m.step}: training loss={m.train_loss!r}", metrics=metrics)
             if m.epoch_end:
                 self._checkpoint(body, progress, run, metrics)
             if run.done:
@@ -488,7 +505,13 @@ class JobRunner:
             self.emu.store.save_job(body, progress)
 
     def _checkpoint(self, body: dict, progress: dict, run: TrainingRun, metrics: dict) -> None:
-        name = f"{progress['fine_tuned_model']}:ckpt-step-{metrics['step']}"
+        # "The final epoch will be represented by your fine-tuned model, the previous two epochs will
+        # be available as checkpoints": the tutorial's newest checkpoint is named as the model itself,
+        # the others `<model>:ckpt-step-N` (tutorials/fine-tune.md "List checkpoints"; spec examples
+        # `get_finetuning_job_checkpoints.json`).
+        name = progress["fine_tuned_model"]
+        if not run.done or metrics["step"] != run.total_steps:
+            name += f":ckpt-step-{metrics['step']}"
         checkpoint = {
             "id": new_id("ftchkpt-"),
             "object": "fine_tuning.job.checkpoint",
@@ -502,7 +525,7 @@ class JobRunner:
         # Only the last three epochs stay deployable.
         for old in self.emu.store.list_checkpoints(body["id"])[3:]:
             self.emu.store.delete_checkpoint(old["id"])
-        _event(self.emu, body["id"], f"Checkpoint created at step {metrics['step']}: {checkpoint['id']}")
+        # No event: Azure's event list (tutorial) says nothing when a checkpoint is made.
 
     def _succeed(self, body: dict, progress: dict, run: TrainingRun) -> None:
         now = self.emu.clock.now()
@@ -533,9 +556,12 @@ class JobRunner:
             estimated_finish=None,
         )
         progress["next_at"] = float("inf")
+        # In the tutorial's order (its list is newest first): "Job succeeded.", "Postprocessing
+        # started.", "Completed results file: file-...", "Training hours billed: 0.500".
+        _event(self.emu, body["id"], "Job succeeded.")
+        _event(self.emu, body["id"], "Postprocessing started.")
         _event(self.emu, body["id"], f"Completed results file: {results['id']}")
         _event(self.emu, body["id"], f"Training hours billed: {hours:.3f}")
-        _event(self.emu, body["id"], "Job succeeded.")
         self.forget(body["id"])
 
     def _fail(self, body: dict, progress: dict, failure: "JobFailure") -> None:
@@ -548,16 +574,32 @@ class JobRunner:
         progress["next_at"] = float("inf")
         with self.emu.store.transaction():
             self.emu.store.save_job(body, progress)
+            # The reason, at level "error" (the event levels in spec section 5); the status says
+            # the rest ("Job failed." is in no source).
             _event(self.emu, body["id"], failure.message, level="error")
-            _event(self.emu, body["id"], "Job failed.", level="error")
         self.forget(body["id"])
 
-    def _save(self, body: dict, progress: dict, status: str, message: str, *, next_at: float) -> None:
+    def _save(self, body: dict, progress: dict, status: str, message: str | None, *, next_at: float) -> None:
         body["status"] = status
         progress["next_at"] = next_at
         with self.emu.store.transaction():
             self.emu.store.save_job(body, progress)
-            _event(self.emu, body["id"], message)
+            if message:
+                _event(self.emu, body["id"], message)
+
+    def _pause(self, body: dict, progress: dict) -> None:
+        """"Once the training job is paused, a deployable checkpoint will be created" (MicrosoftDocs/
+        azure-ai-docs: the fine-tuning portal include, how-to/reinforcement-fine-tuning.md; spec
+        section 5): at the step reached, unless an epoch ended there and made one already."""
+        run = self._training_run(body, progress)
+        metrics = self.emu.store.job_metrics(body["id"])
+        body["status"] = "paused"
+        progress["next_at"] = float("inf")
+        with self.emu.store.transaction():
+            made = {c["step_number"] for c in self.emu.store.list_checkpoints(body["id"])}
+            if metrics and metrics[-1]["step"] not in made:
+                self._checkpoint(body, progress, run, metrics[-1])
+            self.emu.store.save_job(body, progress)
 
     def _examples(self, file_id: str | None, progress: dict) -> list:
         if file_id is None:

@@ -68,16 +68,23 @@ class Emulator:
     # models
 
     def is_deployable(self, name: str) -> bool:
-        return name in self.store_model_names() or self.store.checkpoint_weights(name) is not None
+        return name in self.store_model_names() or self.checkpoint(name) is not None
+
+    def checkpoint(self, checkpoint_id: str) -> dict | None:
+        """A kept checkpoint, by its id `ftchkpt-...` only: Azure deploys a checkpoint "by passing the
+        checkpoint ID" (MicrosoftDocs/azure-ai-docs how-to/fine-tuning-deploy); its name
+        `<model>:ckpt-step-N` stands for nothing a deployment or a job can take."""
+        found = self.store.checkpoint_weights(checkpoint_id)
+        return found[0] if found and found[0]["id"] == checkpoint_id else None
 
     def store_model_names(self) -> set[str]:
         return set(catalog.BASE_MODELS) | {m["id"] for m in self.store.list_models()}
 
     def fine_tuned_weights(self, name: str) -> NGramModel:
-        """A fine-tuned model or checkpoint's trained weights, by model id, checkpoint id or checkpoint name."""
+        """A fine-tuned model or checkpoint's trained weights, by model id or checkpoint id."""
         weights = self.store.model_weights(name)
         if weights is None:
-            found = self.store.checkpoint_weights(name)
+            found = self.store.checkpoint_weights(name) if self.checkpoint(name) else None
             if found is None:
                 raise not_found("Model", name)
             weights = found[1]

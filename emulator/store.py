@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_job ON events (job_id, seq);
+-- Every training step's metrics (results.csv); the events carry only every 10th step, as Azure's do.
+CREATE TABLE IF NOT EXISTS step_metrics (
+    job_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (job_id, step)
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT UNIQUE NOT NULL,
@@ -180,6 +187,7 @@ class Store:
 
     def delete_job(self, job_id: str) -> None:
         self.db.execute("DELETE FROM events WHERE job_id=?", (job_id,))
+        self.db.execute("DELETE FROM step_metrics WHERE job_id=?", (job_id,))
         self.db.execute("DELETE FROM checkpoints WHERE job_id=?", (job_id,))
         self.db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
 
@@ -200,8 +208,16 @@ class Store:
         bodies = [json.loads(r[0]) for r in self.db.execute(query, args)]
         return bodies[:limit], len(bodies) > limit
 
+    def add_step_metrics(self, job_id: str, metrics: dict) -> None:
+        self.db.execute("INSERT OR REPLACE INTO step_metrics (job_id, step, body) VALUES (?, ?, ?)",
+                        (job_id, metrics["step"], json.dumps(metrics)))
+
     def job_metrics(self, job_id: str) -> list[dict]:
         """The metrics of every training step, oldest first (what results.csv holds)."""
+        rows = self.db.execute("SELECT body FROM step_metrics WHERE job_id=? ORDER BY step", (job_id,)).fetchall()
+        if rows:
+            return [json.loads(r[0]) for r in rows]
+        # A job trained by an older emulator kept them in its events only.
         rows = self.db.execute("SELECT body FROM events WHERE job_id=? ORDER BY seq", (job_id,))
         return [body["data"] for body in (json.loads(r[0]) for r in rows) if body["type"] == "metrics"]
 

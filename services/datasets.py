@@ -26,7 +26,11 @@ from services.model_families import CHAT, PREFERENCE, family_of, formats_for
 from services.wording import count
 from services.tokens import encoding_for_model
 
-MINIMUM_EXAMPLES = 10  # fewer and the job fails
+# "Fine tuning jobs will not proceed without at least 10 training examples" (MicrosoftDocs/azure-ai-docs
+# includes/fine-tuning-python.md; spec section 3): a rule for the *training* file. A validation file
+# may be smaller, and a file alone does not say which it will be: under 10 it is a warning here, and
+# `jobs create` refuses such a file as the training file (services/jobs.py).
+MINIMUM_EXAMPLES = 10
 RECOMMENDED_EXAMPLES = 50
 LARGE_FILE_BYTES = 512 * 1024 * 1024  # above: blob import instead of /files
 MAX_ERRORS = 100
@@ -316,7 +320,7 @@ def _finish(report: DatasetReport, model: str | None, size: int) -> None:
         wanted = " or ".join(sorted(formats_for(model)))
         report.errors.append(Problem(None, f"{model} is trained on {wanted} data, but this file is {report.format}"))
     if report.examples < MINIMUM_EXAMPLES:
-        report.errors.append(Problem(None, f"{_examples(report.examples)}: a fine-tuning job needs at least {MINIMUM_EXAMPLES}"))
+        report.warn("too_few", None, too_few_for_training(report.examples) + "; fine as a validation file")
     elif report.examples < RECOMMENDED_EXAMPLES:
         report.warn("few", None, f"only {count(report.examples, 'example')}: {RECOMMENDED_EXAMPLES} or more well-made ones are the recommended start")
     if report.format in (CHAT, PREFERENCE):
@@ -339,6 +343,10 @@ def _image_rules(report: DatasetReport, model: str | None) -> None:
                                            f"vision fine-tuning takes {models} only"))
     elif not model:
         report.warn("images", None, f"{_examples(n)} hold images: only {models} are fine-tuned on images")
+
+
+def too_few_for_training(examples: int) -> str:
+    return f"{_examples(examples)}: a training file needs at least {MINIMUM_EXAMPLES} (a job fails with fewer)"
 
 
 def _examples(n: int) -> str:

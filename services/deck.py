@@ -123,10 +123,10 @@ class Deck:
             # Polls follow each listing of the panes, which has the job as fresh as can be.
             job = self.jobs.get(job_id) or jobs.get_job(workspace, job_id)
             new_events = tail.poll(workspace)
-            # Checkpoints come at epoch ends, each with an event: ask only then (or first).
+            # Checkpoints come at epoch ends and pauses, and Azure sends no event for them: ask
+            # again whenever the job moved (a step, a status) or said something, not on every poll.
             last_checkpoints = self._last_seen[1] if self._last_seen else None
-            if last_checkpoints is None or any(e["message"].startswith("Checkpoint created") for e in new_events) \
-                    or job["status"] != self._last_seen[0]["status"]:
+            if last_checkpoints is None or new_events or job != self._last_seen[0]:
                 checkpoints = jobs.list_checkpoints(workspace, job_id)
             else:
                 checkpoints = last_checkpoints

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
+from services.datasets import MINIMUM_EXAMPLES, too_few_for_training
 from services.files import upload_file
+from services.model_families import DPO_MODELS, supports_dpo
+from services.model_ids import checkpoint_name_problem, is_checkpoint_id
 from services.retries import again_for_sdk, sending_once
 from services.training_tiers import TRAINING_TYPES
 from services.workspace import Workspace, calling
@@ -58,6 +61,12 @@ class JobRequest:
             found.append("--beta goes with --method dpo and must be above 0 and at most 2 (0.1-0.5 is typical)")
         if self.training_type is not None and self.training_type.lower() not in TRAINING_TYPES:
             found.append("--training-type must be standard, globalstandard or developertier")
+        if problem := checkpoint_name_problem(self.model):
+            found.append(f"--model: {problem}")
+        # A checkpoint id hides its base model: the service judges those.
+        if self.method == "dpo" and self.model and not is_checkpoint_id(self.model) and not supports_dpo(self.model):
+            found.append(f"--method dpo: {self.model} does not support DPO (the DPO page lists "
+                         f"{', '.join(sorted(DPO_MODELS))}, and models fine-tuned from them)")
         return found
 
     def _reinforcement_problems(self) -> list[str]:
@@ -134,9 +143,14 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
             if request.method == "reinforcement":  # the RFT rules, not the chat ones
                 _check_reinforcement_file(value, request, attribute)
                 checked = False
+            elif attribute == "training_file":  # checked before anything is uploaded
+                with open(value, "rb") as local:
+                    _enough_to_train(value, _count_up_to(local, MINIMUM_EXAMPLES))
             uploaded = upload_file(ws, value, model=request.model, validate=checked, on_status=on_status, reuse=lambda existing: True)
             on_status(f"{value} -> {uploaded.file['id']}{' (already uploaded)' if uploaded.reused else ''}")
             setattr(request, attribute, uploaded.file["id"])
+        elif value and attribute == "training_file":
+            _enough_to_train(value, _examples_up_to(ws, value, MINIMUM_EXAMPLES))
     body = request.body()
     options: dict[str, Any] = {}
     if request.method in ("dpo", "reinforcement") or request.training_type:
@@ -145,6 +159,33 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
         options["extra_body"] = {"trainingType": TRAINING_TYPES[request.training_type.lower()]}
     with calling():
         return _create_once(ws, body, options, on_status)
+
+
+def _enough_to_train(what: str, examples: int | None) -> None:
+    """Refuse a training file under the minimum: Azure would take the job, then fail it."""
+    if examples is not None and examples < MINIMUM_EXAMPLES:
+        raise FtdeckError(f"the training file {what} has {too_few_for_training(examples)}; nothing was created", exit_code=2)
+
+
+def _examples_up_to(ws: Workspace, file_id: str, enough: int) -> int | None:
+    """How many examples (non-blank lines) an uploaded file has, counting no further than `enough`:
+    only its first lines are read. None when it cannot be read (the service then judges the file)."""
+    try:
+        with calling():
+            with ws.openai().files.with_streaming_response.content(file_id) as response:
+                return _count_up_to(response.iter_lines(), enough)
+    except Exception:  # noqa: BLE001 - a count is a courtesy; the create call reports a real problem
+        return None
+
+
+def _count_up_to(lines, enough: int) -> int:
+    """Non-blank lines (one example each in JSONL), counted no further than `enough`."""
+    count = 0
+    for line in lines:
+        count += bool(line.strip())
+        if count >= enough:
+            break
+    return count
 
 
 def _check_reinforcement_file(path: str, request: JobRequest, role: str) -> None:

@@ -111,9 +111,19 @@ def test_full_pipeline_upload_train_watch_results_deploy(env, dataset, tmp_path)
     done = as_json(ftdeck(env, "jobs", "show", job["id"], "--json"))
     assert done["fine_tuned_model"].endswith("-cli")
     events = as_json(ftdeck(env, "jobs", "events", job["id"], "--json"))
-    assert events[0]["message"].startswith("Job enqueued") and events[-1]["message"] == "Job succeeded."
+    assert events[0]["message"].startswith("Job enqueued") and events[-1]["message"].startswith("Training hours billed: ")
+    assert "Job succeeded." in [e["message"] for e in events]
     checkpoints = as_json(ftdeck(env, "jobs", "checkpoints", job["id"], "--json"))
     assert len(checkpoints) == 3
+
+    # A checkpoint is deployed by its id (fine-tuning-deploy); its name is refused before calling.
+    earlier = checkpoints[-1]
+    by_name = ftdeck(env, "deployments", "create", "cli-ckpt", "--model", earlier["fine_tuned_model_checkpoint"], check=False)
+    assert by_name.returncode == 2 and by_name.stderr.count("\n") == 1
+    assert "is a checkpoint's name; Azure takes a checkpoint by its id (ftchkpt-" in by_name.stderr
+    by_id = as_json(ftdeck(env, "deployments", "create", "cli-ckpt", "--model", earlier["id"], "--wait", "--json"))
+    assert by_id["model"] == earlier["id"] and by_id["state"] == "Succeeded"
+    assert as_json(ftdeck(env, "deployments", "delete", "cli-ckpt", "--json"))["deleted"] is True
 
     csv_path = tmp_path / "results.csv"
     summary = as_json(ftdeck(env, "results", job["id"], "--csv", str(csv_path), "--json"))
@@ -141,6 +151,11 @@ def test_create_uploads_local_paths_and_refuses_bad_values_before_calling(env, d
         assert result.returncode == 2 and result.stderr.startswith("ftdeck: ")
     unknown = ftdeck(env, "jobs", "create", "--model", "gpt-4o-2024-05-13", "--training-file", job["training_file"], check=False)
     assert unknown.returncode == 1 and "does not support fine-tuning" in unknown.stderr
+    # Refused before calling: a checkpoint's name as the model, DPO on a model the DPO page does not list.
+    named = ftdeck(env, "jobs", "create", "--model", f"{BASE}.ft-{'0' * 32}:ckpt-step-10", "--training-file", "file-x", check=False)
+    assert named.returncode == 2 and "Azure takes a checkpoint by its id" in named.stderr
+    nano = ftdeck(env, "jobs", "create", "--model", "gpt-4.1-nano-2025-04-14", "--method", "dpo", "--training-file", "file-x", check=False)
+    assert nano.returncode == 2 and "gpt-4.1-nano-2025-04-14 does not support DPO" in nano.stderr
 
 
 def test_watch_exits_1_when_the_job_fails(frozen_env, frozen_emulator, tmp_path):
@@ -228,9 +243,15 @@ def test_profiles_from_the_config_file(env, emulator, tmp_path):
 def test_chat_streams_a_reply_in_the_trained_style(env, emulator):
     ftdeck(env, "deployments", "create", "cli-base", "--model", BASE, "--wait")
     result = ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json")
-    reply = as_json(result)
+    body = as_json(result)
+    assert body["system"] is None  # a base deployment: no system message was sent
+    [reply] = body["replies"]
+    assert reply["deployment"] == "cli-base"
     assert reply["text"] and reply["finish_reason"] in ("stop", "length") and reply["completion_tokens"] > 0
-    assert as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json"))["text"] == reply["text"]
+    again = as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--seed", "1", "--json"))
+    assert again["replies"][0]["text"] == reply["text"]
+    told = as_json(ftdeck(env, "chat", "cli-base", "Tell me about bread", "--system", "Be brief.", "--json"))
+    assert told["system"] == "Be brief." and told["replies"][0]["text"]
     missing = ftdeck(env, "chat", "no-such-deployment", "hi", check=False)
     assert missing.returncode == 1 and "DeploymentNotFound" in missing.stderr
 
@@ -256,8 +277,8 @@ def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
             fetched.append(len(response.json()["data"]))
 
     client = emu.openai()
-    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(40)).id,
-                                         hyperparameters={"n_epochs": 3})  # 120 steps
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(150)).id,
+                                         hyperparameters={"n_epochs": 3})  # 450 steps, an event every 10
     ws = Workspace("test", Profile(endpoint=emu.url))
     ws._openai = AzureOpenAI(azure_endpoint=emu.url, api_key=API_KEY, api_version="2024-10-21",
                              http_client=httpx.Client(event_hooks={"response": [count]}))
@@ -267,12 +288,12 @@ def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
     def newest() -> str:
         return client.fine_tuning.jobs.list_events(job.id, limit=1).data[0].message
 
-    def train(steps: int) -> None:
-        """Move the clock `steps` training steps on and wait until the emulator has made them."""
+    def train(events: int) -> None:
+        """Move the clock on by `events` step events (10 steps each) and wait until the emulator has made them."""
         nonlocal step
-        step += steps
-        emu.advance(steps * 1.5)  # emulator.jobs.STEP_SECONDS
-        wait_for(lambda: any(e.message.startswith(f"Step {step}/") for e in client.fine_tuning.jobs.list_events(job.id, limit=3)))
+        step += 10 * events
+        emu.advance(10 * events * 1.5)  # emulator.jobs.EVENT_EVERY_STEPS, STEP_SECONDS
+        wait_for(lambda: any(e.message.startswith(f"Step {step}:") for e in client.fine_tuning.jobs.list_events(job.id, limit=3)))
 
     def poll() -> tuple[int, int]:
         """(new events, known events re-read) of one poll."""
@@ -284,24 +305,50 @@ def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
     wait_for(lambda: newest() == "Job started.")
     assert poll()[0] >= 2  # the first poll reads the history so far
     steady = []
-    for _ in range(40):  # a history longer than the burst to come
+    for _ in range(20):  # a history longer than the burst to come
         train(1)
         steady.append(poll())
     burst_history = len(tail.events)
-    train(30)  # a poll that comes late meets a burst
+    train(15)  # a poll that comes late meets a burst
     burst = poll()
     after = []
     for _ in range(5):
         train(1)
         after.append(poll())
-    train(120 - step)
-    wait_for(lambda: newest() == "Job succeeded.")
+    train((450 - step) // 10)
+    wait_for(lambda: newest().startswith("Training hours billed: "))
     tail.poll(ws)
 
     everything = [e.id for e in client.fine_tuning.jobs.list_events(job.id, limit=1000)][::-1]
     assert [e["id"] for e in tail.events] == everything
-    # Steady: each poll finds its one step (two with a checkpoint) and re-reads at most a 5-event window.
-    assert all(new in (1, 2) and reread <= 5 for new, reread in steady + after), steady + after
+    # Steady: each poll finds its one step event and re-reads at most a 5-event window.
+    assert all(new == 1 and reread <= 5 for new, reread in steady + after), steady + after
     # A burst: its pages grow, so what is re-read stays under what was new, not the history.
     new, reread = burst
-    assert new >= 30 and reread <= new < burst_history + 30, burst
+    assert new >= 15 and reread <= new < burst_history + 15, burst
+
+
+def test_ten_examples_are_the_training_files_minimum_not_every_files(env, emulator, dataset, tmp_path):
+    """"Fine tuning jobs will not proceed without at least 10 training examples": a 3-example file
+    uploads (with a note: it may be a validation file), a job refuses it as its training file before
+    creating anything, and takes it as its validation file."""
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(jsonl(chat_examples(3, style="Ahoy there")))
+    uploaded = ftdeck(env, "files", "upload", str(small), "--reuse", "no", "--json")
+    assert as_json(uploaded)["status"] == "processed"
+    assert "3 examples: a training file needs at least 10" in uploaded.stderr and uploaded.stderr.count("\n") == 1
+    small_id = as_json(uploaded)["id"]
+
+    client = emulator.openai()
+    jobs_before = {j.id for j in client.fine_tuning.jobs.list(limit=100)}
+    files_before = {f.id for f in client.files.list()}
+    for training in (small_id, str(small)):
+        refused = ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", training, check=False)
+        assert refused.returncode == 2 and "a training file needs at least 10" in refused.stderr, refused.stderr
+        assert refused.stderr.count("\n") == 1
+    assert {j.id for j in client.fine_tuning.jobs.list(limit=100)} == jobs_before
+    assert {f.id for f in client.files.list()} == files_before  # the local file was not uploaded either
+
+    job = as_json(ftdeck(env, "jobs", "create", "--model", BASE, "--training-file", str(dataset),
+                         "--validation-file", small_id, "--json"))
+    assert job["validation_file"] == small_id and job["status"] == "pending"

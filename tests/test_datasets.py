@@ -298,7 +298,7 @@ def test_every_error_is_reported_up_to_a_cap(tmp_path):
     listed = report.to_json()["errors"]
     assert len(listed) == 101 and listed[-1] == {"line": None, "message": "and 150 more errors (only the first 100 are listed)"}
     few = validate_dataset(write(tmp_path, "bad\n" * 250 + good_lines(3), "few.jsonl"))
-    assert few.errors[-1] == datasets.Problem(None, "3 examples: a fine-tuning job needs at least 10")  # never capped
+    assert few.warnings[-1] == datasets.Problem(None, "3 examples: a training file needs at least 10 (a job fails with fewer); fine as a validation file")  # never capped
 
 
 def test_lone_surrogates_are_counted_and_printable(tmp_path):
@@ -314,8 +314,10 @@ def test_lone_surrogates_are_counted_and_printable(tmp_path):
 def test_file_level_errors(tmp_path):
     assert "no examples" in validate_dataset(write(tmp_path, b"", "empty.jsonl")).errors[0].message
     assert "no examples" in validate_dataset(write(tmp_path, "\n  \n\n", "blank.jsonl")).errors[0].message
+    # 10 is the minimum of a *training* file: a file does not say which it is, so under 10 is a warning
+    # (includes/fine-tuning-python.md: "will not proceed without at least 10 training examples").
     few = validate_dataset(write(tmp_path, good_lines(3), "few.jsonl"))
-    assert [e.message for e in few.errors] == ["3 examples: a fine-tuning job needs at least 10"]
+    assert few.ok and "3 examples: a training file needs at least 10 (a job fails with fewer); fine as a validation file" in [w.message for w in few.warnings]
     completion = "".join(json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) + "\n" for i in range(60))
     assert validate_dataset(write(tmp_path, completion, "pc.jsonl"), model="babbage-002").ok
     wrong = validate_dataset(write(tmp_path, completion, "pc.jsonl"), model=O200K)
@@ -493,3 +495,16 @@ def test_never_raises_and_agrees_with_the_emulator(tmp_path, lines, model):
     if not line_errors and report.examples:
         emulator_check = check_training_file(content)
         assert emulator_check.ok, emulator_check.status_details
+
+
+def test_preference_data_only_for_the_models_the_dpo_page_lists(tmp_path):
+    """gpt-4o-2024-08-06, gpt-4.1-2025-04-14, gpt-4.1-mini-2025-04-14 (and models fine-tuned from them);
+    not gpt-4.1-nano, which a prefix match on "gpt-4.1" let through."""
+    example = {"input": {"messages": [{"role": "user", "content": "Hi"}]},
+               "preferred_output": [{"role": "assistant", "content": "Ahoy!"}],
+               "non_preferred_output": [{"role": "assistant", "content": "Hello."}]}
+    path = write(tmp_path, (json.dumps(example) + "\n") * 60, "dpo.jsonl")
+    for model in ("gpt-4o-2024-08-06", "gpt-4.1-2025-04-14", f"gpt-4.1-mini-2025-04-14.ft-{'0' * 32}"):
+        assert validate_dataset(path, model=model).ok, model
+    nano = validate_dataset(path, model="gpt-4.1-nano-2025-04-14")
+    assert not nano.ok and "trained on chat data, but this file is preference" in nano.errors[0].message

@@ -79,6 +79,14 @@ def test_deploy_checkpoint_and_base_model(emulator, trained):
     deploy(arm, "base-b", BASE)  # base models may be deployed more than once
 
 
+def test_a_checkpoint_is_deployed_by_its_id_not_its_name(emulator, trained):
+    """fine-tuning-deploy: "deploy a checkpoint, by passing the checkpoint ID ... ftchkpt-..."."""
+    checkpoint = emulator.openai().fine_tuning.jobs.checkpoints.list(trained.id).data[-1]
+    assert checkpoint.fine_tuned_model_checkpoint.endswith(":ckpt-step-20")
+    refused = emulator.arm().put("/by-name", json=deploy_body(checkpoint.fine_tuned_model_checkpoint))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "DeploymentModelNotSupported"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

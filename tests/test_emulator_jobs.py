@@ -32,22 +32,33 @@ def test_job_lifecycle_events_checkpoints_and_results(client, training_file):
 
     done = wait_for_job(client, job.id)
     assert done.status == "succeeded"
-    assert done.fine_tuned_model.startswith(f"{BASE}.ft-") and done.fine_tuned_model.endswith("-mine")
+    # The model's hex is the job's (the tutorial's output, the 2024-10-21 spec example), then the suffix.
+    assert done.fine_tuned_model == f"{BASE}.ft-{job.id.removeprefix('ftjob-')}-mine"
     assert done.hyperparameters.n_epochs == 3 and done.hyperparameters.batch_size == 1
     assert done.trained_tokens > 0 and done.finished_at >= done.created_at
 
-    messages = [e.message for e in client.fine_tuning.jobs.list_events(job.id, limit=200)][::-1]
-    assert messages[0] == "Job enqueued. Waiting for jobs ahead to complete."
-    assert "Job started." in messages
-    assert messages[-3].startswith("Completed results file: file-")
-    assert messages[-2].startswith("Training hours billed: ")
-    assert messages[-1] == "Job succeeded."
-    steps = [m for m in messages if m.startswith("Step ")]
-    assert len(steps) == 30 and steps[0].startswith("Step 1/30: training loss=")
+    events = list(client.fine_tuning.jobs.list_events(job.id, limit=200))[::-1]
+    messages = [e.message for e in events]
+    # Azure's events as the tutorial shows them: a step's metrics every 10 steps, then the ending.
+    assert messages == [
+        "Job enqueued. Waiting for jobs ahead to complete.",
+        "Job started.",
+        f"Step 10: training loss={events[2].data['train_loss']!r}",
+        f"Step 20: training loss={events[3].data['train_loss']!r}",
+        f"Step 30: training loss={events[4].data['train_loss']!r}",
+        "Job succeeded.",
+        "Postprocessing started.",
+        f"Completed results file: {done.result_files[0]}",
+        messages[-1],
+    ]
+    assert messages[-1].startswith("Training hours billed: ")
+    assert [e.type for e in events[2:5]] == ["metrics"] * 3 and events[4].data["step"] == 30
 
     checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id).data
     assert [c.step_number for c in checkpoints] == [30, 20, 10]  # one per epoch, newest first
-    assert checkpoints[0].fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-30"
+    # The final epoch is the model; the two before are its checkpoints (the tutorial's output).
+    assert [c.fine_tuned_model_checkpoint for c in checkpoints] == [
+        done.fine_tuned_model, f"{done.fine_tuned_model}:ckpt-step-20", f"{done.fine_tuned_model}:ckpt-step-10"]
     assert all(c.id.startswith("ftchkpt-") and c.metrics.train_loss is not None for c in checkpoints)
 
     rows = results_rows(client, done)
@@ -70,8 +81,8 @@ def test_a_job_takes_its_time_on_the_emulator_clock(frozen_emulator):
     job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(10)).id)
     emu.advance(4.01)
     wait_for(lambda: client.fine_tuning.jobs.retrieve(job.id).status == "running")
-    emu.advance(29 * 1.5)
-    wait_for(lambda: any(e.message.startswith("Step 29/30") for e in client.fine_tuning.jobs.list_events(job.id, limit=3)))
+    now = emu.advance(29 * 1.5)
+    wait_for(lambda: client.fine_tuning.jobs.retrieve(job.id).estimated_finish == int(now + 1.5))  # step 29 made
     assert client.fine_tuning.jobs.retrieve(job.id).status == "running"  # the clock stands still: step 30 waits
     emu.advance(1.5)
     done = wait_for_job(client, job.id)
@@ -117,7 +128,10 @@ def test_too_few_examples_fails_the_job(client):
     ("changes", "fragment", "param"),
     [
         ({"model": "gpt-4o-2024-05-13"}, "The specified base model does not support fine-tuning.", "model"),
-        ({"model": "no-such-model"}, "was not found", "model"),
+        ({"model": "no-such-model"}, "The specified base model does not support fine-tuning.", "model"),
+        # Undated family names: no source shows Azure taking one for `model`; every example is dated.
+        ({"model": "gpt-4o-mini"}, "The specified base model does not support fine-tuning.", "model"),
+        ({"model": "gpt-35-turbo"}, "The specified base model does not support fine-tuning.", "model"),
         ({"suffix": "bad suffix!"}, "suffix", "suffix"),
         ({"suffix": "x" * 41}, "suffix", "suffix"),
         ({"training_file": "file-doesnotexist"}, "does not exist", "training_file"),
@@ -159,11 +173,21 @@ def test_pause_resume_cancel_and_state_rules(frozen_emulator):
 
     emulator.advance(4.01)  # validation: the job starts
     wait_for_job(client, job.id, statuses=("running",))
-    emulator.advance(1.5)  # a step
-    wait_for(lambda: len([e for e in client.fine_tuning.jobs.list_events(job.id, limit=5) if e.type == "metrics"]))
+    emulator.advance(3 * 1.5)  # three steps
+    wait_for(lambda: client.fine_tuning.jobs.retrieve(job.id).estimated_finish == int(emulator.advance(0) + 597 * 1.5))
+    assert client.fine_tuning.jobs.checkpoints.list(job.id).data == []  # no epoch has ended
     assert client.fine_tuning.jobs.pause(job.id).status == "pausing"
     emulator.advance(2.0)  # emulator.jobs.PAUSE_SECONDS
     wait_for_job(client, job.id, statuses=("paused",))
+    # "Once the training job is paused, a deployable checkpoint will be created."
+    [paused_at] = client.fine_tuning.jobs.checkpoints.list(job.id).data
+    assert paused_at.step_number == 3 and paused_at.id.startswith("ftchkpt-")
+    assert paused_at.fine_tuned_model_checkpoint.endswith(":ckpt-step-3")
+    arm = emulator.arm()
+    deployed = arm.put("/from-pause", json={"sku": {"name": "standard", "capacity": 1},
+                                            "properties": {"model": {"format": "OpenAI", "name": paused_at.id, "version": "1"}}})
+    assert deployed.status_code in (200, 201), deployed.text
+    assert arm.delete("/from-pause").status_code in (200, 202, 204)
     steps_when_paused = client.fine_tuning.jobs.retrieve(job.id).trained_tokens
     assert client.fine_tuning.jobs.resume(job.id).status == "resuming"
     with pytest.raises(openai.ConflictError):
@@ -192,7 +216,8 @@ def test_pause_needs_a_preview_api_version(emulator, training_file):
 
 
 def test_events_page_newest_first_without_overlap(client, training_file):
-    job = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=training_file).id)
+    job = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=training_file,
+                                                             hyperparameters={"n_epochs": 15}).id)  # 21 events
     everything = client.fine_tuning.jobs.list_events(job.id, limit=1000).data
     first = client.fine_tuning.jobs.list_events(job.id, limit=7)
     assert first.has_more is True and [e.id for e in first.data] == [e.id for e in everything[:7]]
@@ -224,8 +249,14 @@ def test_continuous_fine_tuning_from_model_and_checkpoint(client, training_file)
     more = wait_for_job(client, client.fine_tuning.jobs.create(model=first.fine_tuned_model, training_file=training_file).id)
     assert more.status == "succeeded" and more.fine_tuned_model.startswith(f"{BASE}.ft-")
     checkpoint = client.fine_tuning.jobs.checkpoints.list(first.id).data[-1]
-    from_checkpoint = client.fine_tuning.jobs.create(model=checkpoint.fine_tuned_model_checkpoint, training_file=training_file)
+    # A checkpoint is taken by its id, as it is deployed; its name `...:ckpt-step-10` is no model id.
+    from_checkpoint = client.fine_tuning.jobs.create(model=checkpoint.id, training_file=training_file)
     assert wait_for_job(client, from_checkpoint.id).status == "succeeded"
+    assert from_checkpoint.model == checkpoint.id
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.fine_tuning.jobs.create(model=checkpoint.fine_tuned_model_checkpoint, training_file=training_file)
+    assert refused.value.body["message"] == "The specified base model does not support fine-tuning."
+    assert refused.value.body["param"] == "model"
 
 
 def test_dpo_job(client):
@@ -246,6 +277,11 @@ def test_dpo_job(client):
     assert wait_for_job(client, job.id).status == "succeeded"
     with pytest.raises(openai.BadRequestError, match="does not support DPO"):
         client.fine_tuning.jobs.create(model=BASE, training_file=data, method={"type": "dpo"})
+    # The DPO page lists gpt-4o-2024-08-06, gpt-4.1-2025-04-14 and gpt-4.1-mini-2025-04-14 only.
+    for model in ("gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14"):
+        assert client.fine_tuning.jobs.create(model=model, training_file=data, method={"type": "dpo"}).method.type == "dpo"
+    with pytest.raises(openai.BadRequestError, match="does not support DPO"):
+        client.fine_tuning.jobs.create(model="gpt-4.1-nano-2025-04-14", training_file=data, method={"type": "dpo"})
 
 
 def test_a_restart_on_a_frozen_clock_makes_no_step_before_its_time(frozen_emulator):
@@ -258,17 +294,17 @@ def test_a_restart_on_a_frozen_clock_makes_no_step_before_its_time(frozen_emulat
     job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(10)).id)
     emu.advance(4.01)  # validated: it starts
     wait_for(lambda: client.fine_tuning.jobs.retrieve(job.id).status == "running")
-    emu.advance(3 * 1.5)  # three steps (emulator.jobs.STEP_SECONDS)
+    emu.advance(10 * 1.5)  # ten steps (emulator.jobs.STEP_SECONDS), one step event (EVENT_EVERY_STEPS)
 
     def steps(client) -> list:
         return [e for e in client.fine_tuning.jobs.list_events(job.id, limit=100) if e.message.startswith("Step ")][::-1]
 
-    wait_for(lambda: len(steps(client)) == 3)
+    wait_for(lambda: len(steps(client)) == 1)
     stopped_at = emu.advance(0)
     emu.stop()
     with EmulatorProcess(emu.data_dir, "--frozen-at", str(FROZEN_AT)) as again:
         client = again.openai()
-        moved_to = again.advance(1.5)  # the fourth step's time
-        assert moved_to == stopped_at + 1.5  # the clock stood still while it was down
-        fourth = wait_for(lambda: (made := steps(client)) and len(made) >= 4 and made[3])
-        assert fourth.message.startswith("Step 4/") and fourth.created_at == int(moved_to), (fourth.created_at, stopped_at, moved_to)
+        moved_to = again.advance(10 * 1.5)  # the twentieth step's time
+        assert moved_to == stopped_at + 10 * 1.5  # the clock stood still while it was down
+        twentieth = wait_for(lambda: (made := steps(client)) and len(made) >= 2 and made[1])
+        assert twentieth.message.startswith("Step 20:") and twentieth.created_at == int(moved_to), (twentieth.created_at, stopped_at, moved_to)

@@ -61,7 +61,7 @@ def assert_one_demo_with_a_clean_history(workspace) -> None:
         assert messages["Job started."] <= 1, job.id
         assert sum(n for m, n in messages.items() if m.startswith(("Job failed", "Job succeeded", "Job cancelled"))) <= 1
         steps = [e.data["step"] for e in events if e.type == "metrics"]
-        assert steps == list(range(1, len(steps) + 1)), job.id  # each step once, none missing
+        assert steps == list(range(10, 10 * len(steps) + 1, 10)), job.id  # every 10th step once, none missing
         assert len({e.id for e in events}) == len(events)
     assert {j.suffix: j.status for j in jobs}["pirate"] == "succeeded"
     assert {j.suffix: j.status for j in jobs}["haiku"] in ("pending", "running", "succeeded")

@@ -55,7 +55,7 @@ def test_fine_tuning_round_trip_on_v1(v1, trained):
     assert trained.status == "succeeded" and trained.fine_tuned_model
     assert trained.id in [j.id for j in v1.fine_tuning.jobs.list()]
     events = v1.fine_tuning.jobs.list_events(trained.id, limit=50).data
-    assert events[0].message == "Job succeeded."
+    assert events[0].message.startswith("Training hours billed: ") and events[3].message == "Job succeeded."
     checkpoints = v1.fine_tuning.jobs.checkpoints.list(trained.id).data
     assert checkpoints and all(c.id.startswith("ftchkpt-") for c in checkpoints)
     results = v1.files.content(trained.result_files[0]).text

@@ -195,7 +195,9 @@ def test_cli_uses_the_training_system_message_and_compares(configured, deployed)
     result = ftdeck("chat", "pg-ft", "How do I fix my login problem?", "--seed", "2", "--json")
     assert result.returncode == 0, result.stderr
     assert "using the system message pg-ft was trained with" in result.stderr
-    assert json.loads(result.stdout)["text"]
+    single = json.loads(result.stdout)  # the same shape as with --compare: the system message sent, then the replies
+    assert single["system"] == POLLY and [r["deployment"] for r in single["replies"]] == ["pg-ft"]
+    assert single["replies"][0]["text"]
 
     result = ftdeck("chat", "pg-base", "How do I fix my login problem?", "--compare", "pg-ft", "--max-tokens", "10", "--json")
     body = json.loads(result.stdout)

@@ -306,8 +306,8 @@ BAD_DATA = {
     "zero-bytes": (b"", 1, "no examples", None),
     "binary": (b"\x89PNG\r\n\x1a\n" + random.Random(6).randbytes(3000), 1, "not UTF-8", 1),
     "very-long-line": (lines(*[GOOD] * 10) + b"x" * 3_000_000 + b"\n", 1, "invalid JSON", 11),
-    "10-mb-example": (lines({"messages": [GOOD["messages"][0], {"role": "assistant", "content": TEN_MB}]}), 1,
-                      "a fine-tuning job needs at least 10", None),
+    "10-mb-example": (lines({"messages": [GOOD["messages"][0], {"role": "assistant", "content": TEN_MB}]}) + b"not json\n", 1,
+                      "invalid JSON", 2),
 }
 UNREADABLE = {"directory": "is a directory", "missing": "no such file"}
 

@@ -194,3 +194,37 @@ async def test_screen_keeps_responding_while_the_endpoint_misbehaves(monkeypatch
                 assert app.focused.id == pane
     finally:
         faulty.stop()
+
+
+async def test_a_checkpoint_is_deployed_and_trained_further_by_its_id(configured, emulator, finished_job):
+    """Azure deploys a checkpoint "by passing the checkpoint ID" (fine-tuning-deploy) and takes the same
+    id for further training; its name (`...:ckpt-step-N`) is sent nowhere."""
+    checkpoint = configured.fine_tuning.jobs.checkpoints.list(finished_job.id).data[-1]
+    assert checkpoint.fine_tuned_model_checkpoint.endswith(":ckpt-step-10")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "jobs", finished_job.id)
+        await select(pilot, "checkpoints", checkpoint.id)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen))
+        assert app.screen.query_one("#model", Select).value == checkpoint.id
+        offered = app.screen.models  # dated base models, fine-tuned models, checkpoints by id
+        assert BASE in offered and "gpt-4o-mini" not in offered and finished_job.fine_tuned_model in offered
+        assert not [m for m in offered if ":ckpt-step-" in m]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CreateJobScreen))
+
+        from tui.screens.deploy import DeployScreen
+
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen))
+        assert app.screen.model == checkpoint.id
+        name = app.screen.query_one("#name").value
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: said(app, f"{name} is Succeeded"))
+        await pilot.press("colon", *f"/deploy by-name {checkpoint.fine_tuned_model_checkpoint}", "enter")
+        await wait_until(pilot, lambda: said(app, "is a checkpoint's name; Azure takes a checkpoint by its id"))
+    with emulator.arm() as arm:
+        assert arm.get(f"/{name}").json()["properties"]["model"]["name"] == checkpoint.id
+        assert arm.get("/by-name").status_code == 404
+        arm.delete(f"/{name}")

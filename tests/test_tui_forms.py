@@ -188,6 +188,21 @@ async def test_create_job_sends_the_chosen_hyperparameters(configured, processed
     assert job.hyperparameters.learning_rate_multiplier == pytest.approx(0.1)
 
 
+async def test_a_training_file_under_ten_examples_is_refused_before_creating(configured):
+    """The 10-example minimum is the training file's ("at least 10 training examples"): the estimate
+    says it, and creating refuses it with that line; nothing reaches the service."""
+    small = upload(configured, examples(3), name="forms-small.jsonl").model_dump()
+    app, done = FtdeckApp(), []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [small], [BASE]), done)
+        await choose_first_option(pilot)
+        await wait_until(pilot, lambda: "3 examples: a training file needs at least 10" in text(screen, "#estimate"))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "a training file needs at least 10" in text(screen, "#problems"))
+        assert app.screen is screen and not screen.busy and not done
+    assert not jobs_on(configured, small["id"])
+
+
 async def test_bad_suffix_is_shown_as_you_type_and_nothing_is_created(configured, processed_file):
     app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
@@ -213,13 +228,13 @@ async def test_a_refusal_from_the_service_is_shown_in_the_form(configured, proce
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], ["no-such-model"]), done)
         await choose_first_option(pilot)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "no-such-model" in text(screen, "#problems"))
+        await wait_until(pilot, lambda: "The specified base model does not support fine-tuning." in text(screen, "#problems"))
         assert app.screen is screen and not screen.busy and not done
     assert not jobs_on(configured, processed_file["id"])
 
 
 async def test_dpo_shows_beta_and_start_from_preselects_the_model(configured, processed_file):
-    checkpoint = f"{BASE}.ft-{'0' * 32}-earlier:ckpt-step-10"
+    checkpoint = f"ftchkpt-{'0' * 32}"  # a checkpoint is trained further by its id
     app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], [BASE], start_from=checkpoint), done)
@@ -231,6 +246,28 @@ async def test_dpo_shows_beta_and_start_from_preselects_the_model(configured, pr
         screen.query_one("#beta").focus()
         await pilot.press(*"5")
         assert "beta goes with method dpo and must be above 0 and at most 2" in text(screen, "#problems")
+
+
+async def test_dpo_is_refused_on_a_model_the_dpo_page_does_not_list(configured, processed_file):
+    """The DPO page lists gpt-4o-2024-08-06, gpt-4.1-2025-04-14 and gpt-4.1-mini-2025-04-14: not
+    gpt-4.1-nano (a prefix match on "gpt-4.1" offered it)."""
+    nano, mini = "gpt-4.1-nano-2025-04-14", "gpt-4.1-mini-2025-04-14"
+    app, done = FtdeckApp(), []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_app(pilot, app, lambda ws: CreateJobScreen(ws, [processed_file], [nano, mini]), done)
+        await choose_first_option(pilot)  # the training file
+        screen.query_one("#method").value = "dpo"
+        await pilot.pause()
+        assert f"method dpo: {nano} does not support DPO" in text(screen, "#problems")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and not screen.busy and not done
+        screen.query_one("#model").value = mini
+        await pilot.pause()
+        assert "does not support DPO" not in text(screen, "#problems")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: done == [None])
+    assert not jobs_on(configured, processed_file["id"])
 
 
 # ------------------------------------------------------------------ deploy
@@ -313,7 +350,7 @@ async def test_each_form_fits_80x24(configured, processed_file, tmp_path):
                 screen.query_one("#path").value = fill
                 await pilot.press("enter")
                 await wait_until(pilot, lambda: screen.report is not None)
-            if isinstance(screen, CreateJobScreen):  # at its tallest: a DPO warning and two problems
+            if isinstance(screen, CreateJobScreen):  # at its tallest: three problems (DPO, epochs, suffix)
                 screen.query_one("#method").value = "dpo"
                 screen.query_one("#epochs").value = "99"
                 screen.query_one("#suffix").value = "bad suffix!"

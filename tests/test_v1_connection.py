@@ -138,7 +138,8 @@ def test_training_workflow_on_both_surfaces(cli, surface, frozen_emulator, tmp_p
     assert "Job succeeded." in watched and "status: succeeded" in watched
     done = shown_job()
     assert done["fine_tuned_model"].endswith(f"-{surface}")
-    assert ftdeck.json("jobs", "events", job["id"])[-1]["message"] == "Job succeeded."
+    closing = [e["message"].split(":")[0] for e in ftdeck.json("jobs", "events", job["id"])[-4:]]
+    assert closing == ["Job succeeded.", "Postprocessing started.", "Completed results file", "Training hours billed"]
     checkpoints = ftdeck.json("jobs", "checkpoints", job["id"])
     assert checkpoints and all(c["id"].startswith("ftchkpt-") for c in checkpoints)
     assert done["fine_tuned_model"] in [m["id"] for m in ftdeck.json("models", "list")]
@@ -160,7 +161,8 @@ def test_training_workflow_on_both_surfaces(cli, surface, frozen_emulator, tmp_p
 
 
 def test_deploy_chat_and_delete_the_model_on_both_surfaces(cli, surface, emulator, tmp_path, recorded):
-    """Train (on the fast emulator: streamed replies take real time), deploy, chat, compare, delete."""
+    """Train (on the fast emulator: streamed replies take real time); deploy the model, a base model
+    by name and version and a checkpoint by id; update a capacity; chat, compare, delete."""
     ftdeck = cli(emulator)
     data = tmp_path / "train.jsonl"
     data.write_bytes(jsonl(chat_examples(10)))
@@ -168,10 +170,21 @@ def test_deploy_chat_and_delete_the_model_on_both_surfaces(cli, surface, emulato
     ftdeck.run("jobs", "watch", job["id"], "--interval", "0.05")
     model = ftdeck.json("jobs", "show", job["id"])["fine_tuned_model"]
 
-    tuned, base = f"tuned-{surface}", f"base-{surface}"
+    tuned, base, checkpoint = f"tuned-{surface}", f"base-{surface}", f"ckpt-{surface}"
     ftdeck.json("deployments", "create", tuned, "--model", model, "--wait")
-    ftdeck.json("deployments", "create", base, "--model", BASE, "--wait")
-    reply = ftdeck.json("chat", tuned, "How do I fix my password problem?", "--seed", "1", "--max-tokens", "8")
+    # A base model by name and version, as the az CLI and SDK samples send it.
+    made = ftdeck.json("deployments", "create", base, "--model", "gpt-4o-mini", "--model-version", "2024-07-18", "--wait")
+    assert (made["model"], made["version"]) == ("gpt-4o-mini", "2024-07-18"), made
+    # An earlier checkpoint by its id `ftchkpt-...` (fine-tuning-deploy), not by its name.
+    earlier = [c for c in ftdeck.json("jobs", "checkpoints", job["id"]) if c["fine_tuned_model_checkpoint"] != model]
+    assert earlier, "a 10-example job trains several epochs: an earlier checkpoint is kept"
+    made = ftdeck.json("deployments", "create", checkpoint, "--model", earlier[0]["id"], "--wait")
+    assert made["model"] == earlier[0]["id"], made  # echoed as sent
+    updated = ftdeck.json("deployments", "update", checkpoint, "--capacity", "3")
+    assert updated["capacity"] == 3, updated
+    assert ftdeck.json("chat", checkpoint, "How do I fix my login problem?", "--max-tokens", "4")["replies"][0]["text"]
+    ftdeck.json("deployments", "delete", checkpoint)
+    reply = ftdeck.json("chat", tuned, "How do I fix my password problem?", "--seed", "1", "--max-tokens", "8")["replies"][0]
     assert reply["text"] and reply["completion_tokens"] > 0
     compared = ftdeck.json("chat", tuned, "How do I fix my invoice problem?", "--compare", base, "--seed", "1", "--max-tokens", "8")
     assert compared

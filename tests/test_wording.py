@@ -16,7 +16,7 @@ def test_the_upload_dialog_counts_problems_without_calling_bad_lines_examples(tm
     path = tmp_path / "three-bad.jsonl"
     path.write_text(json.dumps(GOOD) + "\n" + "not json\n" * 3, encoding="utf-8")
     shown = describe(validate_dataset(path), None).plain
-    assert "✘ 4 problems: nothing is uploaded until they are fixed" in shown  # 3 bad lines + fewer than 10
+    assert "✘ 3 problems: nothing is uploaded until they are fixed" in shown  # 3 bad lines (fewer than 10 only warns)
     assert " in 1 example" not in shown
 
 

@@ -137,7 +137,7 @@ class Actions:
         # Newest-looking base models first (gpt-4o-mini before gpt-35-turbo), then what was trained here.
         tunable = fine_tunable(self.models)
         models = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True) + [m for m in tunable if is_fine_tuned(m)]
-        models += [c["fine_tuned_model_checkpoint"] for c in self.resources["checkpoints"].values()]
+        models += [c["id"] for c in self.resources["checkpoints"].values()]  # checkpoints by id
         self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from), self.job_created)
 
     def job_created(self, job: dict | None) -> None:
@@ -191,6 +191,11 @@ class Actions:
                 return
             model = model_of(chosen[2])
         elif not self._writable():
+            return
+        from services.model_ids import checkpoint_name_problem
+
+        if problem := checkpoint_name_problem(model):
+            self.say(problem, "warning")
             return
         if name:  # /deploy NAME MODEL: no questions
             self.deploy(name, model)

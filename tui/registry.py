@@ -18,8 +18,11 @@ ACTIVE = ("pending", "running", "pausing", "paused", "resuming", "validating_fil
 
 
 def model_of(item: dict) -> str | None:
-    """The model a job or checkpoint row stands for."""
-    return item.get("fine_tuned_model_checkpoint") or item.get("fine_tuned_model")
+    """The model a job or checkpoint row stands for: a job's fine-tuned model, a checkpoint's id
+    `ftchkpt-...` (what Azure deploys and trains further from; services/model_ids.py), never its name."""
+    if str(item.get("id", "")).startswith("ftchkpt-"):
+        return item["id"]
+    return item.get("fine_tuned_model")
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,8 @@ def run(ws, args) -> int:
         print(f"── A: {args.deployment}")
     replies = compare(ws, deployments, [messages] * len(deployments), params, show)
     if args.json:
-        replies_json = [{"deployment": r.deployment, **_flat(r)} for r in replies]
-        print_json({"system": system, "replies": replies_json} if args.compare else replies_json[0])
+        # One shape with or without --compare: the system message sent (None: none), then each reply.
+        print_json({"system": system, "replies": [{"deployment": r.deployment, **_flat(r)} for r in replies]})
     else:
         for side, reply in enumerate(replies):
             if side:

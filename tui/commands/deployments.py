@@ -67,7 +67,11 @@ def show_deployment(ws, args) -> int:
 
 def create_deployment(ws, args) -> int:
     from services import deployments
+    from services.errors import FtdeckError
+    from services.model_ids import checkpoint_name_problem
 
+    if problem := checkpoint_name_problem(args.model):
+        raise FtdeckError(f"--model: {problem}", exit_code=2)
     created = deployments.create_deployment(ws, args.name, args.model, sku=args.sku, capacity=args.capacity,
                                             version=args.model_version, source_account=args.source_account,
                                             wait=args.wait, on_status=progress(args))

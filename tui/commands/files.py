@@ -76,6 +76,12 @@ def upload_file(ws, args) -> int:
     result = files.upload_file(ws, args.path, model=args.model, validate=not args.no_validate,
                                wait=not args.no_wait, reuse=reuse, on_status=progress(args),
                                in_parts=args.in_parts or part_bytes is not None, part_bytes=part_bytes)
+    if result.report and result.report.warning_counts["too_few"]:
+        # A file does not say whether it will train or validate: under 10 it is said, and refused only
+        # as a job's training file (`jobs create`).
+        from services.datasets import too_few_for_training
+
+        print(f"ftdeck: note: {too_few_for_training(result.report.examples)}; fine as a validation file", file=sys.stderr)
     if args.json:
         print_json({**result.file, "reused": result.reused, "validation": result.report.to_json() if result.report else None})
     else:

@@ -165,12 +165,10 @@ class CreateJobScreen(FormScreen[dict | None]):
     # ------------------------------------------------------------ the token estimate
 
     def show_estimate(self, request: JobRequest) -> None:
-        from services.model_families import PREFERENCE, family_of
+        from services.datasets import MINIMUM_EXAMPLES, too_few_for_training
+        from services.model_families import PREFERENCE
 
-        if request.method == "dpo" and request.model and not family_of(request.model).dpo:
-            self.query_one("#estimate", Static).update(markup("[$warning]$model is not known to support dpo; "
-                                                              "the service will likely refuse it[/]", model=request.model))
-            return
+        # DPO on a model the DPO page does not list is one of request.problems(), shown above.
         if not request.training_file or not request.model:
             self.query_one("#estimate", Static).update("estimate: choose a training file")
             return
@@ -188,6 +186,8 @@ class CreateJobScreen(FormScreen[dict | None]):
                        f"≈ [b]{known.total_tokens * epochs:,}[/b] billed training tokens")]
         if known.errors:  # e.g. the file's format does not suit this model
             text.append(markup("[$warning]the training file: $problem[/]", problem=known.errors[0].message))
+        elif known.examples < MINIMUM_EXAMPLES:  # creating refuses it (services/jobs.py)
+            text.append(markup("[$warning]the training file: $problem[/]", problem=too_few_for_training(known.examples)))
         elif request.method == "dpo" and known.format != PREFERENCE:
             text.append(markup("[$warning]dpo trains on preference data (input, preferred_output, non_preferred_output); "
                                "this file is $format[/]", format=known.format))
