@@ -144,6 +144,19 @@ def check_quota(existing: list[dict], name: str, model: str) -> None:
         )
 
 
+# `properties.model.source` is "the resource ID of the source account" (fine-tuning-deploy, "Cross
+# region deployment"; ARM `DeploymentModel.source`): an account's id, which Azure checks
+# (LinkedInvalidPropertyId otherwise). Checked here too, so a typo is named before anything is sent.
+ACCOUNT_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+$", re.I)
+ACCOUNT_ID_RULE = "the source account's ARM id: /subscriptions/S/resourceGroups/G/providers/Microsoft.CognitiveServices/accounts/A"
+
+
+def source_account_problem(source_account: str | None) -> str | None:
+    if source_account and not ACCOUNT_ID.match(source_account.strip()):
+        return f"source account: {ACCOUNT_ID_RULE}"
+    return None
+
+
 def create_deployment(
     ws: Workspace,
     name: str,
@@ -157,6 +170,8 @@ def create_deployment(
     on_status: Callable[[str], None] = lambda s: None,
     poll: float = 2.0,
 ) -> dict:
+    if problem := source_account_problem(source_account):
+        raise FtdeckError(problem, exit_code=2)
     sku_name, capacity = _sku(sku, capacity)
     model_name, model_version = name_and_version(model, version)
     check_quota(list_deployments(ws), name, model_name)
@@ -168,7 +183,7 @@ def create_deployment(
         # Cross-region / cross-subscription: `source`; cross-tenant: `sourceAccount` and the source
         # tenant's token (fine-tuning-deploy "Cross region deployment", "Cross tenant deployment").
         token = os.environ.get(SOURCE_TOKEN_VARIABLE)
-        shown["sourceAccount" if token else "source"] = source_account
+        shown["sourceAccount" if token else "source"] = source_account.strip()
         if token:
             headers["x-ms-authorization-auxiliary"] = f"Bearer {token}"
     body = {"sku": {"name": sku_name, "capacity": capacity}, "properties": {"model": shown}}

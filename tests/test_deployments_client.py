@@ -118,7 +118,9 @@ def test_deploy_from_another_account(account, capsys, nano_model, monkeypatch):
     as_json(capsys, "deployments", "create", "tenant", "--model", nano_model, "--source-account", source)
     assert account.get("/tenant").json()["properties"]["model"]["sourceAccount"] == source
     code, _, err = cli(capsys, "deployments", "create", "bad", "--model", nano_model, "--source-account", "west")
-    assert code == 1 and "LinkedInvalidPropertyId" in err
+    # Named before anything is sent (Azure would answer LinkedInvalidPropertyId: tests/test_emulator_arm.py).
+    assert code == 2 and "source account: the source account's ARM id" in err
+    assert account.get("/bad").status_code == 404
 
 
 async def test_the_deployments_pane_updates_a_capacity(account, capsys):

@@ -294,6 +294,27 @@ async def test_deploy_creates_the_deployment_with_the_chosen_sku(configured, emu
     assert done[0]["properties"]["provisioningState"] == "Succeeded"
 
 
+async def test_deploy_from_another_account_names_a_bad_id_then_sends_the_source(configured, emulator, processed_file):
+    """Cross-region deploy in the form (fine-tuning-deploy): the source account's ARM id is checked
+    before anything is sent, then kept as `properties.model.source`."""
+    job = configured.fine_tuning.jobs.create(model=BASE, training_file=processed_file["id"], suffix=f"src-{uuid.uuid4().hex[:6]}")
+    fine_tuned_model = wait_for_job(configured, job.id).fine_tuned_model
+    source = "/subscriptions/sub-2/resourceGroups/rg-2/providers/Microsoft.CognitiveServices/accounts/trained-here"
+    app, done = make_app(), []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_app(pilot, app, lambda ws: DeployScreen(ws, fine_tuned_model), done)
+        name = screen.query_one("#name").value
+        screen.query_one("#source").focus()
+        await pilot.press(*"eastus-account", "enter")
+        assert "source account: the source account's ARM id" in text(screen, "#problems") and app.screen is screen
+        screen.query_one("#source").value = source
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: done)
+    with emulator.arm() as arm:
+        deployment = arm.get(f"/{name}").json()
+    assert deployment["properties"]["model"]["source"] == source
+
+
 async def test_bad_deployment_name_is_refused_and_esc_creates_nothing(configured, emulator):
     app, done = make_app(), []
     async with app.run_test(size=(120, 40)) as pilot:

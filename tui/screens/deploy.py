@@ -70,11 +70,19 @@ class DeployScreen(FormScreen[dict | None]):
             yield self.row("Capacity", Input("1", type="integer", id="capacity", compact=True))
             yield Static(SKU_NOTES["standard"], id="sku-note", classes="note")
             if is_fine_tuned(self.model):
+                # Cross-region / cross-subscription deploy (fine-tuning-deploy): the account it was trained in.
+                yield self.row("From account", Input(id="source", compact=True, placeholder="optional: the ARM id of the resource it was trained in"))
                 yield Static(literal(HOSTING_REMINDER + ".\n" + INACTIVITY_RULE + "."), classes="note")
             yield from self.closing("Enter/ctrl+s deploy · Esc cancel", Button("Deploy", variant="primary", compact=True, id="deploy"))
 
+    def source_account(self) -> str | None:
+        found = self.query("#source")
+        return found.first(Input).value.strip() or None if found else None
+
     def read_form(self) -> tuple[str, str, int, dict[str, str]]:
         """Name, sku, capacity, and what is wrong with them by field."""
+        from services.deployments import source_account_problem
+
         name = self.query_one("#name", Input).value.strip()
         capacity = self.query_one("#capacity", Input).value.strip()
         problems = {}
@@ -82,13 +90,15 @@ class DeployScreen(FormScreen[dict | None]):
             problems["name"] = NAME_RULE
         if not capacity.isdigit() or int(capacity) < 1:
             problems["capacity"] = "capacity: a whole number, 1 or more"
+        if problem := source_account_problem(self.source_account()):
+            problems["source"] = problem
         return name, str(self.query_one("#sku", Select).value), int(capacity or 0), problems
 
     @on(Input.Changed)
     def check(self) -> None:
         problems = self.read_form()[3]
-        for field_id in ("name", "capacity"):
-            self.query_one(f"#{field_id}", Input).set_class(field_id in problems, "-invalid")
+        for field in self.query(Input):
+            field.set_class(field.id in problems, "-invalid")
         self.show_problems(list(problems.values()))
 
     @on(Select.Changed, "#sku")
@@ -111,7 +121,7 @@ class DeployScreen(FormScreen[dict | None]):
         from services.deployments import create_deployment
 
         return create_deployment(self.workspace, name, self.model, sku=sku, capacity=capacity, wait=True,
-                                 on_status=self.say_status, poll=1.0)
+                                 source_account=self.source_account(), on_status=self.say_status, poll=1.0)
 
     def finished(self, work: str, result: Any) -> None:
         self.dismiss(result)
