@@ -128,7 +128,7 @@ def _tools(given: object) -> list[Tool]:
         function = tool.get("function")
         if not isinstance(function, dict):
             raise Refused(f"Missing required parameter: '{where}.function'.", f"{where}.function", "missing_required_parameter")
-        name = _name(function.get("name"), f"{where}.function.name")
+        name = function_name(function.get("name"), f"{where}.function.name")
         if name in names:
             # Sources silent on duplicate names; a model could not tell them apart: refused (stricter).
             raise Refused(f"Invalid 'tools': the function name '{name}' is used twice.", f"{where}.function.name")
@@ -146,7 +146,7 @@ def _tools(given: object) -> list[Tool]:
     return tools
 
 
-def _name(name: object, where: str) -> str:
+def function_name(name: object, where: str) -> str:
     if not isinstance(name, str) or not FUNCTION_NAME.match(name):
         raise Refused(f"Invalid '{where}': string does not match pattern. Expected a string that matches the pattern "
                       "'^[a-zA-Z0-9_-]{1,64}$'.", where)
@@ -213,7 +213,7 @@ def _calls(calls: object, i: int) -> list[str]:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(call, dict) or not isinstance(call.get("id"), str) or call.get("type") != "function" or not isinstance(function, dict):
             raise Refused(f"Invalid '{where}': expected {{\"id\", \"type\": \"function\", \"function\": {{\"name\", \"arguments\"}}}}.", where)
-        _name(function.get("name"), f"{where}.function.name")
+        function_name(function.get("name"), f"{where}.function.name")
         if not isinstance(function.get("arguments"), str):
             raise Refused(f"Invalid type for '{where}.function.arguments': expected a string (JSON).", f"{where}.function.arguments", "invalid_type")
         ids.append(call["id"])

@@ -196,3 +196,57 @@ def test_a_text_answer_after_results_streams_as_content(assistant):
         final = stream.get_final_completion()
     assert final.choices[0].message.content == plain and "cancelled" in plain
     assert final.choices[0].finish_reason == "stop"
+
+
+# ---------------------------------------------------------------- the Responses API
+
+FLAT_TOOLS = [{"type": "function", **t["function"]} for t in TOOLS]  # Responses' FunctionTool shape
+
+
+@pytest.fixture(scope="module")
+def v1(emulator, assistant) -> openai.OpenAI:
+    from tests.conftest import API_KEY
+
+    return openai.OpenAI(base_url=emulator.url + "/openai/v1/", api_key=API_KEY, max_retries=0)
+
+
+def test_responses_answer_with_function_call_items_then_text(v1):
+    context = {"role": "system", "content": CONTEXT["content"]}
+    first = v1.responses.create(model="tools-chat", input=[context, {"role": "user", "content": "cancel it"}], tools=FLAT_TOOLS)
+    assert first.status == "completed" and first.output_text == ""
+    [call] = first.output
+    assert call.type == "function_call" and call.name == "job_cancel" and call.id.startswith("fc_") and call.status == "completed"
+    assert json.loads(call.arguments) == {"job": "ftjob-sel123"} and call.call_id.startswith("call_")
+    assert first.usage.output_tokens > 0 and [t.name for t in first.tools] == [t["name"] for t in FLAT_TOOLS]
+
+    result = {"type": "function_call_output", "call_id": call.call_id, "output": json.dumps({"id": "ftjob-sel123", "status": "cancelled"})}
+    second = v1.responses.create(model="tools-chat", tools=FLAT_TOOLS,
+                                 input=[context, {"role": "user", "content": "cancel it"}, call.model_dump(exclude_none=True), result])
+    assert second.output[0].type == "message" and "cancelled" in second.output_text and "job_cancel" in second.output_text
+
+
+def test_responses_stream_function_call_events(v1):
+    question = [{"role": "user", "content": "is ./train.jsonl ready for gpt-4.1-mini?"}]
+    with v1.responses.stream(model="tools-chat", input=question, tools=FLAT_TOOLS) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds[:3] == ["response.created", "response.in_progress", "response.output_item.added"]
+    assert "response.function_call_arguments.delta" in kinds
+    assert kinds[-3:] == ["response.function_call_arguments.done", "response.output_item.done", "response.completed"]
+    [call] = final.output
+    assert call.name == "data_validate" and json.loads(call.arguments) == {"path": "./train.jsonl", "model": "gpt-4.1-mini"}
+    streamed = list(v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, stream=True))
+    assert "".join(e.delta for e in streamed if e.type == "response.function_call_arguments.delta") == call.arguments
+
+
+@pytest.mark.parametrize(("kwargs", "param"), [
+    ({"tools": [{"type": "function", "name": "jobs.list"}]}, "tools[0].name"),
+    ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
+    ({"tools": FLAT_TOOLS, "tool_choice": {"type": "function", "name": "nope"}}, "tool_choice.name"),
+    ({"input": [{"type": "function_call", "call_id": "call_1", "name": "jobs_list", "arguments": "{}"}]}, "input"),
+])
+def test_responses_refuse_bad_tools_and_unanswered_calls(v1, kwargs, param):
+    body = {"model": "tools-chat", "input": "cancel it", **kwargs}
+    with pytest.raises(openai.BadRequestError) as refused:
+        v1.responses.create(**body)
+    assert refused.value.body["param"] == param and refused.value.body["type"] == "invalid_request_error"
