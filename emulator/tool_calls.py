@@ -31,13 +31,19 @@ FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MOST_TOOLS = 128  # OpenAI: "Invalid 'tools': array too long. Expected an array with maximum length 128"
 TOOL_CHOICES = ("none", "auto", "required")
 
-# Function-calling docs, "Function calling support": parallel function calling, and basic function
-# calling with tools (every parallel model, and these). Base models the emulator serves only.
+MOST_DESCRIPTION = 1024  # function-calling docs: "Tool/function descriptions are currently limited to 1,024 characters"
+
+# Function-calling docs, "Function calling support" (MicrosoftDocs/azure-ai-docs function-calling.md,
+# 2025-11-14): "Parallel function calling", and "Basic function calling with tools" (every parallel
+# model, and these). Only base models the emulator serves are named. gpt-4-0613 and gpt-35-turbo-0613,
+# listed by older versions of the page, are gone from it: no tools (the stricter reading). babbage-002
+# and davinci-002 were never listed. A fine-tuned model (or checkpoint) takes what its base takes:
+# fine-tuning-functions.md trains "tool calling" on those chat models; it says nothing of parallel calls.
 PARALLEL = {
     "gpt-35-turbo-1106", "gpt-35-turbo-0125", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20",
     "gpt-4o-mini-2024-07-18", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14",
 }
-ONE_AT_A_TIME = {"gpt-4.1-nano-2025-04-14", "o4-mini-2025-04-16", "gpt-4-0613", "gpt-35-turbo-0613"}
+ONE_AT_A_TIME = {"gpt-4.1-nano-2025-04-14", "o4-mini-2025-04-16"}
 
 
 class Refused(ServiceError):
@@ -136,6 +142,10 @@ def _tools(given: object) -> list[Tool]:
         description = function.get("description", "")
         if not isinstance(description, str):
             raise Refused(f"Invalid type for '{where}.function.description': expected a string.", f"{where}.function.description", "invalid_type")
+        if len(description) > MOST_DESCRIPTION:
+            raise Refused(f"Invalid '{where}.function.description': string too long. Expected a string with maximum length "
+                          f"{MOST_DESCRIPTION}, but got a string with length {len(description)} instead.",
+                          f"{where}.function.description", "string_above_max_length")
         parameters = function.get("parameters", {})
         if not isinstance(parameters, dict):
             # FunctionParameters: "described as a JSON Schema object".

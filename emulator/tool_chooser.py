@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 STOPWORDS = set(
     "a an the my me i i'm you your we our is are was were be been am do does did done to of for in on at by "
     "with from and or but if so as it its it's this that these those there here what which who whom whose how "
-    "can could would will shall should may might must please tell show give get let us have has had any some "
+    "can could would will shall should may might must please tell give get let us have has had any some "
     "all one up out about into over again just also than then too very not no yes now".split()
 )
 # Plain-English cues that point at words tool descriptions use (question word -> words it implies).

@@ -8,6 +8,7 @@ import json
 import openai
 import pytest
 
+from tests.conftest import chat_examples, upload, wait_for_job
 from tests.test_emulator_deployments import deploy
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -196,6 +197,62 @@ def test_a_text_answer_after_results_streams_as_content(assistant):
         final = stream.get_final_completion()
     assert final.choices[0].message.content == plain and "cancelled" in plain
     assert final.choices[0].finish_reason == "stop"
+
+
+def test_the_docs_second_call_without_tools_answers_from_the_results(assistant):
+    """function-calling.md sends the tool results back with no `tools`: the answer is text."""
+    first = ask(assistant, "cancel it")
+    call = first.choices[0].message.tool_calls[0]
+    messages = [CONTEXT, {"role": "user", "content": "cancel it"}, first.choices[0].message.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": call.id, "name": "job_cancel", "content": '{"status": "cancelled"}'}]
+    final = assistant.chat.completions.create(model="tools-chat", messages=messages)
+    assert final.choices[0].finish_reason == "stop" and "cancelled" in final.choices[0].message.content
+
+
+def test_parallel_calls_and_one_at_a_time(emulator, assistant):
+    question = "show ftjob-abc and its events"
+    both = ask(assistant, question)
+    assert calls_of(both) == [("job_show", {"job": "ftjob-abc"}), ("job_events", {"job": "ftjob-abc"})]
+    # parallel_tool_calls false: one call, the other after its result.
+    first = ask(assistant, question, parallel_tool_calls=False)
+    assert calls_of(first) == [("job_show", {"job": "ftjob-abc"})]
+    call = first.choices[0].message.tool_calls[0]
+    messages = [{"role": "user", "content": question}, first.choices[0].message.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": call.id, "content": '{"status": "failed"}'}]
+    assert calls_of(ask(assistant, "", messages=messages, parallel_tool_calls=False)) == [("job_events", {"job": "ftjob-abc"})]
+    # gpt-4.1-nano is listed for basic function calling only: one call per answer.
+    deploy(emulator.arm(), "tools-nano", "gpt-4.1-nano-2025-04-14")
+    nano = assistant.chat.completions.create(model="tools-nano", messages=[{"role": "user", "content": question}], tools=TOOLS)
+    assert calls_of(nano) == [("job_show", {"job": "ftjob-abc"})]
+
+
+@pytest.mark.parametrize("model", ["gpt-4-0613", "babbage-002"])
+def test_models_the_docs_do_not_list_refuse_tools(emulator, assistant, model):
+    name = "tools-no-" + model.replace(".", "-")
+    deploy(emulator.arm(), name, model)
+    client = assistant.with_options(max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model=name, messages=[{"role": "user", "content": "cancel it"}], tools=TOOLS)
+    assert refused.value.body["param"] == "tools" and refused.value.body["code"] == "unsupported_parameter"
+    assert model in refused.value.body["message"]
+
+
+def test_fine_tuned_models_and_checkpoints_take_tools(emulator, assistant):
+    data = upload(assistant, chat_examples(10)).id
+    job = wait_for_job(assistant, assistant.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+    assert job.status == "succeeded"
+    checkpoint = next(iter(assistant.fine_tuning.jobs.checkpoints.list(job.id))).id
+    for name, model in (("tools-tuned", job.fine_tuned_model), ("tools-checkpoint", checkpoint)):
+        deploy(emulator.arm(), name, model)
+        reply = assistant.chat.completions.create(model=name, messages=[{"role": "user", "content": "show ftjob-abc and its events"}],
+                                                  tools=TOOLS)
+        assert len(calls_of(reply)) == 2, name  # gpt-4o-mini's parallel calls
+
+
+def test_a_description_over_1024_characters_is_refused(assistant):
+    with pytest.raises(openai.BadRequestError) as refused:
+        ask(assistant.with_options(max_retries=0), "cancel it", tools=[fn("job_cancel", "x" * 1025)])
+    assert refused.value.body["param"] == "tools[0].function.description" and "1024" in refused.value.body["message"]
 
 
 # ---------------------------------------------------------------- the Responses API
