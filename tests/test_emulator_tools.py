@@ -72,6 +72,8 @@ def calls_of(reply) -> list[tuple[str, dict]]:
     ("what learning rate should I try for ./data/train.jsonl?", [("hyperparameters_suggest", {"path": "./data/train.jsonl"})]),
     ("deploy the best checkpoint of ftjob-abc as pirate-v2", [("deploy", {"name": "pirate-v2", "model_or_checkpoint": "ftjob-abc"})]),
     ("cancel it", [("job_cancel", {"job": "ftjob-sel123"})]),
+    ("show ftjob-abc and its events", [("job_show", {"job": "ftjob-abc"}), ("job_events", {"job": "ftjob-abc"})]),
+    ("delete deployment pirate-v2", [("delete", {"kind": "deployment", "id": "pirate-v2"})]),  # when the user asks
 ])
 def test_questions_become_tool_calls_in_azure_shape(assistant, question, expected):
     reply = ask(assistant, question)
@@ -82,6 +84,16 @@ def test_questions_become_tool_calls_in_azure_shape(assistant, question, expecte
     call = choice.message.tool_calls[0]
     assert call.type == "function" and call.id.startswith("call_")
     assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("Selected row: job ftjob-sel123 (running)\nJobs pane: ftjob-aaa failed, ftjob-bbb succeeded\n\nwhy did my last job fail?",
+     [("job_show", {"job": "ftjob-aaa"})]),
+    ("cancel it\n\nSelected row: job ftjob-sel123 (running)", [("job_cancel", {"job": "ftjob-sel123"})]),
+    ("Selected row: dataset ./data/train.jsonl\nwhat learning rate should I try?", [("hyperparameters_suggest", {"path": "./data/train.jsonl"})]),
+])
+def test_context_in_the_user_message_fills_arguments(assistant, message, expected):
+    assert calls_of(ask(assistant, "", messages=[{"role": "user", "content": message}])) == expected
 
 
 def test_a_question_no_tool_answers_gets_a_short_honest_text(assistant):
