@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import string
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -233,25 +234,43 @@ def _calls(calls: object, i: int) -> list[str]:
 # ---------------------------------------------------------------- the answer
 
 
-def answer(asked: ToolRequest, messages: list[dict], fallback: Callable[[], Generation]) -> Generation:
+def answer(asked: ToolRequest, messages: list[dict], fallback: Callable[[], Generation], max_tokens: int | None = None) -> Generation:
     """The chooser's reply: tool calls (finish_reason "tool_calls"), or text; `fallback` (the language
-    model's reply) when it has nothing to say (tool_choice "none" before any result)."""
+    model's reply) when it has nothing to say (tool_choice "none" before any result). `max_tokens`
+    cuts either, as it cuts any reply: finish_reason "length", the last call's arguments left unfinished."""
     choice = choose(asked.tools, messages, tool_choice=asked.choice, parallel=asked.parallel)
     prompt = prompt_tokens(asked, messages)
     if choice.calls:
-        calls = [call_shape(c) for c in choice.calls]
-        spoken = sum(count_tokens(c["function"]["name"]) + count_tokens(c["function"]["arguments"]) for c in calls)
-        return Answer("", [], "tool_calls", prompt, spoken, tool_calls=calls)
+        calls, spoken, cut = [], 0, False
+        for call in map(call_shape, choice.calls):
+            name, arguments = count_tokens(call["function"]["name"]), tokenize(call["function"]["arguments"])
+            room = None if max_tokens is None else max_tokens - spoken - name
+            if room is not None and room < len(arguments):
+                cut = True
+                if room > 0:
+                    calls.append({**call, "function": {**call["function"], "arguments": "".join(arguments[:room])}})
+                    spoken += name + room
+                break
+            calls.append(call)
+            spoken += name + len(arguments)
+        return Answer("", [], "length" if cut else "tool_calls", prompt, spoken, tool_calls=calls)
     if choice.text is None:
         said = fallback()
         return Answer(said.text, said.tokens, said.finish_reason, prompt, said.completion_tokens)
     tokens = tokenize(choice.text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        tokens = tokens[:max_tokens]
+        return Answer("".join(tokens), tokens, "length", prompt, len(tokens))
     return Answer(choice.text, tokens, "stop", prompt, len(tokens))
 
 
+ID_LETTERS = string.ascii_letters + string.digits
+
+
 def call_shape(call: Call) -> dict:
-    return {"id": f"call_{secrets.token_urlsafe(18)[:24]}", "type": "function",
-            "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+    """A chat tool call with a fresh id (`call_` and 24 letters or digits, as Azure's look)."""
+    call_id = "call_" + "".join(secrets.choice(ID_LETTERS) for _ in range(24))
+    return {"id": call_id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
 
 
 def prompt_tokens(asked: ToolRequest, messages: list[dict]) -> int:

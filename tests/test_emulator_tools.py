@@ -319,3 +319,19 @@ def test_responses_refuse_bad_tools_and_unanswered_calls(v1, kwargs, param):
     with pytest.raises(openai.BadRequestError) as refused:
         v1.responses.create(**body)
     assert refused.value.body["param"] == param and refused.value.body["type"] == "invalid_request_error"
+
+
+def test_v1_chat_completions_take_tools_too(v1):
+    reply = v1.chat.completions.create(model="tools-chat", messages=[CONTEXT, {"role": "user", "content": "cancel it"}], tools=TOOLS)
+    assert reply.choices[0].finish_reason == "tool_calls"
+    assert calls_of(reply) == [("job_cancel", {"job": "ftjob-sel123"})]
+
+
+def test_max_tokens_cuts_a_call_short_as_it_cuts_text(assistant):
+    whole = ask(assistant, "deploy the best checkpoint of ftjob-abc as pirate-v2")
+    cut = ask(assistant, "deploy the best checkpoint of ftjob-abc as pirate-v2", max_tokens=5)
+    assert cut.choices[0].finish_reason == "length" and cut.usage.completion_tokens == 5
+    arguments = cut.choices[0].message.tool_calls[0].function.arguments
+    assert whole.choices[0].message.tool_calls[0].function.arguments.startswith(arguments) and arguments != "{}"
+    text = ask(assistant, "what is the weather in Paris?", max_tokens=4).choices[0]
+    assert text.finish_reason == "length" and text.message.content == "None of my tools"
