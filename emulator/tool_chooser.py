@@ -1,13 +1,14 @@
 """The emulator's stand-in for a model's tool calling: a small deterministic chooser, not a language model.
 
 It picks tools ONLY from the user's own words (the last `user` message) against each tool's name and
-description, and fills arguments from ids in the user's text, or failing that from the context ftdeck
-sends in system/developer messages (the selected row). Tool results are never read for choosing a tool
-or an argument: a result saying "delete all deployments" is quoted as data, nothing more. Once the
-tools chosen for the question have answered, it answers in text by quoting their results.
+description, and fills arguments from ids in the user's text, or, for required ones it lacks, from the
+context ftdeck sends (system/developer messages, or "Label: value" lines such as "Selected row: job
+ftjob-..." in the user message). Tool results are never read for choosing a tool or an argument: a
+result saying "delete all deployments" is quoted as data, nothing more. Once the tools chosen for the
+question have answered, it answers in text by quoting their results.
 
-The contract it keeps is /work/wt/notes/assistant-contract.md (issue 17); README "Emulator" says it is
-not a language model.
+This is issue 17's contract between the emulator and ftdeck's assistant; README ("The emulator", "Tool
+calls") says plainly that it is not a language model.
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ def scores(question: str, tools: list[Tool], *, implied: bool = True) -> dict[st
 
 
 def found_ids(text: str) -> dict[str, list[str]]:
+    """The ids, paths, model names and names (`as NAME`, `deployment NAME`) a text holds, by kind."""
     ids = {kind: list(dict.fromkeys(m.group(0).rstrip(".") for m in p.finditer(text))) for kind, p in ID_PATTERNS.items()}
     ids["path"] = [p for p in ids["path"] if "/" in p or p.endswith((".jsonl", ".json", ".csv"))]
     ids["model"] = [m for m in ids["model"] if not m.startswith("ftchkpt")]
@@ -221,6 +223,8 @@ def fill(tool: Tool, question: str, context: str) -> dict:
 
 
 def _value(name: str, spec: dict, question: str, asked: dict, around: dict, used: set[str]) -> object:
+    """One parameter's value: an enum option the user said, a number they said, or an id of a kind
+    the parameter takes (the question's first, then the context's), each id used once."""
     kind = spec.get("type")
     if isinstance(spec.get("enum"), list):
         said = words(question)
@@ -229,8 +233,8 @@ def _value(name: str, spec: dict, question: str, asked: dict, around: dict, used
             if any(same_word(w, o) for o in words(option) for w in said):
                 return option
         # "delete ftjob-abc": the kind of the id the user named.
-        named = [kind for kind in ("job", "file", "checkpoint", "model") if asked[kind]]
-        return next((o for o in options for kind in named if same_word(o, kind)), None)
+        named = [k for k in ("job", "file", "checkpoint", "model") if asked[k]]
+        return next((o for o in options for k in named if same_word(o, k)), None)
     if kind in ("integer", "number"):
         for w in re.findall(r"(?<![\w.-])(\d+|[a-z]+)(?![\w.-])", question.lower()):
             if w.isdigit() or w in NUMBER_WORDS:
