@@ -191,6 +191,8 @@ class Answer:
         self.id = f"resp_{request_id()}{request_id()[:16]}"
         self.message_id = f"msg_{request_id()}{request_id()[:16]}"
         self.calls = [self.function_call(call) for call in getattr(generation, "tool_calls", None) or []]
+        if self.calls and generation.finish_reason == "length":
+            self.calls[-1]["status"] = "incomplete"  # its arguments were cut short
         self.created_at = int(time.time())
         # Cut short by max_output_tokens: status incomplete, as the Response object documents it.
         self.incomplete = request.max_output_tokens is not None and generation.finish_reason == "length"
@@ -283,7 +285,7 @@ async def stream(emu: Emulator, answer: Answer) -> AsyncIterator[str]:
             yield event("response.function_call_arguments.done", item_id=call["id"], output_index=index, name=call["name"],
                         arguments=call["arguments"])
             yield event("response.output_item.done", output_index=index, item=call)
-        yield event("response.completed", response=answer.body())
+        yield event("response.incomplete" if answer.incomplete else "response.completed", response=answer.body())
         return
     yield event("response.output_item.added", output_index=0, item=answer.message("in_progress", None))
     yield event("response.content_part.added", **where, part=answer.part(""))

@@ -335,3 +335,12 @@ def test_max_tokens_cuts_a_call_short_as_it_cuts_text(assistant):
     assert whole.choices[0].message.tool_calls[0].function.arguments.startswith(arguments) and arguments != "{}"
     text = ask(assistant, "what is the weather in Paris?", max_tokens=4).choices[0]
     assert text.finish_reason == "length" and text.message.content == "None of my tools"
+
+
+def test_responses_cut_by_max_output_tokens_are_incomplete(v1):
+    question = [{"role": "user", "content": "deploy the best checkpoint of ftjob-abc as pirate-v2"}]
+    cut = v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, max_output_tokens=4)
+    assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
+    assert cut.output[0].type == "function_call" and cut.output[0].status == "incomplete"
+    events = [e.type for e in v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, max_output_tokens=4, stream=True)]
+    assert events[-1] == "response.incomplete"
