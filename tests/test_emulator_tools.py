@@ -369,3 +369,13 @@ def test_responses_tools_are_strict_unless_told_otherwise(v1):
     for tool in (closed, {**loose, "strict": False}):
         [call] = v1.responses.create(model="tools-chat", input="show ftjob-abc", tools=[tool]).output
         assert call.name == "job_show" and json.loads(call.arguments) == {"job": "ftjob-abc"}
+
+
+def test_strict_schemas_nullable_parameters_are_optional(assistant):
+    """Strict schemas list every parameter in `required` and say optional with a null type."""
+    strict = [{"type": "function", "function": {
+        "name": "jobs_compare", "strict": True, "description": "Compare fine-tuning jobs' results, lowest validation loss first.",
+        "parameters": {"type": "object", "additionalProperties": False, "required": ["jobs", "last"], "properties": {
+            "jobs": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Job ids"},
+            "last": {"type": ["integer", "null"], "description": "How many of the newest jobs"}}}}}]
+    assert calls_of(ask(assistant, "compare the last three runs", tools=strict)) == [("jobs_compare", {"jobs": None, "last": 3})]
