@@ -210,9 +210,9 @@ class Answer:
         return {"id": self.message_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
     @staticmethod
-    def function_call(call: dict, status: str = "completed") -> dict:
+    def function_call(call: dict) -> dict:
         """A chat tool call as a `function_call` output item (ResponseFunctionToolCall)."""
-        return {"id": f"fc_{request_id()}{request_id()[:16]}", "type": "function_call", "status": status,
+        return {"id": f"fc_{request_id()}{request_id()[:16]}", "type": "function_call", "status": "completed",
                 "arguments": call["function"]["arguments"], "call_id": call["id"], "name": call["function"]["name"]}
 
     def output(self) -> list[dict]:

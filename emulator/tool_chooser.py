@@ -288,7 +288,8 @@ def ranked_context(context: str, question: str) -> str:
 
 def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "auto", parallel: bool = True) -> Choice:
     """The next step of a conversation: the tool calls the last user question needs that were not made
-    yet, or, once they have answered (or none fits), a text answer."""
+    yet, or, once they have answered (or none fits), a text answer; text None leaves the answer to the
+    language model (no tool may be called and no result is there to quote)."""
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     question, told = split_question(text_of(messages[last_user]) if last_user >= 0 else "")
     context = "\n".join([text_of(m) for m in messages if m.get("role") in ("system", "developer")] + told)
@@ -297,7 +298,7 @@ def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "au
     results = [m for m in since if m.get("role") == "tool"]
     by_name = {t.name: t for t in tools}
 
-    if tool_choice == "none":
+    if tool_choice == "none" or not tools:  # no tool may be called: quote the results, or let the model talk
         return Choice(text=quote(results, messages, question) if results else None)
     if isinstance(tool_choice, dict):  # {"type": "function", "function": {"name": ...}}: that tool, always
         tool = by_name[tool_choice["function"]["name"]]

@@ -379,3 +379,10 @@ def test_strict_schemas_nullable_parameters_are_optional(assistant):
             "jobs": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Job ids"},
             "last": {"type": ["integer", "null"], "description": "How many of the newest jobs"}}}}}]
     assert calls_of(ask(assistant, "compare the last three runs", tools=strict)) == [("jobs_compare", {"jobs": None, "last": 3})]
+
+
+def test_an_empty_tool_list_is_an_ordinary_chat(assistant):
+    messages = [{"role": "user", "content": "Tell me about tea"}]
+    plain = assistant.chat.completions.create(model="tools-chat", messages=messages, seed=4)
+    empty = assistant.chat.completions.create(model="tools-chat", messages=messages, seed=4, tools=[])
+    assert empty.choices[0].message.content == plain.choices[0].message.content and empty.choices[0].finish_reason != "tool_calls"
