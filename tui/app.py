@@ -186,7 +186,7 @@ class FtdeckApp(actions.Actions, App):
         for detail in details:
             detail.display = False  # ContentSwitcher hides only the children it has when it mounts
         await self.query_one("#detail", ContentSwitcher).mount_all(details)
-        await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
+        await self.query_one("#console-body").mount(ApiLog(id="api-log"))  # beside or under the transcript
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
         await self.screen.mount(box, before=self.query_one(Footer))
