@@ -107,36 +107,44 @@ class Deck:
     def poll_followed(self, workspace: "Workspace") -> JobUpdate | None:
         """The followed job's new events (and checkpoints when they may have changed); None when
         there is nothing new to draw. Raises when the service does not answer."""
-        from services import jobs
-
-        job_id = self.followed_job
         # A poll still under way (a slow endpoint, a long first read) is not joined by another:
         # two would re-read the same events.
-        if job_id is None or not self._polling.acquire(blocking=False):
+        if self.followed_job is None or not self._polling.acquire(blocking=False):
             return None
         try:
-            if self.tail is None or self.tail.job_id != job_id:
-                self.tail = jobs.EventTail(job_id)
-            tail = self.tail
-            if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
-                return None  # polled since it finished: nothing new to say
-            # Polls follow each listing of the panes, which has the job as fresh as can be.
-            job = self.jobs.get(job_id) or jobs.get_job(workspace, job_id)
-            new_events = tail.poll(workspace)
-            # Checkpoints come at epoch ends, each with an event: ask only then (or first).
-            last_checkpoints = self._last_seen[1] if self._last_seen else None
-            if last_checkpoints is None or any(e["message"].startswith("Checkpoint created") for e in new_events) \
-                    or job["status"] != self._last_seen[0]["status"]:
-                checkpoints = jobs.list_checkpoints(workspace, job_id)
-            else:
-                checkpoints = last_checkpoints
-            if job_id != self.followed_job or (not new_events and self._last_seen == (job, checkpoints)):
-                return None  # nothing to redraw
-            self._last_seen = (job, checkpoints)
-            as_of = tail.events[-1]["created_at"] if tail.events else None
-            return JobUpdate(job, tuple(checkpoints), tuple(new_events), as_of)
+            while True:
+                job_id = self.followed_job
+                update = self._poll(workspace, job_id)
+                if job_id == self.followed_job or self.followed_job is None:
+                    return update
+                # Another job was selected while this poll waited on a slow service: it is read
+                # now, rather than after the next listing (the other one's poll was turned away).
         finally:
             self._polling.release()
+
+    def _poll(self, workspace: "Workspace", job_id: str) -> JobUpdate | None:
+        from services import jobs
+
+        if self.tail is None or self.tail.job_id != job_id:
+            self.tail = jobs.EventTail(job_id)
+        tail = self.tail
+        if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
+            return None  # polled since it finished: nothing new to say
+        # Polls follow each listing of the panes, which has the job as fresh as can be.
+        job = self.jobs.get(job_id) or jobs.get_job(workspace, job_id)
+        new_events = tail.poll(workspace)
+        # Checkpoints come at epoch ends, each with an event: ask only then (or first).
+        last_checkpoints = self._last_seen[1] if self._last_seen else None
+        if last_checkpoints is None or any(e["message"].startswith("Checkpoint created") for e in new_events) \
+                or job["status"] != self._last_seen[0]["status"]:
+            checkpoints = jobs.list_checkpoints(workspace, job_id)
+        else:
+            checkpoints = last_checkpoints
+        if job_id != self.followed_job or (not new_events and self._last_seen == (job, checkpoints)):
+            return None  # nothing to redraw
+        self._last_seen = (job, checkpoints)
+        as_of = tail.events[-1]["created_at"] if tail.events else None
+        return JobUpdate(job, tuple(checkpoints), tuple(new_events), as_of)
 
     # ------------------------------------------------------------ UI side (the main thread)
 

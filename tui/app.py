@@ -434,8 +434,7 @@ class FtdeckApp(actions.Actions, App):
     def select_job(self, job_id: str | None) -> None:
         if not self.deck.follow(job_id):
             return
-        self.job_detail.reset()
-        self.job_detail.border_title = markup("Job $id", id=job_id)
+        self.job_detail.loading(job_id, self.jobs.get(job_id))  # the title and the body agree at once
         self.query_one("#checkpoints", ResourceTable).sync([])
         self.follow_job()
 
