@@ -171,6 +171,15 @@ class Deck:
         key = ROW_ID.get(pane, "id")
         self.resources[pane] = {item[key]: item for item in items}
 
+    def made(self, pane: str, item: dict) -> None:
+        """A resource ftdeck itself just made (an uploaded file, a created job): in its pane at
+        once, newest first, before the next listing; and that listing does not report it as new
+        (the form that made it said so already)."""
+        key = item[ROW_ID.get(pane, "id")]
+        self.resources[pane] = {key: item, **{k: v for k, v in self.resources[pane].items() if k != key}}
+        if pane == "jobs" and self._statuses is not None:
+            self._statuses[key] = item["status"]
+
     def follow(self, job_id: str | None) -> bool:
         """Follow another job from its start; False when it is the one followed already."""
         if job_id == self.followed_job or job_id is None:
@@ -203,7 +212,7 @@ class Deck:
             if known.get(job_id) == status:
                 continue
             kind = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}.get(status, "info")
-            notices.append(Notice(f"{job_id} is {status}" if job_id in known else f"{job_id} created ({status})", kind))
+            notices.append(Notice(f"{job_id} {status_said(status)}" if job_id in known else f"{job_id} created ({status})", kind))
             error = job.get("error") or {}
             if status == "failed" and error.get("message"):
                 notices.append(Notice(f"{job_id}: {error.get('code')}: {error['message']}", "error"))
@@ -220,3 +229,9 @@ class Deck:
                 self._warned_deployments.add(facts["name"])
                 notices.append(Notice(f"deployment {facts['name']} may be deleted for inactivity in {days:g} days or less: chat with it to keep it", "warning"))
         return notices
+
+
+def status_said(status: str) -> str:
+    """A job's new status as a sentence's end: 'succeeded', 'failed', 'is running' (never
+    'is succeeded'), 'is validating files'."""
+    return status if status in ("succeeded", "failed") else f"is {status.replace('_', ' ')}"
