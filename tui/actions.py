@@ -227,7 +227,11 @@ class Actions:
         from services.deployments import describe
 
         facts = describe(deployment, now=self.now())
-        self.say(f"{facts['name']} is {facts['state']}: press g on it to chat (playground)", "ok")
+        # ARM's provisioningState is a word, not an adjective: never "pirate is Succeeded".
+        if facts["state"] == "Succeeded":
+            self.say(f"{facts['name']} is deployed: press g on it to chat (playground)", "ok")
+        else:
+            self.say(f"{facts['name']}: deployment {str(facts['state']).lower()}", "warning")
         for note in facts.get("notes", []):
             self.say(f"note: {note}", "warning")
         self.action_refresh()
