@@ -75,7 +75,7 @@ class Console(Vertical):
     Console { height: 10; border: round $panel-lighten-2; }
     Console:focus-within { border: round $accent; }
     Console #console-body { height: 1fr; }
-    Console #transcript { height: 1fr; width: 1fr; }
+    Console #transcript { height: 1fr; width: 1fr; scrollbar-gutter: stable; }  /* wrapped lines fit beside the scrollbar */
     Console #command { dock: bottom; border: none; height: 1; padding: 0 1; background: $boost; }
     """
 
