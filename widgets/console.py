@@ -49,10 +49,16 @@ class Transcript(RichLog):
         self.entries: deque[Text] = deque(maxlen=self.KEPT)
         self.wrapped_at: int | None = None
 
+    @property
+    def line_width(self) -> int:
+        """Where lines wrap: the transcript's width, less its scrollbar's even before there is one
+        (lines written before it appears are not cut by it)."""
+        return max(1, self.size.width - self.styles.scrollbar_size_vertical)
+
     def add(self, line: Text) -> None:
         self.entries.append(line)
-        width = self.scrollable_content_region.width
-        self.write(line, width=width or None)  # wrapped to the transcript, not to the terminal's width
+        # Wrapped to the transcript, not to the terminal (RichLog's default) nor unknown yet.
+        self.write(line, width=self.line_width if self.size.width else None)
 
     def on_resize(self, event) -> None:  # RichLog's own on_resize runs too (Textual calls each class's)
         width = event.size.width
@@ -64,9 +70,8 @@ class Transcript(RichLog):
 
     def wrap_again(self) -> None:
         self.clear()
-        width = self.scrollable_content_region.width
         for line in self.entries:
-            self.write(line, width=width, scroll_end=False)
+            self.write(line, width=self.line_width, scroll_end=False)
         self.scroll_end(animate=False, immediate=False, x_axis=False)
 
 
@@ -75,7 +80,7 @@ class Console(Vertical):
     Console { height: 10; border: round $panel-lighten-2; }
     Console:focus-within { border: round $accent; }
     Console #console-body { height: 1fr; }
-    Console #transcript { height: 1fr; width: 1fr; scrollbar-gutter: stable; }  /* wrapped lines fit beside the scrollbar */
+    Console #transcript { height: 1fr; width: 1fr; }
     Console #command { dock: bottom; border: none; height: 1; padding: 0 1; background: $boost; }
     """
 

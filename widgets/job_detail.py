@@ -64,13 +64,13 @@ class JobDetail(Vertical):
     JobDetail { border: round $panel-lighten-2; height: 1fr; }
     JobDetail:focus-within { border: round $accent; }
     JobDetail #job-summary { height: auto; padding: 0 1; }
-    /* The chart and the events share what the facts leave, 3 to 2, and no min-height: when
+    /* The chart and the events share what the facts leave, 2 to 1, and no min-height: when
        the minimums add up to more than is left (a long summary at 80x24), Textual sizes the
        fractions from nothing and the chart fills the view, the Events box pushed off it. */
-    JobDetail TabbedContent { height: 3fr; }
+    JobDetail TabbedContent { height: 2fr; }
     /* The chart fills its tab, and no more (the tab's parts are sized by their content else). */
     JobDetail TabbedContent > ContentSwitcher, JobDetail TabPane { height: 1fr; }
-    JobDetail EventLog { height: 2fr; }
+    JobDetail EventLog { height: 1fr; }
     """
 
     def compose(self) -> ComposeResult:
