@@ -107,36 +107,44 @@ class Deck:
     def poll_followed(self, workspace: "Workspace") -> JobUpdate | None:
         """The followed job's new events (and checkpoints when they may have changed); None when
         there is nothing new to draw. Raises when the service does not answer."""
-        from services import jobs
-
-        job_id = self.followed_job
         # A poll still under way (a slow endpoint, a long first read) is not joined by another:
         # two would re-read the same events.
-        if job_id is None or not self._polling.acquire(blocking=False):
+        if self.followed_job is None or not self._polling.acquire(blocking=False):
             return None
         try:
-            if self.tail is None or self.tail.job_id != job_id:
-                self.tail = jobs.EventTail(job_id)
-            tail = self.tail
-            if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
-                return None  # polled since it finished: nothing new to say
-            # Polls follow each listing of the panes, which has the job as fresh as can be.
-            job = self.jobs.get(job_id) or jobs.get_job(workspace, job_id)
-            new_events = tail.poll(workspace)
-            # Checkpoints come at epoch ends and pauses, and Azure sends no event for them: ask
-            # again whenever the job moved (a step, a status) or said something, not on every poll.
-            last_checkpoints = self._last_seen[1] if self._last_seen else None
-            if last_checkpoints is None or new_events or job != self._last_seen[0]:
-                checkpoints = jobs.list_checkpoints(workspace, job_id)
-            else:
-                checkpoints = last_checkpoints
-            if job_id != self.followed_job or (not new_events and self._last_seen == (job, checkpoints)):
-                return None  # nothing to redraw
-            self._last_seen = (job, checkpoints)
-            as_of = tail.events[-1]["created_at"] if tail.events else None
-            return JobUpdate(job, tuple(checkpoints), tuple(new_events), as_of)
+            while True:
+                job_id = self.followed_job
+                update = self._poll(workspace, job_id)
+                if job_id == self.followed_job or self.followed_job is None:
+                    return update
+                # Another job was selected while this poll waited on a slow service: it is read
+                # now, rather than after the next listing (the other one's poll was turned away).
         finally:
             self._polling.release()
+
+    def _poll(self, workspace: "Workspace", job_id: str) -> JobUpdate | None:
+        from services import jobs
+
+        if self.tail is None or self.tail.job_id != job_id:
+            self.tail = jobs.EventTail(job_id)
+        tail = self.tail
+        if tail.events and self._last_seen and self._last_seen[0]["status"] not in ACTIVE:
+            return None  # polled since it finished: nothing new to say
+        # Polls follow each listing of the panes, which has the job as fresh as can be.
+        job = self.jobs.get(job_id) or jobs.get_job(workspace, job_id)
+        new_events = tail.poll(workspace)
+        # Checkpoints come at epoch ends and pauses, and Azure sends no event for them: ask
+        # again whenever the job moved (a step, a status) or said something, not on every poll.
+        last_checkpoints = self._last_seen[1] if self._last_seen else None
+        if last_checkpoints is None or new_events or job != self._last_seen[0]:
+            checkpoints = jobs.list_checkpoints(workspace, job_id)
+        else:
+            checkpoints = last_checkpoints
+        if job_id != self.followed_job or (not new_events and self._last_seen == (job, checkpoints)):
+            return None  # nothing to redraw
+        self._last_seen = (job, checkpoints)
+        as_of = tail.events[-1]["created_at"] if tail.events else None
+        return JobUpdate(job, tuple(checkpoints), tuple(new_events), as_of)
 
     # ------------------------------------------------------------ UI side (the main thread)
 
@@ -162,6 +170,15 @@ class Deck:
     def store(self, pane: str, items: list[dict] | tuple[dict, ...]) -> None:
         key = ROW_ID.get(pane, "id")
         self.resources[pane] = {item[key]: item for item in items}
+
+    def made(self, pane: str, item: dict) -> None:
+        """A resource ftdeck itself just made (an uploaded file, a created job): in its pane at
+        once, newest first, before the next listing; and that listing does not report it as new
+        (the form that made it said so already)."""
+        key = item[ROW_ID.get(pane, "id")]
+        self.resources[pane] = {key: item, **{k: v for k, v in self.resources[pane].items() if k != key}}
+        if pane == "jobs" and self._statuses is not None:
+            self._statuses[key] = item["status"]
 
     def follow(self, job_id: str | None) -> bool:
         """Follow another job from its start; False when it is the one followed already."""
@@ -195,7 +212,7 @@ class Deck:
             if known.get(job_id) == status:
                 continue
             kind = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}.get(status, "info")
-            notices.append(Notice(f"{job_id} is {status}" if job_id in known else f"{job_id} created ({status})", kind))
+            notices.append(Notice(f"{job_id} {status_said(status)}" if job_id in known else f"{job_id} created ({status})", kind))
             error = job.get("error") or {}
             if status == "failed" and error.get("message"):
                 notices.append(Notice(f"{job_id}: {error.get('code')}: {error['message']}", "error"))
@@ -212,3 +229,9 @@ class Deck:
                 self._warned_deployments.add(facts["name"])
                 notices.append(Notice(f"deployment {facts['name']} may be deleted for inactivity in {days:g} days or less: chat with it to keep it", "warning"))
         return notices
+
+
+def status_said(status: str) -> str:
+    """A job's new status as a sentence's end: 'succeeded', 'failed', 'is running' (never
+    'is succeeded'), 'is validating files'."""
+    return status if status in ("succeeded", "failed") else f"is {status.replace('_', ' ')}"

@@ -121,11 +121,12 @@ async def test_api_log_counts_while_collapsed_and_shows_the_latest_lines_when_op
         log.collapsed = False
         await wait_until(pilot, lambda: len(log.lines.lines) == 100)
         text = [line.text.rstrip() for line in log.lines.lines]
-        assert text[0].endswith(" GET /openai/fine_tuning/jobs 200 38 ms")
-        assert text[-3].endswith(" 429 38 ms (retry 1) retry in 1 s")
-        assert text[-2].endswith(" no answer 38 ms ConnectError: [Errno 111] Connection refused")
-        assert text[-1].endswith(" GET …/deployments/d 200 38 ms")
+        # The status and the latency apart ("200 · 38 ms", never "20038 ms"), before the path.
+        assert text[0].endswith(" 200 · 38 ms  GET /openai/fine_tuning/jobs")
+        assert text[-3].endswith(" 429 · 38 ms  GET /openai/fine_tuning/jobs (retry 1) retry in 1 s")
+        assert text[-2].endswith(" no answer · 38 ms  GET /openai/fine_tuning/jobs ConnectError: [Errno 111] Connection refused")
+        assert text[-1].endswith(" 200 · 38 ms  GET …/deployments/d")
 
         log.add(call(status=500))  # once open, lines are written as calls arrive
         await pilot.pause()
-        assert log.lines.lines[-1].text.rstrip().endswith(" 500 38 ms")
+        assert " 500 · 38 ms  GET " in log.lines.lines[-1].text

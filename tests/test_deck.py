@@ -31,7 +31,7 @@ def test_a_job_that_succeeds_is_reported_with_an_offer_to_deploy_it():
     deck.loaded(listing(job("ftjob-1", "running")))
     said = deck.loaded(listing(job("ftjob-1", "succeeded", fine_tuned_model="gpt-4o-mini.ft-abc"))).notices
     assert said == (
-        Notice("ftjob-1 is succeeded", "ok"),
+        Notice("ftjob-1 succeeded", "ok"),
         Notice("ftjob-1 made gpt-4o-mini.ft-abc: deploy it? select it and press d, or /deploy NAME", "ok"),
     )
     assert deck.loaded(listing(job("ftjob-1", "succeeded"))).notices == ()  # said once
@@ -43,10 +43,29 @@ def test_new_and_failed_jobs_are_reported_with_the_service_error():
     failed = job("ftjob-1", "failed", error={"code": "invalidTrainingFile", "message": "line 3 is not JSON"})
     said = deck.loaded(listing(failed, job("ftjob-2", "pending"))).notices
     assert said == (
-        Notice("ftjob-1 is failed", "error"),
+        Notice("ftjob-1 failed", "error"),
         Notice("ftjob-1: invalidTrainingFile: line 3 is not JSON", "error"),
         Notice("ftjob-2 created (pending)", "info"),
     )
+
+
+def test_statuses_are_said_as_sentences():
+    deck = Deck()
+    deck.loaded(listing(job("ftjob-1", "pending"), job("ftjob-2", "running")))
+    said = deck.loaded(listing(job("ftjob-1", "validating_files"), job("ftjob-2", "cancelled"))).notices
+    assert [n.text for n in said] == ["ftjob-1 is validating files", "ftjob-2 is cancelled"]
+
+
+def test_a_job_ftdeck_made_is_listed_at_once_and_not_reported_again_as_new():
+    deck = Deck()
+    deck.loaded(listing(job("ftjob-1", "succeeded")))
+    deck.made("jobs", job("ftjob-2", "pending"))
+    assert list(deck.jobs) == ["ftjob-2", "ftjob-1"]  # newest first, before the next listing
+    assert deck.loaded(listing(job("ftjob-2", "pending"), job("ftjob-1", "succeeded"))).notices == ()
+    said = deck.loaded(listing(job("ftjob-2", "running"), job("ftjob-1", "succeeded"))).notices
+    assert said == (Notice("ftjob-2 is running", "info"),)  # what happens to it later still is
+    deck.made("files", {"id": "file-1", "status": "processed"})
+    assert "file-1" in deck.resources["files"]
 
 
 def test_a_deployment_nearly_deleted_for_inactivity_is_warned_about_once():

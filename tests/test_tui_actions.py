@@ -126,7 +126,7 @@ async def test_deploy_from_the_console_then_delete_it(configured, emulator, fini
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None)
         await pilot.press("colon", *f"/deploy {name} {finished_job.fine_tuned_model}", "enter")
-        await wait_until(pilot, lambda: said(app, f"{name} is Succeeded"))
+        await wait_until(pilot, lambda: said(app, f"{name} is deployed: press g"))
         await pilot.press("escape")  # leave the console
         await select(pilot, "deployments", name)
         assert "days left" in str(app.query_one("#deployments-detail").query_one("Static").render())

@@ -129,6 +129,7 @@ class Actions:
         if not self._writable() or self.workspace is None:
             return
         from services.models import fine_tunable, is_fine_tuned
+        from services.rft_rules import supports_reinforcement
         from tui.screens.create_job import CreateJobScreen
 
         if not self.models:
@@ -137,12 +138,21 @@ class Actions:
         # Newest-looking base models first (gpt-4o-mini before gpt-35-turbo), then what was trained here.
         tunable = fine_tunable(self.models)
         models = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True) + [m for m in tunable if is_fine_tuned(m)]
+        # The form starts on "supervised": a model that trains only with reinforcement (o4-mini)
+        # is not the one it offers first.
+        models.sort(key=supports_reinforcement)
         models += [c["id"] for c in self.resources["checkpoints"].values()]  # checkpoints by id
-        self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from), self.job_created)
+        self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from, training=self.last_upload),
+                         self.job_created)
 
     def job_created(self, job: dict | None) -> None:
+        """Said once (the next listing knows it), then selected in the Jobs pane and followed."""
         if job:
-            self.say(f"created {job['id']} on {job['model']}: {job['status']}", "ok")
+            self.deck.made("jobs", job)
+            self.say(f"created {job['id']} on {job['model']} ({job['status']}): selected, its events follow", "ok")
+            self.show_rows("jobs", self.jobs.values())
+            self.action_focus_pane("jobs")
+            self.select_row("jobs", job["id"])
             self.action_refresh()
 
     def action_fine_tune_further(self) -> None:
@@ -180,7 +190,11 @@ class Actions:
         self.push_screen(UploadScreen(self.workspace, path), self.file_uploaded)
 
     def file_uploaded(self, file: dict | None) -> None:
+        """In the Files pane at once, and the one `n` trains on unless another is chosen."""
         if file:
+            self.deck.made("files", file)
+            self.last_upload = file["id"]
+            self.show_rows("files", self.resources["files"].values())
             self.say(f"{file['filename']} is {file['id']} ({file['status']}): press n to train on it", "ok")
             self.action_refresh()
 
@@ -218,7 +232,11 @@ class Actions:
         from services.deployments import describe
 
         facts = describe(deployment, now=self.now())
-        self.say(f"{facts['name']} is {facts['state']}: press g on it to chat (playground)", "ok")
+        # ARM's provisioningState is a word, not an adjective: never "pirate is Succeeded".
+        if facts["state"] == "Succeeded":
+            self.say(f"{facts['name']} is deployed: press g on it to chat (playground)", "ok")
+        else:
+            self.say(f"{facts['name']}: deployment {str(facts['state']).lower()}", "warning")
         for note in facts.get("notes", []):
             self.say(f"note: {note}", "warning")
         self.action_refresh()

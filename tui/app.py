@@ -136,6 +136,7 @@ class FtdeckApp(actions.Actions, App):
         self.cannot_start: str | None = None  # why the workspace could not be opened (printed on exit)
         self.current_pane = "jobs"
         self._shown_actions: frozenset[str] | None = None  # the row actions the footer shows
+        self.last_upload: str | None = None  # the file uploaded last: the create form preselects it
 
     # What the deck holds, under the names the screens and tests know.
     jobs = property(lambda self: self.deck.jobs)
@@ -186,7 +187,7 @@ class FtdeckApp(actions.Actions, App):
         for detail in details:
             detail.display = False  # ContentSwitcher hides only the children it has when it mounts
         await self.query_one("#detail", ContentSwitcher).mount_all(details)
-        await self.query_one(Console).mount(ApiLog(id="api-log"), before="#command")
+        await self.query_one("#console-body").mount(ApiLog(id="api-log"))  # beside or under the transcript
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
         await self.screen.mount(box, before=self.query_one(Footer))
@@ -431,11 +432,22 @@ class FtdeckApp(actions.Actions, App):
         item = self.resources[self.current_pane].get(row_id or "")
         return (self.current_pane, row_id, item) if row_id and item else None
 
+    def select_row(self, pane: str, row_id: str) -> None:
+        """Put the pane's cursor on a row (one a filter hides stays hidden)."""
+        from textual.widgets.data_table import RowDoesNotExist
+
+        table = self.query_one(f"#{pane}", ResourceTable)
+        try:
+            table.move_cursor(row=table.get_row_index(row_id))
+        except RowDoesNotExist:
+            return
+        if pane == "jobs":
+            self.select_job(row_id)  # now, not when the highlight's message comes round
+
     def select_job(self, job_id: str | None) -> None:
         if not self.deck.follow(job_id):
             return
-        self.job_detail.reset()
-        self.job_detail.border_title = markup("Job $id", id=job_id)
+        self.job_detail.loading(job_id, self.jobs.get(job_id))  # the title and the body agree at once
         self.query_one("#checkpoints", ResourceTable).sync([])
         self.follow_job()
 

@@ -31,13 +31,18 @@ DECK_CSS = """
     .-narrow #pane-tabs { display: block; }
     .-narrow #left ResourceTable { display: none; }
     .-narrow #left ResourceTable.-current { display: block; }
-    .-narrow Console { height: 6; }
+    .-narrow Console { height: 9; }  /* several lines of reports, and the command line */
     .-short #pane-tabs { display: block; }  /* too short to stack four panes: one at a time */
     .-short #left ResourceTable { display: none; }
     .-short #left ResourceTable.-current { display: block; }
-    .-short Console { height: 6; }
+    .-short Console { height: 9; }
+    /* The API calls open beside the transcript when wide, under it when narrow: reports stay in sight. */
+    .-wide #console-body { layout: horizontal; }
+    .-wide #api-log { width: 1fr; height: 1fr; border-left: vkey $panel-lighten-2; }
+    .-wide #api-log.-collapsed { width: auto; }
     .-calls Console { height: 40%; }  /* the panes keep a row or two each */
-    .-narrow.-calls Console { height: 1fr; }
+    .-calls.-short Console { height: 13; }
+    .-narrow.-calls.-tall Console { height: 1fr; }
     .-narrow #detail { display: none; }
     .-narrow.-detail #detail { display: block; width: 100%; }
     .-narrow.-detail #left { display: none; }

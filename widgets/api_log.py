@@ -33,12 +33,13 @@ def status_style(call: Call) -> str:
 
 
 def call_line(call: Call) -> Text:
-    """`12:03:04 GET /openai/fine_tuning/jobs 200 38 ms`, coloured by outcome."""
+    """`12:03:04 200 · 38 ms  GET /openai/fine_tuning/jobs`, coloured by outcome: the status and
+    latency first and apart, where a narrow log that cuts long paths still shows them."""
     line = Text(time.strftime("%H:%M:%S ", time.localtime(call.when)), style="dim")
-    line.append(inert(f"{call.method} {ARM_PREFIX.sub('…', call.path)} "))
     line.append(str(call.status) if call.status is not None else "no answer", style=status_style(call))
     ms = call.seconds * 1000
-    line.append(f" {ms:.0f} ms" if ms < 10_000 else f" {call.seconds:.1f} s", style="dim")
+    line.append(f" · {ms:.0f} ms" if ms < 10_000 else f" · {call.seconds:.1f} s", style="dim")
+    line.append(inert(f"  {call.method} {ARM_PREFIX.sub('…', call.path)}"))
     if call.attempt:
         line.append(f" (retry {call.attempt})", style="dim")
     if call.retry_after is not None and call.status in (429, 503):
@@ -48,11 +49,21 @@ def call_line(call: Call) -> Text:
     return line
 
 
+class CallLines(RichLog):
+    """The log's lines: made shorter or narrower (the console's layout changes as it opens), it
+    keeps the newest call in sight."""
+
+    def on_resize(self, event) -> None:  # RichLog's own on_resize runs too
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
+
+
 class ApiLog(Collapsible):
     DEFAULT_CSS = """
-    ApiLog { padding: 0; border: none; }
-    ApiLog Contents { padding: 0; }
-    ApiLog RichLog { height: 10; }
+    ApiLog { padding: 0; border: none; height: 1fr; }
+    ApiLog.-collapsed { height: auto; }
+    ApiLog Contents { padding: 0; height: 1fr; }
+    ApiLog RichLog { height: 1fr; }
     """
 
     class Recorded(Message):
@@ -63,7 +74,7 @@ class ApiLog(Collapsible):
             self.call = call
 
     def __init__(self, max_lines: int = 500, **kwargs) -> None:
-        self.lines = RichLog(max_lines=max_lines, markup=False, wrap=False)
+        self.lines = CallLines(max_lines=max_lines, markup=False, wrap=False)
         super().__init__(self.lines, title="API calls", collapsed=True, **kwargs)
         self.count = 0
         self.backlog: deque[Call] = deque(maxlen=max_lines)

@@ -6,11 +6,12 @@ app decides what a command does and answers with `say()`."""
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, RichLog
@@ -36,12 +37,51 @@ class CommandLine(Input):
         self.cursor_position = len(self.value)
 
 
+class Transcript(RichLog):
+    """What ftdeck said. A RichLog wraps a line once, as it is written: when the transcript
+    changes width (the API calls opened beside it), the lines are wrapped again; when it is made
+    shorter (opened under it), the newest lines stay in sight."""
+
+    KEPT = 1000  # lines wrapped again on a change of width; older ones are dropped
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_lines=self.KEPT, **kwargs)
+        self.entries: deque[Text] = deque(maxlen=self.KEPT)
+        self.wrapped_at: int | None = None
+
+    @property
+    def line_width(self) -> int:
+        """Where lines wrap: the transcript's width, less its scrollbar's even before there is one
+        (lines written before it appears are not cut by it)."""
+        return max(1, self.size.width - self.styles.scrollbar_size_vertical)
+
+    def add(self, line: Text) -> None:
+        self.entries.append(line)
+        # Wrapped to the transcript, not to the terminal (RichLog's default) nor unknown yet.
+        self.write(line, width=self.line_width if self.size.width else None)
+
+    def on_resize(self, event) -> None:  # RichLog's own on_resize runs too (Textual calls each class's)
+        width = event.size.width
+        if self.wrapped_at is not None and width != self.wrapped_at:
+            self.call_after_refresh(self.wrap_again)  # once the new width is laid out
+        self.wrapped_at = width
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
+
+    def wrap_again(self) -> None:
+        self.clear()
+        for line in self.entries:
+            self.write(line, width=self.line_width, scroll_end=False)
+        self.scroll_end(animate=False, immediate=False, x_axis=False)
+
+
 class Console(Vertical):
     DEFAULT_CSS = """
     Console { height: 10; border: round $panel-lighten-2; }
     Console:focus-within { border: round $accent; }
-    Console RichLog { height: 1fr; }
-    Console #command { border: none; height: 1; padding: 0 1; background: $boost; }
+    Console #console-body { height: 1fr; }
+    Console #transcript { height: 1fr; width: 1fr; }
+    Console #command { dock: bottom; border: none; height: 1; padding: 0 1; background: $boost; }
     """
 
     class Command(Message):
@@ -57,7 +97,10 @@ class Console(Vertical):
 
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
-        yield RichLog(wrap=True, markup=False, id="transcript")
+        # The transcript, and whatever the app shows beside or under it (the API calls): the
+        # command line is docked below them, in sight however little room they leave.
+        with Container(id="console-body"):
+            yield Transcript(wrap=True, markup=False, id="transcript")
         command = CommandLine(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
         command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
         yield command
@@ -68,7 +111,7 @@ class Console(Vertical):
         self.said.append(message)
         line = Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())), style="dim")
         line.append(message, style=STYLES.get(kind, ""))
-        self.query_one("#transcript", RichLog).write(line)
+        self.query_one("#transcript", Transcript).add(line)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

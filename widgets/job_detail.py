@@ -18,6 +18,9 @@ FIXES = {
 }
 
 
+LOADING = "loading its events…"
+
+
 def auto(value) -> str:
     return "auto" if value in (None, -1, "auto") else str(value)
 
@@ -61,8 +64,13 @@ class JobDetail(Vertical):
     JobDetail { border: round $panel-lighten-2; height: 1fr; }
     JobDetail:focus-within { border: round $accent; }
     JobDetail #job-summary { height: auto; padding: 0 1; }
-    JobDetail TabbedContent { height: 3fr; min-height: 9; }
-    JobDetail EventLog { height: 2fr; min-height: 4; }
+    /* The chart and the events share what the facts leave, 2 to 1, and no min-height: when
+       the minimums add up to more than is left (a long summary at 80x24), Textual sizes the
+       fractions from nothing and the chart fills the view, the Events box pushed off it. */
+    JobDetail TabbedContent { height: 2fr; }
+    /* The chart fills its tab, and no more (the tab's parts are sized by their content else). */
+    JobDetail TabbedContent > ContentSwitcher, JobDetail TabPane { height: 1fr; }
+    JobDetail EventLog { height: 1fr; }
     """
 
     def compose(self) -> ComposeResult:
@@ -79,6 +87,19 @@ class JobDetail(Vertical):
         self.query_one("#job-summary", Static).update(summary(job, metrics, as_of))
         for chart in self.query("LossChart"):
             chart.show(metrics)
+        events = self.query_one(EventLog)
+        if events.border_subtitle == LOADING:
+            events.border_subtitle = ""
+
+    def loading(self, job_id: str, job: dict | None) -> None:
+        """Another job was selected: the title, and at once a body about it too (what the pane's
+        listing knows), its events and charts emptied and marked loading until its own arrive. A
+        slow service must not leave the previous job's body under the new job's title."""
+        self.reset()
+        self.border_title = markup("Job $id", id=job_id)
+        known = summary(job, []) if job else markup("[b]$id[/b]", id=job_id)
+        self.query_one("#job-summary", Static).update(lines(known, markup(f"[dim]{LOADING}[/dim]")))
+        self.query_one(EventLog).border_subtitle = LOADING
 
     def reset(self) -> None:
         self.query_one(EventLog).clear()

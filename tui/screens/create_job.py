@@ -1,6 +1,7 @@
 """Create a fine-tuning job: model, files, method and hyperparameters, checked as you type with
 the same rules the CLI uses (JobRequest.problems()), and a token estimate of the training file.
-Enter moves to the next field; ctrl+s (or the Create button) creates the job."""
+Enter moves to the next field; F2 or ctrl+s (or Enter on the Create button) creates the job:
+some terminals swallow ctrl+s (flow control); F2 gets through."""
 
 from __future__ import annotations
 
@@ -47,18 +48,20 @@ class CreateJobScreen(FormScreen[dict | None]):
     CreateJobScreen #tier { width: 16; }
     CreateJobScreen #tier-note { width: 1fr; margin-left: 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "submit", "Create the job", id="job.create")]
+    BINDINGS = [Binding("f2,ctrl+s", "submit", "Create the job", id="job.create")]
 
-    def __init__(self, workspace: "Workspace", files: list[dict], models: list[str], start_from: str | None = None) -> None:
+    def __init__(self, workspace: "Workspace", files: list[dict], models: list[str], start_from: str | None = None,
+                 training: str | None = None) -> None:
         """`files`: the resource's files (only processed training files are offered); `models`:
         fine-tunable base models and fine-tuned models or checkpoints; `start_from` preselects one
-        of those to continue fine-tuning it."""
+        of those to continue fine-tuning it; `training` preselects a file (the one just uploaded)."""
         super().__init__()
         self.workspace = workspace
         self.files = sorted((f for f in files if f.get("purpose") == "fine-tune" and f.get("status") == "processed"),
                             key=lambda f: f.get("created_at") or 0, reverse=True)
         self.models = ([start_from] if start_from and start_from not in models else []) + list(models)
         self.start_from = start_from
+        self.training = training if any(f["id"] == training for f in self.files) else None
         self.estimates: dict[tuple[str, str], DatasetReport | str] = {}  # (file, model) -> report or why not
         self.AUTO_FOCUS = "#training" if self.files else "#model"  # the model is usually chosen already
 
@@ -70,7 +73,8 @@ class CreateJobScreen(FormScreen[dict | None]):
             yield self.row("Model", Select([(literal_line(m), m) for m in self.models], id="model", compact=True, allow_blank=not self.models,
                                            value=self.start_from or (self.models[0] if self.models else Select.NULL)))
             prompt = "choose a processed file" if self.files else "no processed training file yet: upload one first"
-            yield self.row("Training", Select(file_options, prompt=prompt, id="training", compact=True))
+            yield self.row("Training", Select(file_options, prompt=prompt, id="training", compact=True,
+                                              value=self.training or Select.NULL))
             yield self.row("Validation", Select(file_options, prompt="none", id="validation", compact=True))
             yield self.row("Method", Select([("supervised", "supervised"), ("dpo (preference)", "dpo"), ("reinforcement", "reinforcement")],
                                             value="supervised", allow_blank=False, id="method", compact=True),
@@ -84,7 +88,7 @@ class CreateJobScreen(FormScreen[dict | None]):
             # The tier's caveat (services/training_tiers.py) shows beside it, where the choice is made.
             yield self.row("Training tier", Select(TIERS, prompt="default", id="tier", compact=True), Static(id="tier-note", classes="note"))
             yield Static("estimate: choose a training file", id="estimate", classes="note")
-            yield from self.closing("ctrl+s create · Esc cancel", Button("Create", variant="primary", compact=True, id="create"))
+            yield from self.closing("F2/ctrl+s create · Esc cancel", Button("Create", variant="primary", compact=True, id="create"))
 
     def pair(self, label: str, field: Widget, second: str, second_field: Widget, second_id: str | None = None) -> Horizontal:
         return self.row(label, field, Static(second, classes="label second", id=second_id), second_field, classes="pair")

@@ -17,7 +17,7 @@ KEY_WIDTH = 20  # at most; narrower when every key is short
 SSH_SAFE = (
     "ftdeck's keys are letters, digits, punctuation and ctrl+letter: every terminal sends them over "
     "SSH and through tmux or screen unchanged. Where one is swallowed (ctrl+s and ctrl+q are flow "
-    "control on some terminals; tmux and mosh keep a few for themselves), the console (:) does the "
+    "control on some terminals: the create-job form takes F2 too; tmux and mosh keep a few for themselves), the console (:) does the "
     "same things with / commands, and ctrl+p opens the command palette."
 )
 
