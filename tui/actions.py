@@ -129,6 +129,7 @@ class Actions:
         if not self._writable() or self.workspace is None:
             return
         from services.models import fine_tunable, is_fine_tuned
+        from services.rft_rules import supports_reinforcement
         from tui.screens.create_job import CreateJobScreen
 
         if not self.models:
@@ -136,7 +137,10 @@ class Actions:
         files = [f for f in self.resources["files"].values() if f.get("status") == "processed"]
         # Newest-looking base models first (gpt-4o-mini before gpt-35-turbo), then what was trained here.
         tunable = fine_tunable(self.models)
-        models = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True) + [m for m in tunable if is_fine_tuned(m)]
+        bases = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True)
+        # The form starts on supervised: a model that takes only reinforcement (o4-mini) is not the one preselected.
+        bases.sort(key=supports_reinforcement)
+        models = bases + [m for m in tunable if is_fine_tuned(m)]
         models += [c["fine_tuned_model_checkpoint"] for c in self.resources["checkpoints"].values()]
         self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from), self.job_created)
 

@@ -1,0 +1,117 @@
+"""The paths a person takes through the deck, driven by the keys they press (issue 16 §2.20): the
+real app on a real emulator, asserting on what the person then sees and on the service's state.
+
+One app session per group, so the file stays fast: upload, create and deploy; a finished job and
+its checkpoints; the filter and refresh; the console's commands; the playground; and, on a frozen
+emulator whose clock the test moves, a job that finishes, the event tail's count and OFFLINE."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from textual.widgets import Checkbox, Input, Select
+
+from tests.conftest import chat_examples, jsonl, upload, wait_for_job, wait_until, workers_done
+from tui.app import make_app
+from tui.screens.confirm import Confirm
+from tui.screens.create_job import CreateJobScreen
+from tui.screens.deploy import DeployScreen
+from tui.screens.upload import UploadScreen
+from widgets.resource_table import ResourceTable
+
+BASE = "gpt-4o-mini-2024-07-18"
+PANE_KEYS = {"jobs": "1", "checkpoints": "2", "files": "3", "deployments": "4"}
+
+
+def unique_examples(n: int = 10) -> list[dict]:
+    """Examples no other test uploaded: no identical file is offered in their place."""
+    return chat_examples(n, system=f"You are key-path bot {uuid.uuid4().hex}.")
+
+
+def said(app, text: str) -> bool:
+    return any(text in line for line in app.query_one("#console").said)
+
+
+def table(app, pane: str) -> ResourceTable:
+    return app.query_one(f"#{pane}", ResourceTable)
+
+
+def shown_ids(app, pane: str) -> list[str]:
+    """The ids of the rows the pane shows (a filter hides some)."""
+    return [key.value for key in table(app, pane).rows]
+
+
+def screen_name(app) -> str:
+    return type(app.screen).__name__
+
+
+async def on_row(pilot, pane: str, row_id: str) -> None:
+    """Jump to the pane with its digit and walk the cursor to the row with the arrow keys."""
+    app = pilot.app
+    await wait_until(pilot, lambda: row_id in shown_ids(app, pane))
+    await pilot.press(PANE_KEYS[pane])
+    rows = table(app, pane)
+    for _ in range(len(rows.rows) + 1):
+        if rows.selected_id == row_id:
+            break
+        await pilot.press("down" if shown_ids(app, pane).index(row_id) > rows.cursor_row else "up")
+    assert app.selected()[:2] == (pane, row_id)
+
+
+async def choose(pilot, select: Select, value: str) -> None:
+    """Open the Select with Enter and walk down to the option, as a person looking for it does."""
+    if select.value == value:
+        return
+    select.focus()
+    await pilot.press("enter", "home")
+    for _ in range(50):
+        await pilot.press("enter")
+        if select.value == value:
+            return
+        await pilot.press("enter", "down")
+    raise AssertionError(f"{value} is not offered")
+
+
+async def connected(pilot) -> None:
+    await wait_until(pilot, lambda: pilot.app.workspace is not None and pilot.app.last_refresh)
+
+
+# ------------------------------------------------------------------ u, n: upload, then train on it
+
+
+async def test_u_uploads_a_file_and_n_creates_a_job_on_it(configured, tmp_path):
+    path = tmp_path / "key-paths-train.jsonl"
+    path.write_bytes(jsonl(unique_examples(12)))
+    suffix = f"kp-{uuid.uuid4().hex[:6]}"
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await wait_until(pilot, lambda: app.models)  # the create form offers them
+
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, UploadScreen) and app.screen.focused is not None)
+        form = app.screen
+        form.query_one("#path", Input).insert_text_at_cursor(f"{path.parent}/")  # the long temporary folder, pasted
+        await pilot.press(*path.name, "enter")  # Enter checks the file...
+        await wait_until(pilot, lambda: "ready to upload" in str(form.query_one("#report-text").render()))
+        await pilot.press("enter")  # ...and Enter again uploads it
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen", timeout=30)
+        file_id = next(f.id for f in configured.files.list() if f.filename == path.name)
+        assert configured.files.retrieve(file_id).status == "processed"
+        assert said(app, f"{path.name} is {file_id} (processed)")
+        await wait_until(pilot, lambda: file_id in shown_ids(app, "files"))  # the person sees it in the Files pane
+
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen) and app.screen.focused is not None)
+        form = app.screen
+        assert form.query_one("#model", Select).value == BASE  # one the form's supervised method can train
+        await choose(pilot, form.query_one("#training", Select), file_id)
+        form.query_one("#suffix", Input).focus()
+        await pilot.press(*suffix, "ctrl+s")
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen", timeout=30)
+        job = next(j for j in configured.fine_tuning.jobs.list(limit=100).data if j.training_file == file_id)
+        assert job.suffix == suffix and job.model == BASE
+        assert said(app, f"created {job.id}")
+        await wait_until(pilot, lambda: job.id in shown_ids(app, "jobs"))
