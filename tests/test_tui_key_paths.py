@@ -115,3 +115,79 @@ async def test_u_uploads_a_file_and_n_creates_a_job_on_it(configured, tmp_path):
         assert job.suffix == suffix and job.model == BASE
         assert said(app, f"created {job.id}")
         await wait_until(pilot, lambda: job.id in shown_ids(app, "jobs"))
+
+
+# ------------------------------------------------------------------ d, 5, g, f, x on a finished job and its checkpoints
+
+
+@pytest.fixture(scope="module")
+def finished(emulator):
+    """A job trained once for this module, under a suffix of its own (its deployments' names)."""
+    client = emulator.openai()
+    data = upload(client, unique_examples()).id
+    suffix = f"kp{uuid.uuid4().hex[:6]}"
+    return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, suffix=suffix, seed=5).id)
+
+
+async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured, emulator, finished):
+    from tui.screens.playground import PlaygroundScreen
+    from widgets.event_log import EventLog
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await on_row(pilot, "jobs", finished.id)
+
+        await pilot.press("d")  # deploy, from the job's row: the form is about its model
+        await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen))
+        assert app.screen.model == finished.fine_tuned_model
+        assert finished.fine_tuned_model in str(app.screen.query_one("#model").render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+
+        await pilot.press("5")  # the followed job's events
+        events = app.query_one(EventLog)
+        assert app.focused is events and app.query_one("#detail").current == "jobs-detail"
+        await wait_until(pilot, lambda: any("Job succeeded." in line.text for line in events.lines))
+        assert events.region.height > 2  # on screen
+
+        checkpoints = client_checkpoints(configured, finished.id)
+        checkpoint = checkpoints[0]  # the newest
+        await on_row(pilot, "checkpoints", checkpoint.id)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen))
+        assert app.screen.model == checkpoint.fine_tuned_model_checkpoint
+        name = app.screen.query_one("#name", Input).value
+        await pilot.press("enter")  # Enter deploys it under the suggested name
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen", timeout=30)
+        deployment = emulator.arm().get(f"/{name}").json()
+        assert deployment["properties"]["model"]["name"] == checkpoint.fine_tuned_model_checkpoint
+        assert said(app, f"{name} is Succeeded")
+        await wait_until(pilot, lambda: name in shown_ids(app, "deployments"))
+
+        await on_row(pilot, "checkpoints", checkpoint.id)
+        await pilot.press("g")  # chat with the deployment serving the checkpoint
+        await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
+        assert [side.deployment for side in app.screen.conversation.sides][-1] == name
+        await pilot.press("escape", "q")  # leave the prompt box, then the playground
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+
+        await pilot.press("f")  # train further from the checkpoint
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen))
+        assert app.screen.query_one("#model", Select).value == checkpoint.fine_tuned_model_checkpoint
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+        await workers_done(pilot)
+        assert not [c for c in app.workspace.calls.recent() if c.method == "POST" and c.path.endswith("/fine_tuning/jobs")]
+
+        await on_row(pilot, "jobs", finished.id)
+        await pilot.press("x")  # delete the finished job: asked first
+        assert isinstance(app.screen, Confirm) and finished.id in app.screen.question
+        await pilot.press("y")
+        await wait_until(pilot, lambda: said(app, f"deleted job {finished.id}"))
+        assert finished.id not in [j.id for j in configured.fine_tuning.jobs.list(limit=100).data]
+        await wait_until(pilot, lambda: finished.id not in shown_ids(app, "jobs"))
+
+
+def client_checkpoints(client, job_id: str) -> list:
+    return client.fine_tuning.jobs.checkpoints.list(job_id).data
