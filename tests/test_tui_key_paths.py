@@ -117,7 +117,105 @@ async def test_u_uploads_a_file_and_n_creates_a_job_on_it(configured, tmp_path):
         await wait_until(pilot, lambda: job.id in shown_ids(app, "jobs"))
 
 
-# ------------------------------------------------------------------ d, 5, g, f, x on a finished job and its checkpoints
+# ------------------------------------------------------------------ / and Enter keep a filter; ctrl+r refreshes
+
+
+async def test_the_filter_stays_through_enter_and_ctrl_r_refreshes_now(configured):
+    token = f"kp{uuid.uuid4().hex[:6]}"  # short: a long name is cut in the pane, and the filter reads what is shown
+    mine = upload(configured, unique_examples(), name=f"{token}.jsonl")
+    upload(configured, unique_examples(), name="kp-other.jsonl")  # a row the filter hides
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await wait_until(pilot, lambda: mine.id in shown_ids(app, "files"))
+        await pilot.press("3", "slash", *token)
+        files = table(app, "files")
+        assert shown_ids(app, "files") == [mine.id]
+        await pilot.press("enter")  # keeps the filter, back on the pane's rows
+        assert app.focused is files and not app.query_one("#filter").has_class("-on")
+        await pilot.press("enter")  # Enter on the row it shows
+        assert shown_ids(app, "files") == [mine.id] and files.filter_text == token
+        assert f"1/{len(files.rows_by_id)} match" in str(files.border_subtitle)
+
+        await pilot.press("p")  # no automatic refresh: what comes next is ctrl+r's doing
+        await workers_done(pilot, group="refresh")
+        late = upload(configured, unique_examples(), name=f"{token}-late.jsonl")
+        await pilot.pause(0.3)
+        assert late.id not in files.rows_by_id
+        listed = len([c for c in app.workspace.calls.recent() if c.method == "GET" and c.path.endswith("/openai/files")])
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: late.id in files.rows_by_id)
+        assert len([c for c in app.workspace.calls.recent() if c.method == "GET" and c.path.endswith("/openai/files")]) == listed + 1
+        assert set(shown_ids(app, "files")) == {mine.id, late.id}  # the refreshed rows, still filtered
+
+
+# ------------------------------------------------------------------ the console's commands
+
+
+async def test_the_console_commands_act(configured, finished, tmp_path, monkeypatch):
+    """Before the next test, which deletes `finished`."""
+    monkeypatch.chdir(tmp_path)
+    data = upload(configured, unique_examples(100)).id  # 5,000 steps: over a minute at speed 100
+    running = configured.fine_tuning.jobs.create(model=BASE, training_file=data, hyperparameters={"n_epochs": 50})
+    path = tmp_path / "console-train.jsonl"
+    path.write_bytes(jsonl(unique_examples()))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await wait_until(pilot, lambda: app.models)
+
+        async def console(line: str) -> None:
+            """Type a line in the console (after a form, its box has the focus again)."""
+            if app.focused is None or app.focused.id != "command":
+                await pilot.press("colon")
+            await pilot.press(*line, "enter")
+
+        await console(f"/upload {path}")
+        await wait_until(pilot, lambda: isinstance(app.screen, UploadScreen))
+        assert app.screen.query_one("#path", Input).value == str(path)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+        await console("/create")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+
+        await wait_until(pilot, lambda: configured.fine_tuning.jobs.retrieve(running.id).status == "running")
+        await console(f"/pause {running.id}")
+        await wait_until(pilot, lambda: said(app, f"pause {running.id}: now"))
+        await wait_until(pilot, lambda: configured.fine_tuning.jobs.retrieve(running.id).status == "paused")
+        await console(f"/resume {running.id}")
+        await wait_until(pilot, lambda: said(app, f"resume {running.id}: now"))
+        assert configured.fine_tuning.jobs.retrieve(running.id).status in ("resuming", "running")
+        configured.fine_tuning.jobs.cancel(running.id)
+
+        await console(f"/results {finished.id}")
+        saved = tmp_path / f"{finished.id}-results.csv"
+        await wait_until(pilot, lambda: said(app, f"saved {saved}"))
+        assert saved.read_text().startswith("step,train_loss")
+
+        await pilot.press("escape")
+        await on_row(pilot, "jobs", finished.id)
+        await console("/copy")
+        assert app.clipboard == finished.id
+        await console(f"/filter {finished.id[-8:]}")
+        assert shown_ids(app, "jobs") == [finished.id]
+        await console("/filter")
+        assert len(shown_ids(app, "jobs")) == len(table(app, "jobs").rows_by_id) > 1
+
+        await console("/theme nord")
+        assert app.theme == "nord"
+        await console("/theme")
+        assert said(app, "themes: ") and "nord" in app.query_one("#console").said[-1]
+
+        await pilot.press("p")  # no automatic refresh: the next listing is /refresh's
+        await workers_done(pilot, group="refresh")
+        before = app.last_refresh
+        await console("/refresh")
+        await wait_until(pilot, lambda: app.last_refresh != before)
+
+        await console("/quit")
+        await wait_until(pilot, lambda: app._exit)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +225,10 @@ def finished(emulator):
     data = upload(client, unique_examples()).id
     suffix = f"kp{uuid.uuid4().hex[:6]}"
     return wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=data, suffix=suffix, seed=5).id)
+
+
+
+# ------------------------------------------------------------------ d, 5, g, f, x on a finished job and its checkpoints
 
 
 async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured, emulator, finished):
