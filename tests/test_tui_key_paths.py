@@ -165,10 +165,12 @@ async def test_the_console_commands_act(configured, finished, tmp_path, monkeypa
         await wait_until(pilot, lambda: app.models)
 
         async def console(line: str) -> None:
-            """Type a line in the console (after a form, its box has the focus again)."""
+            """A line in the console, pasted (typed key by key, ids and paths take seconds each);
+            after a form, the console's box has the focus again."""
             if app.focused is None or app.focused.id != "command":
                 await pilot.press("colon")
-            await pilot.press(*line, "enter")
+            app.focused.insert_text_at_cursor(line)
+            await pilot.press("enter")
 
         await console(f"/upload {path}")
         await wait_until(pilot, lambda: isinstance(app.screen, UploadScreen))
@@ -293,3 +295,123 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
 
 def client_checkpoints(client, job_id: str) -> list:
     return client.fine_tuning.jobs.checkpoints.list(job_id).data
+
+
+# ------------------------------------------------------------------ the playground: a, unticking "same for A and B", n, q
+
+
+@pytest.fixture(scope="module")
+def two_base_deployments(emulator) -> list[str]:
+    from tests.conftest import arm_model, wait_for
+
+    names = [f"kp-a-{uuid.uuid4().hex[:4]}", f"kp-b-{uuid.uuid4().hex[:4]}"]
+    with emulator.arm() as arm:
+        for name in names:
+            arm.put(f"/{name}", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(BASE)}}).raise_for_status()
+        for name in names:
+            wait_for(lambda: arm.get(f"/{name}").json()["properties"]["provisioningState"] == "Succeeded")
+    return names
+
+
+async def test_the_playground_adds_a_side_unlinks_it_starts_anew_and_leaves(configured, two_base_deployments):
+    from services import playground
+    from tui.screens.playground import PlaygroundScreen
+
+    first, second = two_base_deployments
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await on_row(pilot, "deployments", first)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen) and app.screen.focused is not None)
+        screen = app.screen
+        assert [s.deployment for s in screen.conversation.sides] == [first] and screen.has_class("-single")
+
+        await pilot.press("escape", "a")  # leave the prompt box; a adds side B
+        assert len(screen.conversation.sides) == 2 and not screen.has_class("-single")
+        assert screen.query_one("#pane-1").region.width > 0  # B is on screen
+        assert len(playground.load_last().sides) == 2  # and saved so
+
+        assert not screen.query_one("#settings-1").region.width  # linked: one settings block for both
+        await pilot.click("#linked")  # untick "same for A and B"
+        assert not screen.query_one("#linked", Checkbox).value and not screen.conversation.linked
+        await pilot.pause()
+        assert screen.has_class("-unlinked") and screen.query_one("#settings-1").region.width > 0  # B's own settings
+        assert not playground.load_last().linked
+
+        await pilot.press("escape")  # back to the prompt (the checkbox had the focus)
+        if not isinstance(screen.focused, Input):
+            await pilot.press("escape")
+        await pilot.press(*"hello", "enter")
+        await wait_until(pilot, lambda: screen.conversation.turns and not screen.busy)
+        asked = screen.conversation.id
+        await pilot.press("escape", "n")  # a new chat: same sides and settings, no turns
+        assert screen.conversation.id != asked and screen.conversation.turns == []
+        assert [s.deployment for s in screen.conversation.sides] == [first, second] and not screen.conversation.linked
+        assert playground.load_last().id == screen.conversation.id
+        assert [t.prompt for t in playground.load(playground.playground_dir() / f"{asked}.json").turns] == ["hello"]  # the old one stays saved
+
+        await pilot.press("q")
+        await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+        assert app.focused is not None
+
+
+# ------------------------------------------------------------------ a frozen clock: the event tail's count, "deploy it?", x on a running job, OFFLINE
+
+
+@pytest.fixture
+def frozen(fresh_emulator, monkeypatch, tmp_path):
+    """ftdeck pointed at an emulator of its own whose clock moves only when the test moves it."""
+    from tests.conftest import API_KEY, ARM_DEPLOYMENTS, FROZEN_AT
+
+    emu = fresh_emulator("--frozen-at", str(FROZEN_AT))
+    parts = ARM_DEPLOYMENTS.split("/")
+    for name, value in {"AZURE_OPENAI_ENDPOINT": emu.url, "FTDECK_MANAGEMENT_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY,
+                        "FTDECK_MANAGEMENT_TOKEN": API_KEY, "FTDECK_CONFIG": str(tmp_path / "none.toml"),
+                        "XDG_DATA_HOME": str(tmp_path / "data"), "AZURE_SUBSCRIPTION_ID": parts[2],
+                        "AZURE_RESOURCE_GROUP": parts[4], "AZURE_OPENAI_ACCOUNT": parts[8]}.items():
+        monkeypatch.setenv(name, value)
+    return emu
+
+
+async def test_a_job_that_finishes_while_watched_then_the_service_goes_away(frozen):
+    from tests.conftest import upload_frozen
+    from widgets.event_log import EventLog
+
+    client = frozen.openai()
+    data = upload_frozen(frozen, client, unique_examples(10)).id
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=1)
+    frozen.advance(4.01 + 20 * 1.5)  # validated, then 20 of its 30 steps (emulator.jobs.STEP_SECONDS)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await on_row(pilot, "jobs", job.id)
+        events = app.query_one(EventLog)
+        await wait_until(pilot, lambda: any("Step 20" in line.text for line in events.lines))
+        await pilot.press("5", "home")  # the events, scrolled up to the first
+        await pilot.pause()
+        assert events.scroll_y == 0 < events.max_scroll_y and not events.border_subtitle
+        seen = len(app.tail.events)
+
+        frozen.advance(5 * 1.5)  # five more steps while the person reads the top
+        await wait_until(pilot, lambda: len(app.tail.events) > seen)
+        await pilot.pause()
+        new = len(app.tail.events) - seen
+        assert events.border_subtitle == f"{new} new events ↓" and events.scroll_y == 0  # counted, not scrolled away
+
+        frozen.advance(10 * 1.5 + 60)  # the rest, and the job is done
+        await wait_until(pilot, lambda: said(app, f"{job.id} is succeeded"))
+        model = client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+        assert said(app, f"{job.id} made {model}: deploy it? select it and press d")
+        assert app.jobs[job.id]["status"] == "succeeded"
+        assert str(events.border_subtitle).endswith(" new events ↓")  # still counting while scrolled up
+        await pilot.press("end")
+        await pilot.pause()
+        assert not events.border_subtitle  # at the tail again: nothing unseen
+
+        frozen.stop()  # the endpoint goes away
+        status = lambda: str(app.query_one("#status").render())  # noqa: E731
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "OFFLINE" in status())
+        assert app.offline and said(app, "cannot refresh")
+        assert job.id in shown_ids(app, "jobs")  # what was listed stays on screen
