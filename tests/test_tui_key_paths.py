@@ -388,6 +388,10 @@ async def test_a_job_that_finishes_while_watched_then_the_service_goes_away(froz
         await on_row(pilot, "jobs", job.id)
         events = app.query_one(EventLog)
         await wait_until(pilot, lambda: any("Step 20" in line.text for line in events.lines))
+        await pilot.press("x")  # delete does not apply to a running job: said, nothing asked or sent
+        assert not isinstance(app.screen, Confirm)
+        assert said(app, f"Delete does not apply to {job.id} in jobs while it is running; c cancels it")
+        assert not [c for c in app.workspace.calls.recent() if c.method == "DELETE"]
         await pilot.press("5", "home")  # the events, scrolled up to the first
         await pilot.pause()
         assert events.scroll_y == 0 < events.max_scroll_y and not events.border_subtitle

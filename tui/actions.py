@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textual import work
 
-from tui.registry import BY_SLASH, COMMANDS, Command, model_of, slash_help
+from tui.registry import ACTIVE, BY_SLASH, COMMANDS, Command, model_of, slash_help
 from tui.screens.confirm import Confirm
 
 KINDS = {"jobs": "job", "files": "file", "deployments": "deployment", "checkpoints": "checkpoint"}
@@ -85,7 +85,9 @@ class Actions:
         chosen = self.selected()
         if chosen is None or not self.can_run(command):
             what = chosen[1] if chosen else "nothing selected"
-            self.say(f"{command.title} does not apply to {what} in {self.current_pane}", "warning")
+            active = chosen and chosen[0] == "jobs" and chosen[2].get("status") in ACTIVE
+            why = f" while it is {chosen[2]['status']}" + ("; c cancels it" if command.id == "delete" else "") if active else ""
+            self.say(f"{command.title} does not apply to {what} in {self.current_pane}{why}", "warning")
             return None
         return chosen
 
