@@ -221,6 +221,19 @@ async def test_the_console_commands_act(configured, finished, tmp_path, monkeypa
 
 
 @pytest.fixture(scope="module")
+def two_base_deployments(emulator) -> list[str]:
+    from tests.conftest import arm_model, wait_for
+
+    names = [f"kp-a-{uuid.uuid4().hex[:4]}", f"kp-b-{uuid.uuid4().hex[:4]}"]
+    with emulator.arm() as arm:
+        for name in names:
+            arm.put(f"/{name}", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(BASE)}}).raise_for_status()
+        for name in names:
+            wait_for(lambda: arm.get(f"/{name}").json()["properties"]["provisioningState"] == "Succeeded")
+    return names
+
+
+@pytest.fixture(scope="module")
 def finished(emulator):
     """A job trained once for this module, under a suffix of its own (its deployments' names)."""
     client = emulator.openai()
@@ -233,7 +246,7 @@ def finished(emulator):
 # ------------------------------------------------------------------ d, 5, g, f, x on a finished job and its checkpoints
 
 
-async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured, emulator, finished):
+async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured, emulator, finished, two_base_deployments):
     from tui.screens.playground import PlaygroundScreen
     from widgets.event_log import EventLog
 
@@ -272,7 +285,8 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
         await on_row(pilot, "checkpoints", checkpoint.id)
         await pilot.press("g")  # chat with the deployment serving the checkpoint
         await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
-        assert [side.deployment for side in app.screen.conversation.sides][-1] == name
+        against, chosen = [side.deployment for side in app.screen.conversation.sides]  # against its base model
+        assert chosen == name and app.resources["deployments"][against]["model"] == BASE.rsplit("-", 3)[0]
         await pilot.press("escape", "q")  # leave the prompt box, then the playground
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
 
@@ -298,19 +312,6 @@ def client_checkpoints(client, job_id: str) -> list:
 
 
 # ------------------------------------------------------------------ the playground: a, unticking "same for A and B", n, q
-
-
-@pytest.fixture(scope="module")
-def two_base_deployments(emulator) -> list[str]:
-    from tests.conftest import arm_model, wait_for
-
-    names = [f"kp-a-{uuid.uuid4().hex[:4]}", f"kp-b-{uuid.uuid4().hex[:4]}"]
-    with emulator.arm() as arm:
-        for name in names:
-            arm.put(f"/{name}", json={"sku": {"name": "standard", "capacity": 1}, "properties": {"model": arm_model(BASE)}}).raise_for_status()
-        for name in names:
-            wait_for(lambda: arm.get(f"/{name}").json()["properties"]["provisioningState"] == "Succeeded")
-    return names
 
 
 async def test_the_playground_adds_a_side_unlinks_it_starts_anew_and_leaves(configured, two_base_deployments):
