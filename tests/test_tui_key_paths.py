@@ -34,6 +34,11 @@ def said(app, text: str) -> bool:
     return any(text in line for line in app.query_one("#console").said)
 
 
+def said_all(app, *words: str) -> bool:
+    """One console line says all of these (in its own words)."""
+    return any(all(word in line for word in words) for line in app.query_one("#console").said)
+
+
 def table(app, pane: str) -> ResourceTable:
     return app.query_one(f"#{pane}", ResourceTable)
 
@@ -100,7 +105,7 @@ async def test_u_uploads_a_file_and_n_creates_a_job_on_it(configured, tmp_path):
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen", timeout=30)
         file_id = next(f.id for f in configured.files.list() if f.filename == path.name)
         assert configured.files.retrieve(file_id).status == "processed"
-        assert said(app, f"{path.name} is {file_id} (processed)")
+        assert said_all(app, path.name, file_id)  # the console names the new file
         await wait_until(pilot, lambda: file_id in shown_ids(app, "files"))  # the person sees it in the Files pane
 
         await pilot.press("n")
@@ -113,7 +118,7 @@ async def test_u_uploads_a_file_and_n_creates_a_job_on_it(configured, tmp_path):
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen", timeout=30)
         job = next(j for j in configured.fine_tuning.jobs.list(limit=100).data if j.training_file == file_id)
         assert job.suffix == suffix and job.model == BASE
-        assert said(app, f"created {job.id}")
+        assert said_all(app, job.id, "created")
         await wait_until(pilot, lambda: job.id in shown_ids(app, "jobs"))
 
 
@@ -403,9 +408,8 @@ async def test_a_job_that_finishes_while_watched_then_the_service_goes_away(froz
         assert events.border_subtitle == f"{new} new events ↓" and events.scroll_y == 0  # counted, not scrolled away
 
         frozen.advance(10 * 1.5 + 60)  # the rest, and the job is done
-        await wait_until(pilot, lambda: said(app, f"{job.id} is succeeded"))
-        model = client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
-        assert said(app, f"{job.id} made {model}: deploy it? select it and press d")
+        model = wait_for_job(client, job.id, timeout=5).fine_tuned_model
+        await wait_until(pilot, lambda: said(app, f"{job.id} made {model}: deploy it? select it and press d"))
         assert app.jobs[job.id]["status"] == "succeeded"
         assert str(events.border_subtitle).endswith(" new events ↓")  # still counting while scrolled up
         await pilot.press("end")
