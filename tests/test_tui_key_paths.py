@@ -267,7 +267,7 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
 
-        await pilot.press("5")  # the followed job's events
+        await pilot.press("3", "5")  # from another pane, the followed job's events
         events = app.query_one(EventLog)
         assert app.focused is events and app.query_one("#detail").current == "jobs-detail"
         await wait_until(pilot, lambda: any("Job succeeded." in line.text for line in events.lines))
