@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textual import work
 
-from tui.registry import BY_SLASH, COMMANDS, Command, model_of, slash_help
+from tui.registry import ACTIVE, BY_SLASH, COMMANDS, Command, model_of, slash_help
 from tui.screens.confirm import Confirm
 
 KINDS = {"jobs": "job", "files": "file", "deployments": "deployment", "checkpoints": "checkpoint"}
@@ -85,7 +85,9 @@ class Actions:
         chosen = self.selected()
         if chosen is None or not self.can_run(command):
             what = chosen[1] if chosen else "nothing selected"
-            self.say(f"{command.title} does not apply to {what} in {self.current_pane}", "warning")
+            active = chosen and chosen[0] == "jobs" and chosen[2].get("status") in ACTIVE
+            why = f" while it is {chosen[2]['status']}" + ("; c cancels it" if command.id == "delete" else "") if active else ""
+            self.say(f"{command.title} does not apply to {what} in {self.current_pane}{why}", "warning")
             return None
         return chosen
 
@@ -137,10 +139,10 @@ class Actions:
         files = [f for f in self.resources["files"].values() if f.get("status") == "processed"]
         # Newest-looking base models first (gpt-4o-mini before gpt-35-turbo), then what was trained here.
         tunable = fine_tunable(self.models)
-        models = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True) + [m for m in tunable if is_fine_tuned(m)]
-        # The form starts on "supervised": a model that trains only with reinforcement (o4-mini)
-        # is not the one it offers first.
-        models.sort(key=supports_reinforcement)
+        bases = sorted((m for m in tunable if not is_fine_tuned(m)), reverse=True)
+        # The form starts on supervised: a model that takes only reinforcement (o4-mini) is not the one preselected.
+        bases.sort(key=supports_reinforcement)
+        models = bases + [m for m in tunable if is_fine_tuned(m)]
         models += [c["id"] for c in self.resources["checkpoints"].values()]  # checkpoints by id
         self.push_screen(CreateJobScreen(self.workspace, files, models, start_from=start_from, training=self.last_upload),
                          self.job_created)

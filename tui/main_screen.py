@@ -111,7 +111,11 @@ class MainScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "run":
-            return self.app.can_run(BY_ID[parameters[0]])
+            command = BY_ID[parameters[0]]
+            # A row's write key on a row it does not apply to (x on a running job) says why, rather
+            # than nothing (Actions._chosen); the footer and the palette still offer only what applies.
+            row_write = command.writes and command.applies is not None and self.app.current_pane in (command.panes or ())
+            return self.app.can_run(command) or row_write
         return True
 
     def action_run(self, command_id: str) -> None:
