@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Mapping, Callable
 
 from services.atomic_write import write_atomically
 from services.chat import Reply, chat
@@ -118,19 +118,23 @@ def _text_of(content: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def sides_for(models: dict[str, str | tuple[str, str | None]], name: str) -> tuple[str | None, str | None]:
+def sides_for(models: dict[str, str | tuple[str, str | None]], name: str,
+              checkpoints: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
     """(left, right) to open the playground with. `models` maps deployment name → model, or → the
     model's (name, version) as ARM shows it; `name` is a deployment, or a model or checkpoint id
     (the deployment serving it is used). A fine-tuned model goes on the right, against a deployment
     of its base model when there is one: the fair comparison. On Azure a base model is deployed as
     name + version (`gpt-4o-mini` + `2024-07-18`) and matches the fine-tuned model's dated base
-    (`gpt-4o-mini-2024-07-18.ft-...`) on both. (None, None) when nothing serves it."""
+    (`gpt-4o-mini-2024-07-18.ft-...`) on both. A checkpoint is deployed by its id `ftchkpt-...`,
+    which does not say its base: `checkpoints` (id → `fine_tuned_model_checkpoint`) does, for the
+    ones known. (None, None) when nothing serves it."""
     models = {deployment: model_id(*model) if isinstance(model, tuple) else model for deployment, model in models.items()}
     if name not in models:
         name = next((deployment for deployment, model in models.items() if model == name), "")
     if not name:
         return None, None
-    base = models[name].split(".ft-")[0] if ".ft-" in models[name] else None
+    model = (checkpoints or {}).get(models[name], models[name])
+    base = model.split(".ft-")[0] if ".ft-" in model else None
     against = next((deployment for deployment, model in models.items() if model == base), None)
     return (against, name) if against else (name, None)
 

@@ -212,7 +212,10 @@ def test_sides_for_puts_a_fine_tuned_deployment_against_its_base_model():
     models = {"base": BASE, "ft": f"{BASE}.ft-abc", "ckpt": "ftchkpt-123"}
     assert playground.sides_for(models, "ft") == ("base", "ft")
     assert playground.sides_for(models, f"{BASE}.ft-abc") == ("base", "ft")  # by model, from a job row
-    assert playground.sides_for(models, "ftchkpt-123") == ("ckpt", None)  # by checkpoint id
+    assert playground.sides_for(models, "ftchkpt-123") == ("ckpt", None)  # by checkpoint id, its base unknown
+    # A checkpoint known to be `<model>:ckpt-step-N` goes against that model's base.
+    known = {"ftchkpt-123": f"{BASE}.ft-abc:ckpt-step-20"}
+    assert playground.sides_for(models, "ftchkpt-123", known) == ("base", "ckpt")
     assert playground.sides_for(models, "base") == ("base", None)
     assert playground.sides_for({"ft": f"{BASE}.ft-abc"}, "ft") == ("ft", None)
     assert playground.sides_for(models, "nothing") == (None, None)

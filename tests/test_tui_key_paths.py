@@ -269,7 +269,8 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
 
         await pilot.press("3", "5")  # from another pane, the followed job's events
         events = app.query_one(EventLog)
-        assert app.focused is events and app.query_one("#detail").current == "jobs-detail"
+        await wait_until(pilot, lambda: app.focused is events)  # focus lands after the next refresh
+        assert app.query_one("#detail").current == "jobs-detail"
         await wait_until(pilot, lambda: any("Job succeeded." in line.text for line in events.lines))
         assert events.region.height > 2  # on screen
 
@@ -278,13 +279,13 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
         await on_row(pilot, "checkpoints", checkpoint.id)
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen))
-        assert app.screen.model == checkpoint.fine_tuned_model_checkpoint
+        assert app.screen.model == checkpoint.id  # a checkpoint is deployed by its id (fine-tuning-deploy)
         name = app.screen.query_one("#name", Input).value
         await pilot.press("enter")  # Enter deploys it under the suggested name
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen", timeout=30)
         deployment = emulator.arm().get(f"/{name}").json()
-        assert deployment["properties"]["model"]["name"] == checkpoint.fine_tuned_model_checkpoint
-        assert said(app, f"{name} is Succeeded")
+        assert deployment["properties"]["model"]["name"] == checkpoint.id
+        assert said(app, f"{name} is deployed")
         await wait_until(pilot, lambda: name in shown_ids(app, "deployments"))
 
         await on_row(pilot, "checkpoints", checkpoint.id)
@@ -297,7 +298,7 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
 
         await pilot.press("f")  # train further from the checkpoint
         await wait_until(pilot, lambda: isinstance(app.screen, CreateJobScreen))
-        assert app.screen.query_one("#model", Select).value == checkpoint.fine_tuned_model_checkpoint
+        assert app.screen.query_one("#model", Select).value == checkpoint.id  # further training takes the id too
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
 
@@ -383,15 +384,16 @@ async def test_a_job_that_finishes_while_watched_then_the_service_goes_away(froz
     from widgets.event_log import EventLog
 
     client = frozen.openai()
-    data = upload_frozen(frozen, client, unique_examples(10)).id
+    data = upload_frozen(frozen, client, unique_examples(40)).id
     job = client.fine_tuning.jobs.create(model=BASE, training_file=data, seed=1)
-    frozen.advance(4.01 + 20 * 1.5)  # validated, then 20 of its 30 steps (emulator.jobs.STEP_SECONDS)
+    # Validated, then 100 of its 120 steps (emulator.jobs.STEP_SECONDS): an event every 10 steps, as Azure logs them.
+    frozen.advance(4.01 + 100 * 1.5)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await connected(pilot)
         await on_row(pilot, "jobs", job.id)
         events = app.query_one(EventLog)
-        await wait_until(pilot, lambda: any("Step 20" in line.text for line in events.lines))
+        await wait_until(pilot, lambda: any("Step 100" in line.text for line in events.lines))
         await pilot.press("x")  # delete does not apply to a running job: said, nothing asked or sent
         assert not isinstance(app.screen, Confirm)
         assert said(app, f"Delete does not apply to {job.id} in jobs while it is running; c cancels it")
@@ -401,7 +403,7 @@ async def test_a_job_that_finishes_while_watched_then_the_service_goes_away(froz
         assert events.scroll_y == 0 < events.max_scroll_y and not events.border_subtitle
         seen = len(app.tail.events)
 
-        frozen.advance(5 * 1.5)  # five more steps while the person reads the top
+        frozen.advance(10 * 1.5)  # ten more steps (one more event) while the person reads the top
         await wait_until(pilot, lambda: len(app.tail.events) > seen)
         await pilot.pause()
         new = len(app.tail.events) - seen

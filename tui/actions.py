@@ -269,8 +269,10 @@ class Actions:
         models = {name: (facts["model"], facts.get("version")) for name, facts in self.resources["deployments"].items()}
         if deployment is None and (chosen := self.selected()):
             pane, row_id, item = chosen
-            deployment = row_id if pane == "deployments" else model_of(item)
-        left, right = sides_for(models, deployment) if deployment else (None, None)
+            # A checkpoint is deployed by its id (fine-tuning-deploy), a model by its name.
+            deployment = row_id if pane in ("deployments", "checkpoints") else model_of(item)
+        checkpoints = {c["id"]: c["fine_tuned_model_checkpoint"] for c in self.resources["checkpoints"].values()}
+        left, right = sides_for(models, deployment, checkpoints) if deployment else (None, None)
         if deployment and left is None:
             self.say(f"{deployment} is not deployed: press d (or /deploy NAME MODEL) first", "warning")
             return
