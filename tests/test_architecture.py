@@ -46,3 +46,102 @@ def test_widgets_never_build_markup_from_outside_text():
                 if any(alias.name == "escape" for alias in node.names):
                     found.append(f"{where} imports {node.module}.escape")
     assert not found, "use widgets.markup (literal, markup) for: " + ", ".join(found)
+
+
+# Private Textual names the UI still reaches, each to go (then remove it here: a stale entry fails).
+# file: names (a module path for an import). Owners: the footer and the console's helpers.
+STILL_PRIVATE = {
+    "tui/main_screen.py": {"textual.widgets._footer", "_bindings_ready"},  # DeckFooter re-lays Footer's keys
+    "widgets/console.py": {"_suggestion"},  # Tab takes Input's grey suggestion
+}
+
+
+def textual_private_names() -> tuple[set[str], dict[type, set[str]]]:
+    """Every `_name` Textual defines (methods, class attributes, `self._x = ...`), and a function
+    giving those a given Textual class has (its MRO's), read from Textual's own source."""
+    import ast
+    import inspect
+
+    import textual
+
+    def defined(tree: ast.AST) -> set[str]:
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+        return {name for name in names if name.startswith("_") and not name.startswith("__")}
+
+    everywhere = set().union(*(defined(ast.parse(p.read_text())) for p in Path(textual.__file__).parent.rglob("*.py")))
+    by_class: dict[type, set[str]] = {}
+
+    def of_class(cls: type) -> set[str]:
+        if cls not in by_class:
+            names = set()
+            for base in cls.__mro__:
+                if base.__module__.split(".")[0] in ("textual", "rich"):
+                    names |= {n for n in vars(base) if n.startswith("_") and not n.startswith("__")}
+                    try:
+                        names |= defined(ast.parse(inspect.getsource(base).strip()))
+                    except (OSError, TypeError, SyntaxError, IndentationError):
+                        pass
+            by_class[cls] = names
+        return by_class[cls]
+
+    return everywhere, of_class
+
+
+def test_the_ui_reaches_only_public_textual_names():
+    """widgets/ and tui/ use Textual's public API only, so a Textual upgrade is not a rewrite: no
+    import from a private module (`textual._two_way_dict`, `textual.widgets._footer`) or of a
+    private name, no `._name` Textual defines read on a Textual object (`table._row_locations`,
+    `app._driver`), and no Textual class's private method or attribute overridden or used through
+    `self` in a subclass (`def _get_row_region`, `self._y_offsets`). ftdeck's own `_names` are fine."""
+    import ast
+    import importlib
+
+    everywhere, of_class = textual_private_names()
+    found: dict[str, set[str]] = {}
+    for path in sorted([*ROOT.glob("tui/**/*.py"), *ROOT.glob("widgets/**/*.py")]):
+        where = str(path.relative_to(ROOT))
+        tree = ast.parse(path.read_text(), where)
+        name = where.removesuffix(".py").replace("/", ".")
+        module = importlib.import_module(name) if not name.endswith("__main__") else None  # that one runs ftdeck
+        outside_modules = set()  # names of non-Textual modules imported here (`os._exit` is not Textual's)
+        own = set()  # private names this file's own code defines
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "textual" and any(p.startswith("_") for p in alias.name.split(".")):
+                        found.setdefault(where, set()).add(alias.name)
+                    elif alias.name.split(".")[0] != "textual":
+                        outside_modules.add((alias.asname or alias.name).split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "textual":
+                if any(p.startswith("_") for p in node.module.split(".")):
+                    found.setdefault(where, set()).add(node.module)
+                found.setdefault(where, set()).update(a.name for a in node.names if a.name.startswith("_"))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                own.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                own.add(node.attr)
+        for cls_node in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            cls = getattr(module, cls_node.name, None)
+            textual_names = of_class(cls) if isinstance(cls, type) else set()
+            for node in ast.walk(cls_node):
+                name = node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in cls_node.body else \
+                    node.attr if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") else None
+                if name in textual_names:
+                    found.setdefault(where, set()).add(name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in everywhere and node.attr not in own:
+                receiver = node.value
+                if isinstance(receiver, ast.Name) and (receiver.id in outside_modules or receiver.id in ("self", "cls")):
+                    continue  # another library's, or checked above against the class's own Textual bases
+                found.setdefault(where, set()).add(node.attr)
+    new = {where: names - STILL_PRIVATE.get(where, set()) for where, names in found.items()}
+    assert not {where: names for where, names in new.items() if names}, "private Textual names used (see Textual's public API)"
+    stale = {where: names - found.get(where, set()) for where, names in STILL_PRIVATE.items()}
+    assert not {where: names for where, names in stale.items() if names}, "no longer used: remove from STILL_PRIVATE"

@@ -99,7 +99,7 @@ def while_open(handler):
         try:
             return handler(self, message)
         except (NoMatches, ScreenStackError):
-            if self.is_running and not self._exit:
+            if self.is_running and self.return_code is None:  # not closing (exit() sets the code)
                 raise
 
     return guarded

@@ -34,7 +34,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets.data_table import RowKey  # a string key with .value, as DataTable's rows are read
 
-from widgets.markup import literal_line, markup
+from services.outside_text import inert_line
+from widgets.markup import markup
 
 PADDING = 1  # blank cells either side of each column, as DataTable's
 
@@ -42,14 +43,25 @@ PADDING = 1  # blank cells either side of each column, as DataTable's
 class Line(NamedTuple):
     """One resource's row, built once and reused while its values stay."""
 
-    cells: tuple[Text, ...]
+    cells: tuple[str, ...]  # as shown: plain text on one line (Text objects cost more than the rest)
     text: str  # the cells as one lower-case string, for the filter
     widths: tuple[int, ...]  # each cell's width on screen
 
 
+def cell_text(value: object) -> str:
+    """A cell as DataTable would show the value, on one line, controls removed; drawn as plain
+    text, never read as markup."""
+    return inert_line(f"{value:.2f}" if isinstance(value, float) else value)
+
+
 def literal_cell(value: object) -> Text:
-    """A cell as DataTable would show the value, but never read as markup."""
-    return literal_line(f"{value:.2f}" if isinstance(value, float) else value)
+    """A cell as a Rich Text, as `get_row` hands it out."""
+    return Text(cell_text(value), end="")
+
+
+def cell_width(text: str) -> int:
+    """Cells on screen; plain ASCII (controls are gone) is its length."""
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def padded(texts: Sequence[str], widths: Sequence[int]) -> str:
@@ -124,7 +136,7 @@ class ResourceTable(ScrollView, can_focus=True):
         self.border_title = title
         self.title = title
         self.column_names = tuple(columns)
-        self.column_widths = tuple(map(cell_len, self.column_names))
+        self.column_widths = tuple(map(cell_width, self.column_names))
         self.rows_by_id: dict[str, tuple] = {}
         self.filter_text = ""
         self._lines: dict[str, Line] = {}
@@ -152,10 +164,10 @@ class ResourceTable(ScrollView, can_focus=True):
         return [RowKey(key) for key in self._shown]
 
     def get_row(self, key: RowKey | str) -> list[Text]:
-        return list(self._lines[key].cells)
+        return [Text(cell, end="") for cell in self._lines[key].cells]
 
     def get_row_at(self, index: int) -> list[Text]:
-        return list(self._lines[self._shown[index]].cells)
+        return self.get_row(self._shown[index])
 
     # ------------------------------------------------------------ rows in
 
@@ -181,16 +193,16 @@ class ResourceTable(ScrollView, can_focus=True):
 
     def _line(self, key: str, values: tuple) -> Line:
         # Cells come from the service: each is shown as it is, on one line, never read as markup.
-        cells = tuple(map(literal_cell, values))
-        text = " ".join([key, *(cell.plain for cell in cells)]).lower()  # the whole id too, shown or not
-        return Line(cells, text, tuple(cell_len(cell.plain) for cell in cells))
+        cells = tuple(map(cell_text, values))
+        text = " ".join([key, *cells]).lower()  # the whole id too, shown or not
+        return Line(cells, text, tuple(map(cell_width, cells)))
 
     def _measure(self) -> None:
         """Each column as wide as its widest cell among all rows, filtered out or not (so columns
         stay put while typing a filter), and at least as wide as its name."""
-        widths = [cell_len(name) for name in self.column_names]
-        for line in self._lines.values():
-            widths = [max(pair) for pair in zip(widths, line.widths)]
+        widths = [cell_width(name) for name in self.column_names]
+        for index, column in enumerate(zip(*(line.widths for line in self._lines.values()))):
+            widths[index] = max(widths[index], *column)
         self.column_widths = tuple(widths)
 
     def _show(self) -> None:
@@ -285,7 +297,7 @@ class ResourceTable(ScrollView, can_focus=True):
             if index >= len(self._shown):
                 return Strip.blank(width, base)
             line = self._lines[self._shown[index]]
-            text = padded([cell.plain for cell in line.cells], self.column_widths)
+            text = padded(line.cells, self.column_widths)
             style = base + self.get_component_rich_style("resource-table--cursor") if index == self._cursor else base
         scroll_x = self.scroll_offset.x
         return Strip([Segment(text, style)]).crop(scroll_x, scroll_x + width).adjust_cell_length(width, base)
