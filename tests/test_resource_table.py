@@ -212,3 +212,22 @@ async def test_columns_fit_the_widest_row_shown_or_filtered_out():
         table.sync(files(3))  # gone from the service: the column narrows
         await pilot.pause()
         assert table.column_widths[0] == len("dataset-0000.jsonl")
+
+
+async def test_the_header_and_cursor_look_as_datatable_draws_them_focused_or_not():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table, plain = app.query_one(ResourceTable), app.query_one("#plain", DataTable)
+        table.sync(files(5))
+        plain.add_rows([literal_cell(v) for v in values] for _, values in files(5))
+
+        async def looks(each, focused: bool) -> list[list[tuple[str, object]]]:
+            """The header, the cursor's row and two rows: each character with its style."""
+            app.set_focus(each if focused else None)
+            await pilot.pause()
+            return [[(char, segment.style.clear_meta_and_links()) for segment in each.render_line(y) for char in segment.text][:70]
+                    for y in range(4)]  # DataTable adds click metadata: not seen
+
+        for focused in (False, True):
+            ours, theirs = await looks(table, focused), await looks(plain, focused)
+            assert ours == theirs, focused

@@ -25,6 +25,7 @@ from typing import NamedTuple, Sequence
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -64,10 +65,10 @@ def cell_width(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
-def padded(texts: Sequence[str], widths: Sequence[int]) -> str:
-    """Cells side by side, each padded (or cut) to its column's width."""
+def padded(texts: Sequence[str], widths: Sequence[int]) -> list[str]:
+    """Each cell padded (or cut) to its column's width."""
     pad = " " * PADDING
-    return "".join(pad + set_cell_size(text, width) + pad for text, width in zip(texts, widths))
+    return [pad + set_cell_size(text, width) + pad for text, width in zip(texts, widths)]
 
 
 class ResourceTable(ScrollView, can_focus=True):
@@ -291,13 +292,19 @@ class ResourceTable(ScrollView, can_focus=True):
         width = self.size.width
         base = self.rich_style
         if y == 0:
-            text, style = padded(self.column_names, self.column_widths), base + self.get_component_rich_style("resource-table--header")
+            index = -1
+            cells, style = padded(self.column_names, self.column_widths), base + self.get_component_rich_style("resource-table--header")
         else:
             index = self.scroll_offset.y + y - 1
             if index >= len(self._shown):
                 return Strip.blank(width, base)
             line = self._lines[self._shown[index]]
-            text = padded(line.cells, self.column_widths)
+            cells = padded(line.cells, self.column_widths)
             style = base + self.get_component_rich_style("resource-table--cursor") if index == self._cursor else base
         scroll_x = self.scroll_offset.x
-        return Strip([Segment(text, style)]).crop(scroll_x, scroll_x + width).adjust_cell_length(width, base)
+        # As DataTable draws it, so that screenshots of either are alike: a segment a cell (its row
+        # and column in its metadata keep it apart), the header and the cursor's row the whole width.
+        segments = [Segment(cell, style + Style.from_meta({"row": index, "column": column})) for column, cell in enumerate(cells)]
+        rest = max(0, width - self.virtual_size.width)
+        segments.append(Segment(" " * rest, style + Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})))
+        return Strip(segments).crop(scroll_x, scroll_x + width).adjust_cell_length(width, style)
