@@ -11,12 +11,15 @@ a keystroke under 100 ms, and every Textual upgrade risked a rewrite. The altern
 - a DataTable subclass on its public methods (clear() + add_rows()): the slow path, 0.5 s a key
   at 5,000 rows (bench/big_lists.py measures it as the reference).
 A pane only needs one-line rows of plain text, a row cursor, a header and a filter: drawn here,
-a row's place on screen is its index, and only the visible lines are drawn.
+a row's place on screen is its index, and only the visible lines are drawn. They are drawn as
+DataTable draws them (colours, padding, the cursor's row across the width), so screenshots are
+alike; not drawn: DataTable's mouse-hover highlight. Columns fit the widest row held, filtered
+out or not, and narrow when it goes (DataTable's never narrow).
 
 The reading side keeps DataTable's names (`rows`, `row_count`, `get_row`, `get_row_at`,
 `cursor_row`, `move_cursor`) so tests and panes read as they did; the messages are this widget's
 own (`ResourceTable.RowHighlighted`, `ResourceTable.RowSelected`). Cells are outside text: shown
-as they are, on one line, never read as markup (literal_cell).
+as they are, on one line, never read as markup (cell_text).
 """
 
 from __future__ import annotations
