@@ -93,8 +93,9 @@ def key_event(key: str):
 
 
 def sized(table) -> bool:
-    """The table has measured its rows (a DataTable does so when idle, after add_row)."""
-    return not table._require_update_dimensions
+    """The table has measured its rows (a DataTable does so when idle, after add_row; ftdeck's
+    ResourceTable as it is given them)."""
+    return not getattr(table, "_require_update_dimensions", False)
 
 
 async def until(done: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -122,9 +123,8 @@ async def type_query(app, keys_done: Callable[[str], Callable[[], bool]]) -> lis
 
 
 async def measure_ftdeck(stall_seconds: float) -> dict:
-    from textual.widgets import DataTable
-
     from tui.app import make_app
+    from widgets.resource_table import ResourceTable
 
     loaded: list[float] = []
 
@@ -137,7 +137,7 @@ async def measure_ftdeck(stall_seconds: float) -> dict:
     started = time.perf_counter()
     try:
         async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
-            jobs_pane, files_pane = app.query_one("#jobs", DataTable), app.query_one("#files", DataTable)
+            jobs_pane, files_pane = app.query_one("#jobs", ResourceTable), app.query_one("#files", ResourceTable)
             n_files = int(os.environ["BENCH_FILES"])
             await until(lambda: files_pane.row_count >= n_files and jobs_pane.row_count > 0 and sized(files_pane) and sized(jobs_pane), timeout=120)
             app.screen._on_timer_update()

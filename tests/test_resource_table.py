@@ -1,9 +1,11 @@
 """ResourceTable alone in a tiny host app: rows kept by id, the cursor staying on its id through
-refreshes and filters, the filter's count, and cells measured and drawn as DataTable would."""
+refreshes and filters, the filter's count, the keys and clicks, and cells measured and drawn as a
+plain DataTable draws the same rows (its look is kept, on Textual's public Line API)."""
 
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.content import Content
 from textual.widgets import DataTable
 
 from widgets.resource_table import ResourceTable, literal_cell
@@ -17,6 +19,7 @@ class Host(App):
     def __init__(self) -> None:
         super().__init__()
         self.highlighted: list[str] = []
+        self.selected: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield ResourceTable("3 Files", COLUMNS, id="files")
@@ -25,9 +28,11 @@ class Host(App):
     def on_mount(self) -> None:
         self.query_one("#plain", DataTable).add_columns(*COLUMNS)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "files":
-            self.highlighted.append(event.row_key.value)
+    def on_resource_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        self.highlighted.append(event.row_id)
+
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
+        self.selected.append(event.row_id)
 
 
 def files(n: int, status: str = "processed") -> list[tuple[str, tuple]]:
@@ -109,15 +114,14 @@ async def test_changed_rows_are_redrawn_in_place_and_widen_their_column():
         table.sync(files(3, "pending"))
         table.move_cursor(row=1)
         await pilot.pause()
-        status = list(table.columns.values())[1]
-        assert status.content_width == len("pending")
+        assert table.column_widths[1] == len("pending")
 
         rows = files(3, "pending")
         rows[1] = ("file-0001", ("dataset-0001.jsonl", "processed at last", "1,000", "file-0001"))
         table.sync(rows)
         await pilot.pause()
         assert [cell.plain for cell in table.get_row("file-0001")] == ["dataset-0001.jsonl", "processed at last", "1,000", "file-0001"]
-        assert status.content_width == len("processed at last")
+        assert table.column_widths[1] == len("processed at last")
         assert shown(table) == ["file-0000", "file-0001", "file-0002"] and table.selected_id == "file-0001"
         assert "processed at last" in table.render_line(2).text  # header, then rows 0 and 1
 
@@ -141,7 +145,7 @@ async def test_cells_are_shown_as_they_are_and_measured_and_drawn_as_datatable_d
         assert "[b]bold[/b] name" in drawn[1] and ":smile: ok" in drawn[2] and "two lines.jsonl" in drawn[4]
         assert "notes [draft] x[/]y.jsonl" in drawn[5] and "[@click=app.quit]" in drawn[5] and "e]0;title" in drawn[5]
         assert not any(segment.style and "@click" in segment.style.meta for y in range(6) for segment in table.render_line(y))
-        assert [c.content_width for c in table.columns.values()] == [c.content_width for c in plain.columns.values()]
+        assert list(table.column_widths) == [c.content_width for c in plain.columns.values()]
         assert table.virtual_size == plain.virtual_size
         assert [table.render_line(y).text.rstrip() for y in range(6)] == [plain.render_line(y).text.rstrip() for y in range(6)]
 
@@ -155,8 +159,6 @@ async def test_cells_are_shown_as_they_are_and_measured_and_drawn_as_datatable_d
         await pilot.pause()
         assert table.virtual_size == plain.virtual_size and table.scroll_y == plain.scroll_y == 200
         assert [table.render_line(y).text.rstrip() for y in range(12)] == [plain.render_line(y).text.rstrip() for y in range(12)]
-        for row in (0, 3, 250, 303, 304):
-            assert table._get_row_region(row)[1::2] == plain._get_row_region(row)[1::2]  # y, height
 
 
 async def test_the_filter_is_shown_as_typed():
@@ -166,4 +168,66 @@ async def test_the_filter_is_shown_as_typed():
         table.sync(files(3))
         table.set_filter("x[/]y\\")
         await pilot.pause()
-        assert app.is_running and table._border_subtitle.plain == "0/3 match 'x[/]y\\'"
+        assert app.is_running and Content.from_markup(table.border_subtitle).plain == "0/3 match 'x[/]y\\'"
+
+
+async def test_keys_and_clicks_move_the_cursor_and_choose_a_row():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        table.sync(files(100))
+        table.focus()
+        await pilot.pause()
+        await pilot.press("end")
+        assert table.selected_id == "file-0099" and table.scroll_y == table.max_scroll_y > 0
+        assert table.region.y + 1 + table.cursor_row - table.scroll_y < table.region.bottom - 1  # on screen, above the border
+        await pilot.press("home")
+        assert table.selected_id == "file-0000" and table.scroll_y == 0
+        await pilot.press("down", "down", "pagedown")
+        rows_shown = table.scrollable_content_region.height - 1
+        assert table.cursor_row == 2 + rows_shown
+        await pilot.press("pageup", "up")
+        assert table.cursor_row == 1 and app.highlighted[-1] == "file-0001"
+        await pilot.press("enter")
+        assert app.selected == ["file-0001"]
+
+        await pilot.press("home")
+        await pilot.click(table, offset=(3, 1 + 1 + 3))  # the border, the header, then row 3
+        assert table.selected_id == "file-0003" and app.selected == ["file-0001"]  # moved, not chosen
+        await pilot.click(table, offset=(3, 1 + 1 + 3))
+        assert app.selected == ["file-0001", "file-0003"]  # a click on the cursor's row chooses it
+        await pilot.click(table, offset=(3, 1))  # the header: nothing
+        assert table.selected_id == "file-0003"
+
+
+async def test_columns_fit_the_widest_row_shown_or_filtered_out():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(ResourceTable)
+        wide = ("wide", ("a-much-longer-dataset-name.jsonl", "processed", "1", "wide"))
+        table.sync([*files(3), wide])
+        table.set_filter("file-0001")  # the wide row filtered out: columns stay put while typing
+        await pilot.pause()
+        assert table.column_widths[0] == len("a-much-longer-dataset-name.jsonl")
+        table.sync(files(3))  # gone from the service: the column narrows
+        await pilot.pause()
+        assert table.column_widths[0] == len("dataset-0000.jsonl")
+
+
+async def test_the_header_and_cursor_look_as_datatable_draws_them_focused_or_not():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table, plain = app.query_one(ResourceTable), app.query_one("#plain", DataTable)
+        table.sync(files(5))
+        plain.add_rows([literal_cell(v) for v in values] for _, values in files(5))
+
+        async def looks(each, focused: bool) -> list[list[tuple[str, object]]]:
+            """The header, the cursor's row and two rows: each character with its style."""
+            app.set_focus(each if focused else None)
+            await pilot.pause()
+            return [[(char, segment.style.clear_meta_and_links()) for segment in each.render_line(y) for char in segment.text][:70]
+                    for y in range(4)]  # DataTable adds click metadata: not seen
+
+        for focused in (False, True):
+            ours, theirs = await looks(table, focused), await looks(plain, focused)
+            assert ours == theirs, focused

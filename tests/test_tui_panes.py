@@ -62,7 +62,7 @@ async def test_default_columns_fit_without_scrolling_at_120x40(demo):
         for pane in PANE_KEYS:
             table = app.query_one(f"#{pane}")
             assert table.virtual_size.width <= table.scrollable_content_region.width, pane
-        assert [column.label.plain for column in app.query_one("#jobs").columns.values()] == ["status", "name", "base model", "created"]
+        assert list(app.query_one("#jobs").column_names) == ["status", "name", "base model", "created"]
         jobs = app.query_one("#jobs")
         assert {jobs.get_row_at(i)[1].plain for i in range(jobs.row_count)} == {"pirate", "haiku"}  # the suffixes
 

@@ -19,7 +19,7 @@ from textual.app import App, ScreenStackError, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Input, Static, Tabs
+from textual.widgets import Collapsible, ContentSwitcher, Footer, Input, Static, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui import actions
@@ -99,7 +99,7 @@ def while_open(handler):
         try:
             return handler(self, message)
         except (NoMatches, ScreenStackError):
-            if self.is_running and not self._exit:
+            if self.is_running and self.return_code is None:  # not closing (exit() sets the code)
                 raise
 
     return guarded
@@ -355,12 +355,12 @@ class FtdeckApp(actions.Actions, App):
 
     # ------------------------------------------------------------ selection and the followed job
 
-    @on(DataTable.RowHighlighted)
+    @on(ResourceTable.RowHighlighted)
     @while_open
-    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        pane = event.data_table.id
+    def row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        pane = event.table.id
         if pane == "jobs":
-            self.select_job(event.row_key.value if event.row_key else None)
+            self.select_job(event.row_id)
         if pane == self.current_pane:
             self.show_detail()
 
@@ -401,8 +401,8 @@ class FtdeckApp(actions.Actions, App):
         if chosen and chosen[0] == "files" and chosen[1] == message.file_id:
             self.query_one("#files-detail").show(chosen[2], message.preview)
 
-    @on(DataTable.RowSelected)
-    def row_chosen(self, event: DataTable.RowSelected) -> None:
+    @on(ResourceTable.RowSelected)
+    def row_chosen(self, event: ResourceTable.RowSelected) -> None:
         """Enter on a row: on a narrow terminal the detail takes the screen (Esc comes back)."""
         if self.screen.has_class("-narrow"):
             self.screen.add_class("-detail")
