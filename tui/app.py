@@ -434,12 +434,7 @@ class FtdeckApp(actions.Actions, App):
 
     def select_row(self, pane: str, row_id: str) -> None:
         """Put the pane's cursor on a row (one a filter hides stays hidden)."""
-        from textual.widgets.data_table import RowDoesNotExist
-
-        table = self.query_one(f"#{pane}", ResourceTable)
-        try:
-            table.move_cursor(row=table.get_row_index(row_id))
-        except RowDoesNotExist:
+        if not self.query_one(f"#{pane}", ResourceTable).select(row_id):
             return
         if pane == "jobs":
             self.select_job(row_id)  # now, not when the highlight's message comes round

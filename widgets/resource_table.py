@@ -239,6 +239,13 @@ class ResourceTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce()
 
+    def select(self, row_id: str) -> bool:
+        """Put the cursor on this row; False when it is not shown (unknown, or filtered out)."""
+        if row_id not in self._shown:
+            return False
+        self.move_cursor(row=self._shown.index(row_id))
+        return True
+
     def _announce(self) -> None:
         selected = self.selected_id
         if selected is not None and selected != self._announced:
