@@ -71,14 +71,12 @@ def data_plane_unreachable(exc: BaseException, url: httpx.URL) -> FtdeckError:
 
 def explain_data_response(response: httpx.Response) -> FtdeckError:
     """A data-plane answer of 400 or more, read without the SDK (Workspace.get_json), in the words
-    explain_openai_error gives the SDK's exception for it (whose message is built the same way)."""
+    explain_openai_error gives the SDK's exception for it."""
     try:
         body: Any = response.json()
-        fallback = f"Error code: {response.status_code} - {body}"
     except ValueError:
         body = response.text.strip()
-        fallback = body or f"Error code: {response.status_code}"
-    return _explain_status(response, body, fallback)
+    return _explain_status(response, body, f"Error code: {response.status_code}")  # the SDK's words without a message
 
 
 def _explain_status(response: httpx.Response, body: Any, fallback: str) -> FtdeckError:
