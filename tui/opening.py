@@ -50,17 +50,20 @@ def stop(emulator: subprocess.Popen | None) -> None:
 
 
 def _only_local(profile: str | None) -> bool:
-    """Whether services.config.resolve_profile will choose `local`, read without pydantic (whose
-    import would come before the first frame); unsure means no."""
-    if (profile or os.environ.get("FTDECK_PROFILE") or "local") != "local" or os.environ.get("AZURE_OPENAI_ENDPOINT") is not None:
-        return False
+    """Whether services.config.resolve_profile will choose `local` (--profile, else FTDECK_PROFILE,
+    else the file's default, else the environment's endpoint), read without pydantic, whose import
+    would come before the first frame; unsure means no."""
     if any(name.upper().startswith("FTDECK_EMULATOR_") for name in os.environ):
         return False
-    from services.paths import config_dir
+    name = profile or os.environ.get("FTDECK_PROFILE")
+    if name is None:
+        from services.paths import config_dir
 
-    path = Path(os.environ.get("FTDECK_CONFIG") or config_dir() / "config.toml")
-    try:
-        default = tomllib.loads(path.read_text(encoding="utf-8")).get("default_profile") if path.exists() else None
-    except (OSError, ValueError):
-        return False
-    return default in (None, "local")
+        path = Path(os.environ.get("FTDECK_CONFIG") or config_dir() / "config.toml")
+        try:
+            name = tomllib.loads(path.read_text(encoding="utf-8")).get("default_profile") if path.exists() else None
+        except (OSError, ValueError):
+            return False
+    if name is None:
+        return os.environ.get("AZURE_OPENAI_ENDPOINT") is None
+    return name == "local"
