@@ -23,7 +23,8 @@ from harness import Result, describe_machine, machine, markdown
 HERE = Path(__file__).resolve().parent
 EXCEPTION = re.compile(r"^([A-Za-z_][\w]*\.)*[A-Za-z_]\w*(Error|Exception|Timeout|Exit|Interrupt)\b: ")
 BENCHMARKS = {  # name -> what it measures
-    "startup": "launch to first frame, against a minimal Textual app; peak RSS",
+    "startup": "launch to first frame and to the demo's data, against a minimal Textual app; peak RSS",
+    "cli_listing": "`ftdeck jobs list --json` on a local `ftdeck emulator`, against a plain httpx script",
     "data_validation": "`ftdeck data validate` against the cookbook recipe (10k and 200k examples)",
     "big_lists": "5,000 jobs and files: render, `/` filter, refresh, against plain DataTables",
     "live_tail": "following a job with 10,000 events: CPU, requests, refetches, against the TUI idle",

@@ -4,9 +4,11 @@ Both run as `python ...` on a fresh pseudo-terminal of 120x40, as a user starts 
 runs from launch until the first frame with the four resource panes' titles is on screen (read
 from the terminal, escape sequences stripped). ftdeck runs on its `local` profile: the built-in
 emulator with the demo workspace, seeded by an untimed first run. We also time until the panes
-show the demo's data (connecting, which starts the emulator and imports openai, runs after the
-first frame), and take each process's peak RSS from wait4 (what `/usr/bin/time -v` reports); for
-ftdeck it includes the built-in emulator. Runs alternate; each figure is the median.
+show the demo's data (the emulator starts in a process of its own while the first frame is
+drawn; the TUI connects and lists after it; openai is imported only once the rows are shown),
+against the same minimal app's first frame, and take each process's peak RSS from wait4 (what
+`/usr/bin/time -v` reports): the TUI's own, without the emulator's process. Runs alternate; each
+figure is the median.
 
     .venv/bin/python bench/startup.py [--small] [--json]     (--small: 1 run each instead of 15)
 """
@@ -32,7 +34,8 @@ Minimal().run()
 """
 PANE_TITLES = ("Jobs", "Checkpoints", "Files", "Deployments")
 DEMO_DATA = ("pirate-support.jsonl", "pirate-support")  # the demo's dataset (files pane) and deployment
-TARGET = 1.3
+TARGET = 1.3  # first frame, x the minimal app's
+DATA_TARGET = 3.5  # the demo's data on screen, x the minimal app's first frame
 
 
 def launch(argv: list[str], env: dict[str, str], watch: list[tuple[str, ...]]) -> tuple[list[float], float]:
@@ -61,8 +64,8 @@ def measure(runs: int) -> list[Result]:
         Result("start-up", "launch to first frame with the panes", "s", first, first_ref, "minimal Textual app",
                f"≤ {TARGET}x", first / first_ref <= TARGET, f"median of {runs}"),
         Result("start-up", "launch to the demo's data in the panes", "s", filled, first_ref, "minimal app's first frame",
-               note="built-in emulator started, openai imported, first refresh"),
-        Result("start-up", "peak RSS", "MB", rss, rss_ref, "minimal Textual app", note="ftdeck's includes the built-in emulator"),
+               f"≤ {DATA_TARGET}x", filled / first_ref <= DATA_TARGET, "built-in emulator started, first refresh"),
+        Result("start-up", "peak RSS", "MB", rss, rss_ref, "minimal Textual app", note="the TUI's process; the built-in emulator runs in its own"),
     ]
 
 

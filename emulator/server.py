@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import secrets
 import signal
 import socket
@@ -12,16 +13,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import uvicorn
 
 from emulator import owner
-from emulator.app import build_app
-from emulator.demo import DEMO_ACCOUNT, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION, seed_demo
-from emulator.faults import Faults
-from emulator.service import Emulator, Settings
+
+if TYPE_CHECKING:  # imported by whoever serves: a process that talks to another's emulator needs none of it
+    import uvicorn
+
+    from emulator.service import Emulator
 
 
 def is_loopback(host: str) -> bool:
@@ -50,6 +51,10 @@ def url_of(sock: socket.socket) -> str:
 
 
 def _server(emu: Emulator) -> uvicorn.Server:
+    import uvicorn
+
+    from emulator.app import build_app
+
     config = uvicorn.Config(build_app(emu), log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=1)
     return uvicorn.Server(config)
 
@@ -68,8 +73,14 @@ def serve(
     import_dir: Path | None = None,
     allow_url_import: bool = False,
     print_env: bool = False,
+    stop_when_stdin_closes: bool = False,
 ) -> int:
-    """`ftdeck emulator`: serve until interrupted. Returns the process exit code."""
+    """`ftdeck emulator`: serve until interrupted (or, for the TUI that started it, until its
+    stdin closes: tui/opening.py). Returns the process exit code."""
+    from emulator.demo import seed_demo
+    from emulator.faults import Faults
+    from emulator.service import Emulator, Settings
+
     if not is_loopback(host) and not api_key:
         print(f"ftdeck emulator: binding {host} exposes it beyond this machine; give it a key too (--api-key-stdin).", file=sys.stderr)
         return 2
@@ -103,6 +114,8 @@ def serve(
             print(environment_for(_reachable_url(sock), keyed=api_key is not None), flush=True)
         # uvicorn stops on SIGTERM, then raises it again: let that end here, after the cleanup below.
         signal.signal(signal.SIGTERM, _interrupted)
+        if stop_when_stdin_closes:
+            threading.Thread(target=_stop_when_stdin_closes, daemon=True, name="stdin-watcher").start()
         try:
             asyncio.run(_server(emu).serve(sockets=[sock]))
         except KeyboardInterrupt:
@@ -118,9 +131,21 @@ def _interrupted(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _stop_when_stdin_closes() -> None:
+    """The process at the other end of stdin (the TUI that started us) has ended: stop as SIGTERM stops us."""
+    try:
+        while sys.stdin.buffer.read1(1024):
+            pass
+    except (OSError, ValueError):
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def environment_for(url: str, keyed: bool) -> str:
     """The settings that point ftdeck (or az-style scripts) at this emulator, both planes, as
     shell exports to paste. The key itself is never printed: it is read from where the user keeps it."""
+    from emulator.demo import DEMO_ACCOUNT, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION
+
     key = '"${FTDECK_EMULATOR_API_KEY:?the key you gave the emulator}"' if keyed else "none-needed"
     settings = {
         "AZURE_OPENAI_ENDPOINT": url,
@@ -157,10 +182,20 @@ def _describe(found: owner.Owner | None) -> str:
 
 
 def _answers(found: owner.Owner) -> bool:
+    """Whether the owner serves: the standard library's HTTP, as an httpx client would load the
+    certificate bundle first (tens of ms at every start of ftdeck) for this one loopback request."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(found.url)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=2)
     try:
-        return httpx.get(found.url + "/_emulator/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
+        connection.request("GET", "/_emulator/health")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        connection.close()
 
 
 OWNER_WAIT_SECONDS = 60.0  # how long a process waits for the folder's owner to start serving
@@ -213,6 +248,9 @@ class EmbeddedEmulator:
             time.sleep(0.05)
 
     def _serve(self, claimed: owner.Claim) -> None:
+        from emulator.demo import seed_demo
+        from emulator.service import Emulator, Settings
+
         try:
             emu = Emulator(Settings(data_dir=self.data_dir, api_key=self._own_key, **self._settings))  # type: ignore[arg-type]
             if self._demo:
@@ -260,7 +298,8 @@ class ToOwner(httpx.BaseTransport):
     def __init__(self, emulator: EmbeddedEmulator) -> None:
         self.emulator = emulator
         # The openai SDK's own pool sizes (openai.DefaultHttpxClient).
-        self.inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
+        # Plain http on loopback: no certificates to load (verify=False skips the bundle, tens of ms).
+        self.inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100), verify=False)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # Owners come and go quickly when many CLI calls share a folder: the next owner may itself

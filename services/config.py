@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.paths import config_dir
 
@@ -164,10 +163,20 @@ class ConfigFile(BaseModel):
     model_config = {"extra": "forbid"}
 
 
-class Environment(BaseSettings):
-    """The variables people already export for Azure OpenAI, plus ftdeck's own."""
+class FromEnvironment(BaseModel):
+    """Settings read from the environment variables their fields' aliases name, case-insensitively
+    as pydantic-settings reads them (whose import alone took longer than a listing's request)."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
+    model_config = {"extra": "ignore", "populate_by_name": False}
+
+    @classmethod
+    def read(cls) -> "FromEnvironment":
+        names = {str(f.validation_alias).lower(): str(f.validation_alias) for f in cls.model_fields.values()}
+        return cls.model_validate({names[k.lower()]: v for k, v in os.environ.items() if k.lower() in names})
+
+
+class Environment(FromEnvironment):
+    """The variables people already export for Azure OpenAI, plus ftdeck's own."""
 
     endpoint: str | None = Field(None, validation_alias="AZURE_OPENAI_ENDPOINT")
     api_key: SecretStr | None = Field(None, validation_alias="AZURE_OPENAI_API_KEY")
@@ -202,10 +211,8 @@ class Environment(BaseSettings):
         return None if value is None else checked_api_version(value)
 
 
-class EmulatorEnvironment(BaseSettings):
+class EmulatorEnvironment(FromEnvironment):
     """How the built-in emulator runs: faster for demos, frozen and seeded for screenshots and tests."""
-
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
 
     speed: float = Field(1.0, validation_alias="FTDECK_EMULATOR_SPEED")
     frozen_at: float | None = Field(None, validation_alias="FTDECK_EMULATOR_FROZEN_AT")
@@ -272,7 +279,7 @@ def environment_problems(exc: ValidationError) -> str:
 def emulator_environment() -> EmulatorEnvironment:
     """FTDECK_EMULATOR_* as the built-in emulator will use them, or a ConfigError naming the bad one."""
     try:
-        return EmulatorEnvironment()
+        return EmulatorEnvironment.read()  # type: ignore[return-value]
     except ValidationError as exc:
         raise ConfigError(environment_problems(exc)) from None
 
@@ -280,7 +287,7 @@ def emulator_environment() -> EmulatorEnvironment:
 def environment() -> Environment:
     """The Azure variables, or a ConfigError naming the one that cannot be used and a good value."""
     try:
-        return Environment()
+        return Environment.read()  # type: ignore[return-value]
     except ValidationError as exc:
         raise ConfigError(environment_problems(exc)) from None
 

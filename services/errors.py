@@ -59,21 +59,39 @@ def explain_openai_error(exc: Exception) -> FtdeckError:
     import openai
 
     if isinstance(exc, openai.APIConnectionError):
-        return explain_no_answer(exc.__cause__ or exc, _origin(exc.request.url), "the endpoint", "AZURE_OPENAI_ENDPOINT")
+        return data_plane_unreachable(exc.__cause__ or exc, exc.request.url)
     if isinstance(exc, openai.APIStatusError):
-        code, message = _body_error(exc.body)
-        if message is None and not _is_json(exc.response):  # an HTML error page from a proxy or gateway
-            return UnexpectedAnswer(_unexpected(exc.response.request, exc.response, "not the service's error"))
-        message = message or exc.message
-        if exc.status_code in (401, 403):
-            return FtdeckError(f"{exc.status_code} {message} — {DATA_PLANE_AUTH_HINT}")
-        if exc.status_code == 429:
-            wait = exc.response.headers.get("retry-after")
-            return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}", UNREACHABLE)
-        # Still failing when the retries' deadline came: the service could not be reached, try later.
-        code_ = UNREACHABLE if exc.status_code >= 500 else REFUSED
-        return FtdeckError(f"{exc.status_code} {code or ''}: {message}".replace("  ", " "), code_)
+        return _explain_status(exc.response, exc.body, exc.message)
     return FtdeckError(str(exc))
+
+
+def data_plane_unreachable(exc: BaseException, url: httpx.URL) -> FtdeckError:
+    return explain_no_answer(exc, _origin(url), "the endpoint", "AZURE_OPENAI_ENDPOINT")
+
+
+def explain_data_response(response: httpx.Response) -> FtdeckError:
+    """A data-plane answer of 400 or more, read without the SDK (Workspace.get_json), in the words
+    explain_openai_error gives the SDK's exception for it."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text.strip()
+    return _explain_status(response, body, f"Error code: {response.status_code}")  # the SDK's words without a message
+
+
+def _explain_status(response: httpx.Response, body: Any, fallback: str) -> FtdeckError:
+    code, message = _body_error(body)
+    if message is None and not _is_json(response):  # an HTML error page from a proxy or gateway
+        return UnexpectedAnswer(_unexpected(response.request, response, "not the service's error"))
+    message = message or fallback
+    status = response.status_code
+    if status in (401, 403):
+        return FtdeckError(f"{status} {message} — {DATA_PLANE_AUTH_HINT}")
+    if status == 429:
+        wait = response.headers.get("retry-after")
+        return FtdeckError(f"throttled (429){f', retry after {wait} s' if wait else ''}: {message}", UNREACHABLE)
+    # Still failing when the retries' deadline came: the service could not be reached, try later.
+    return FtdeckError(f"{status} {code or ''}: {message}".replace("  ", " "), UNREACHABLE if status >= 500 else REFUSED)
 
 
 def explain_no_answer(exc: BaseException, url: str, what: str, setting: str) -> FtdeckError:

@@ -9,15 +9,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from services import api_versions
+from services import api_versions, sdk_shapes
 from services.atomic_write import write_atomically
-from services.datasets import DatasetReport, DatasetUnreadable, validate_dataset
 from services.errors import STATUS_UNKNOWN, Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.safe_names import safe_file_name
 from services.retries import again_for_sdk, sending_once
+from services.sdk_shapes import dumped
 from services.workspace import LONG_TIMEOUT, Workspace, calling
+
+if TYPE_CHECKING:  # validating imports multiprocessing and the token counters: listings need none of it
+    from services.datasets import DatasetReport
 
 FINAL = ("processed", "error", "deleted")
 
@@ -28,25 +31,22 @@ def list_files(ws: Workspace, purpose: str | None = None, page_size: int | None 
     takes only `purpose` and answers one list with no has_more), page_size at a time (the service's
     own, 10,000 on Azure, unless given), until has_more is false or a page brings no new file: a
     server that ignores `after` is asked twice, not for ever. Read from the JSON itself: building
-    thousands of SDK models held the interpreter for a third of a second, and the TUI's screen with it."""
-    from openai.types import FileObject
-
-    blank = FileObject.construct().model_dump()
+    thousands of SDK models held the interpreter for a third of a second, and the TUI's screen with it;
+    and without the SDK (Workspace.get_json), whose import costs a second."""
     query: dict = {"purpose": purpose} if purpose else {}
     paged = ws.profile.is_v1 or api_versions.pages_files(ws.profile.api_version)  # v1 pages (its spec)
     if page_size and paged:
         query["limit"] = page_size
     found: list[dict] = []
     seen: set = set()
-    with calling():
-        while True:
-            page = ws.openai().files.with_raw_response.list(**query).http_response.json()
-            items = [item for item in page.get("data") or [] if item.get("id") not in seen]
-            found += [{**blank, **item} for item in items]
-            seen.update(item.get("id") for item in items)
-            if not paged or page.get("has_more") is False or not items or items[-1].get("id") is None:
-                return found
-            query["after"] = items[-1]["id"]
+    while True:
+        page = ws.get_json("files", query)
+        items = [item for item in page.get("data") or [] if item.get("id") not in seen]
+        found += [dumped(sdk_shapes.FILE, item) for item in items]
+        seen.update(item.get("id") for item in items)
+        if not paged or page.get("has_more") is False or not items or items[-1].get("id") is None:
+            return found
+        query["after"] = items[-1]["id"]
 
 
 def get_file(ws: Workspace, file_id: str) -> dict:
@@ -104,6 +104,8 @@ def upload_file(
     """Validate, upload and (by default) wait until the service has processed the file.
 
     `reuse(existing)` is asked when a byte-identical file is already uploaded; True reuses it."""
+    from services.datasets import DatasetUnreadable, validate_dataset
+
     path = Path(path)
     report = None
     if validate:
@@ -269,6 +271,8 @@ def preview_file(ws: Workspace, file_id: str, examples: int = 3) -> FilePreview:
 
 
 def _preview_of(path: Path, n: int) -> FilePreview:
+    from services.datasets import validate_dataset
+
     lines: list[str] = []
     with path.open(encoding="utf-8-sig", errors="replace") as f:
         for line in f:

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from services import sdk_shapes
 from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
 from services.datasets import MINIMUM_EXAMPLES, too_few_for_training
 from services.files import upload_file
 from services.model_families import DPO_MODELS, supports_dpo
 from services.model_ids import checkpoint_name_problem, is_checkpoint_id
 from services.retries import again_for_sdk, sending_once
+from services.sdk_shapes import dumped
 from services.training_tiers import TRAINING_TYPES
 from services.workspace import Workspace, calling
 
@@ -119,9 +121,9 @@ class JobRequest:
 
 
 def list_jobs(ws: Workspace, limit: int = 50) -> list[dict]:
-    with calling():
-        page = ws.openai().fine_tuning.jobs.list(limit=limit)
-        return [j.model_dump() for j in page.data]
+    """The newest `limit` jobs, as the SDK's models dump them, read without the SDK (Workspace.get_json)."""
+    page = ws.get_json("fine_tuning/jobs", {"limit": limit})
+    return [dumped(sdk_shapes.JOB, job) for job in (page.get("data") or [])]
 
 
 def get_job(ws: Workspace, job_id: str) -> dict:

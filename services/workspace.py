@@ -15,7 +15,8 @@ from pydantic import SecretStr
 from services import api_versions
 from services.api_calls import CallLog, RecordingClient
 from services.config import LOCAL, PREVIEW_VERSION, ConfigError, Profile, emulator_environment, resolve_profile
-from services.errors import FtdeckError, explain_management_response, explain_no_answer, explain_openai_error
+from services.errors import (FtdeckError, data_plane_unreachable, explain_data_response, explain_management_response,
+                             explain_no_answer, explain_openai_error)
 from services.retries import RetryPolicy, Wait
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Workspace:
     retries: RetryPolicy = field(default_factory=RetryPolicy.from_environment, repr=False)
     _wait_listeners: list = field(default_factory=list, repr=False)
     _openai: "OpenAI | None" = field(default=None, repr=False)
+    _data: "RecordingClient | None" = field(default=None, repr=False)
+    _token: "Callable[[], str] | None" = field(default=None, repr=False)
     _management: httpx.Client | None = field(default=None, repr=False)
     _credential: Any = field(default=None, repr=False)
 
@@ -74,30 +77,14 @@ class Workspace:
         if self._openai is None:
             from openai import AzureOpenAI, OpenAI
 
-            token = None
-            if self.profile.auth == "entra":
-                from azure.identity import get_bearer_token_provider
-
-                token = get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)
-            # A plain httpx client works with every openai major (1.x uses httpx, 3.x accepts it beside
-            # httpx2); the limits are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
-            # The SDK's own retries are off: the client retries under the one policy, and says so.
-            http = RecordingClient(
-                self.calls,
-                "data",
-                self.retries,
-                self.report_wait,
-                timeout=TIMEOUT,
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-                transport=self._emulator_transport(),
-            )
+            token = self.entra_token()
+            http = self.data_http()
             if self.profile.is_v1:
                 # Azure's v1 form (api-version-lifecycle): base_url {endpoint}/openai/v1/, the key or an
                 # Entra token provider as api_key (sent as a bearer), no api-version. Without either the
                 # SDK would send OPENAI_API_KEY, a key for another service: refused here instead.
                 key = token or _reveal(self.profile.api_key)
                 if key is None:
-                    http.close()
                     raise FtdeckError(NO_KEY, exit_code=2)
                 self._openai = OpenAI(base_url=f"{self.endpoint}/openai/v1/", api_key=key, http_client=http,
                                       max_retries=0, timeout=TIMEOUT)
@@ -108,6 +95,55 @@ class Workspace:
                     max_retries=0, timeout=TIMEOUT, **auth
                 )
         return self._openai
+
+    def data_http(self) -> RecordingClient:
+        """The data plane's HTTP client: the SDK's, and get_json's. Every request it sends is logged,
+        sent again under the one retry policy and its answer checked (services/api_calls.py)."""
+        if self._data is None:
+            # A plain httpx client works with every openai major (1.x uses httpx, 3.x accepts it beside
+            # httpx2); the limits are the SDK's own defaults (openai.DefaultHttpxClient), lost otherwise.
+            # The SDK's own retries are off: the client retries under the one policy, and says so.
+            self._data = RecordingClient(
+                self.calls,
+                "data",
+                self.retries,
+                self.report_wait,
+                timeout=TIMEOUT,
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+                transport=self._emulator_transport(),
+            )
+        return self._data
+
+    def entra_token(self) -> "Callable[[], str] | None":
+        """With auth = "entra", what gives a data-plane bearer token (cached by azure-identity)."""
+        if self._token is None and self.profile.auth == "entra":
+            from azure.identity import get_bearer_token_provider
+
+            self._token = get_bearer_token_provider(self.credential(), COGNITIVE_SCOPE)
+        return self._token
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET a data-plane listing (`fine_tuning/jobs`, `files`) as the SDK sends it (URL, api-version,
+        key or token), on the SDK's own HTTP client, without importing the SDK: that import costs a
+        second, and a listing, the CLI's commonest command and the TUI's first data, needs none of it.
+        A failure is worded as `calling()` words the SDK's."""
+        p = self.profile
+        token = self.entra_token()
+        key = token() if token else _reveal(p.api_key)
+        if key is None and not p.is_v1:
+            with calling():
+                self.openai()  # no key on the versioned surface: the SDK's own words say so
+        if key is None:
+            raise FtdeckError(NO_KEY, exit_code=2)
+        base, query = (f"{self.endpoint}/openai/v1/", {}) if p.is_v1 else (f"{self.endpoint}/openai/", {"api-version": p.api_version})
+        auth = {"api-key": key} if not (token or p.is_v1) else {"Authorization": f"Bearer {key}"}
+        try:
+            response = self.data_http().get(base + path, params={**query, **(params or {})}, headers=auth)
+        except httpx.HTTPError as exc:
+            raise data_plane_unreachable(exc, httpx.URL(base)) from None
+        if response.status_code >= 400:
+            raise explain_data_response(response)
+        return response.json()
 
     def _emulator_transport(self) -> httpx.BaseTransport | None:
         """The built-in emulator's requests go to whichever ftdeck process owns its data now."""
@@ -187,7 +223,9 @@ class Workspace:
 
     def close(self) -> None:
         if self._openai is not None:
-            self._openai.close()  # and its RecordingClient
+            self._openai.close()
+        if self._data is not None:
+            self._data.close()
         if self._management is not None:
             self._management.close()
         if self.emulator is not None:

@@ -34,7 +34,7 @@ def test_every_benchmark_runs_at_small_sizes_and_reports_ratios():
                               capture_output=True, text=True, timeout=240)
         assert done.returncode == 0, f"{name}: {done.stderr[-3000:]}"
         reports[name] = json.loads(done.stdout)
-    assert {r["bench"] for report in reports.values() for r in report["results"]} == {"start-up", "data validation", "big lists", "live tail", "streaming chat"}
+    assert {r["bench"] for report in reports.values() for r in report["results"]} == {"start-up", "cli listing", "data validation", "big lists", "live tail", "streaming chat"}
     for report in reports.values():
         assert report["machine"]["cpus"] and "Python" in report["machine"]["python"]
         assert report["results"]

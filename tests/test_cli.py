@@ -279,9 +279,9 @@ def test_event_tail_never_refetches_what_it_holds(frozen_emulator):
     client = emu.openai()
     job = client.fine_tuning.jobs.create(model=BASE, training_file=upload_frozen(emu, client, chat_examples(150)).id,
                                          hyperparameters={"n_epochs": 3})  # 450 steps, an event every 10
-    ws = Workspace("test", Profile(endpoint=emu.url))
-    ws._openai = AzureOpenAI(azure_endpoint=emu.url, api_key=API_KEY, api_version="2024-10-21",
-                             http_client=httpx.Client(event_hooks={"response": [count]}))
+    ws = Workspace("test", Profile(endpoint=emu.url, api_key=API_KEY, api_version="2024-10-21"))
+    ws._data = httpx.Client(event_hooks={"response": [count]})  # the SDK's requests and the listings'
+    ws._openai = AzureOpenAI(azure_endpoint=emu.url, api_key=API_KEY, api_version="2024-10-21", http_client=ws._data)
     tail = EventTail(job.id)
     step = 0
 

@@ -233,9 +233,9 @@ def test_create_is_sent_again_only_when_the_job_was_not_created(emulator, client
 
     training = upload(client, chat_examples(10)).id
     suffix = f"lost-{'after' if after else 'before'}"
-    ws = Workspace("test", Profile(endpoint=emulator.url))
-    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
-                             http_client=httpx.Client(transport=LoseAnswers(2, after)))
+    ws = Workspace("test", Profile(endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21"))
+    ws._data = httpx.Client(transport=LoseAnswers(2, after))  # the SDK's requests and the listings'
+    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21", http_client=ws._data)
     said: list[str] = []
     job = jobs.create_job(ws, jobs.JobRequest(model=BASE, training_file=training, suffix=suffix, seed=5), on_status=said.append)
     created = [j.id for j in client.fine_tuning.jobs.list(limit=100).data if j.suffix == suffix]  # type: ignore[attr-defined]
@@ -256,9 +256,9 @@ def test_upload_is_sent_again_only_when_the_file_did_not_arrive(emulator, client
 
     path = tmp_path / f"lost-{'after' if after else 'before'}-{time.time_ns()}.jsonl"
     path.write_bytes(jsonl(chat_examples(10)))
-    ws = Workspace("test", Profile(endpoint=emulator.url))
-    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21",
-                             http_client=httpx.Client(transport=LoseAnswers(2, after, "/files")))
+    ws = Workspace("test", Profile(endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21"))
+    ws._data = httpx.Client(transport=LoseAnswers(2, after, "/files"))  # the SDK's requests and the listings'
+    ws._openai = AzureOpenAI(azure_endpoint=emulator.url, api_key=API_KEY, api_version="2024-10-21", http_client=ws._data)
     said: list[str] = []
     uploaded = files.upload_file(ws, path, wait=False, on_status=said.append)
     arrived = [f.id for f in client.files.list() if f.filename == path.name]

@@ -175,7 +175,8 @@ class FtdeckApp(actions.Actions, App):
     async def add_details(self) -> None:
         """The first frame shows the panes; what it does not show (details, charts, the API log,
         the filter box, the tabs of a narrow screen) is mounted just after it, then we connect.
-        Connecting imports openai and may start the emulator: a thread, but it holds the GIL a while."""
+        Connecting may start the emulator (unless tui.opening started it in a process of its own,
+        on another CPU): a thread, but it holds the GIL a while."""
         from widgets.api_log import ApiLog
         from widgets.checkpoint_detail import CheckpointDetail
         from widgets.deployment_detail import DeploymentDetail
@@ -252,8 +253,7 @@ class FtdeckApp(actions.Actions, App):
             self.say(f"{NO_MANAGEMENT_PLANE}; jobs and files work without it", "warning")
         self.show_status()
         self.show_row_actions()
-        self.refresh_panes()
-        self.load_models()
+        self.refresh_panes()  # the models (load_models) once its rows are on screen: they import openai
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
 
     def apply_keymap(self, keymap: dict[str, str]) -> None:
@@ -317,6 +317,7 @@ class FtdeckApp(actions.Actions, App):
             self.show_rows(name, items)
         if first:
             self.call_after_refresh(set_aside_what_lasts)
+            self.load_models()
         self.show_status()
         if self.followed_job is None:
             self.select_job(self.query_one("#jobs", ResourceTable).selected_id)

@@ -74,9 +74,15 @@ def open_tui(profile: str | None, read_only: bool) -> int:
     # costs time before the first frame. The app sets them aside and turns collection back on
     # (set_aside_what_lasts).
     gc.disable()
+    from tui import opening
+
+    emulator = opening.start_emulator_early(profile)  # gets ready while Textual is imported and draws
     from tui.app import run_app
 
-    return run_app(profile, read_only=read_only)
+    try:
+        return run_app(profile, read_only=read_only)
+    finally:
+        opening.stop(emulator)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from tui.opening import STOP_WHEN_STDIN_CLOSES
+
 
 def positive_float(text: str) -> float:
     try:
@@ -60,6 +62,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="stop the clock at this time; only POST /_emulator/clock moves it (reproducible runs)")
     parser.add_argument("--seed", type=int, default=None, help="make ids (and which requests --faults strikes) repeat from run to run")
     parser.add_argument("--demo", action="store_true", help="seed the demo workspace (datasets, jobs, deployments) once")
+    parser.add_argument(STOP_WHEN_STDIN_CLOSES, action="store_true", help=argparse.SUPPRESS)  # the TUI's own (tui/opening.py)
     parser.add_argument("--print-env", action="store_true",
                         help="after the first line, print the exports that point ftdeck at this emulator (both planes)")
     parser.set_defaults(handler=run)
@@ -99,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             frozen_at=args.frozen_at,
             seed=args.seed,
             print_env=args.print_env,
+            stop_when_stdin_closes=args.stop_when_stdin_closes,
         )
     except DatabaseUnusable as exc:
         print(f"ftdeck emulator: {exc}", file=sys.stderr)
