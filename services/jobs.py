@@ -9,7 +9,6 @@ from typing import Any, Callable
 
 from services import sdk_shapes
 from services.errors import Deletion, FtdeckError, created_id, deleted_or_gone, maybe_done, nothing_sent, what_went_wrong
-from services.datasets import MINIMUM_EXAMPLES, too_few_for_training
 from services.files import upload_file
 from services.model_families import DPO_MODELS, supports_dpo
 from services.model_ids import checkpoint_name_problem, is_checkpoint_id
@@ -147,12 +146,12 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
                 checked = False
             elif attribute == "training_file":  # checked before anything is uploaded
                 with open(value, "rb") as local:
-                    _enough_to_train(value, _count_up_to(local, MINIMUM_EXAMPLES))
+                    _enough_to_train(value, _count_up_to(local, minimum_examples()))
             uploaded = upload_file(ws, value, model=request.model, validate=checked, on_status=on_status, reuse=lambda existing: True)
             on_status(f"{value} -> {uploaded.file['id']}{' (already uploaded)' if uploaded.reused else ''}")
             setattr(request, attribute, uploaded.file["id"])
         elif value and attribute == "training_file":
-            _enough_to_train(value, _examples_up_to(ws, value, MINIMUM_EXAMPLES))
+            _enough_to_train(value, _examples_up_to(ws, value, minimum_examples()))
     body = request.body()
     options: dict[str, Any] = {}
     if request.method in ("dpo", "reinforcement") or request.training_type:
@@ -163,9 +162,17 @@ def create_job(ws: Workspace, request: JobRequest, on_status: Callable[[str], No
         return _create_once(ws, body, options, on_status)
 
 
+def minimum_examples() -> int:
+    from services.datasets import MINIMUM_EXAMPLES  # imported when a job is made, not for listings
+
+    return MINIMUM_EXAMPLES
+
+
 def _enough_to_train(what: str, examples: int | None) -> None:
     """Refuse a training file under the minimum: Azure would take the job, then fail it."""
-    if examples is not None and examples < MINIMUM_EXAMPLES:
+    from services.datasets import too_few_for_training
+
+    if examples is not None and examples < minimum_examples():
         raise FtdeckError(f"the training file {what} has {too_few_for_training(examples)}; nothing was created", exit_code=2)
 
 
