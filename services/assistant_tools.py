@@ -348,8 +348,8 @@ def propose(ws: Workspace, command_id: str, args: dict, selected: Selected = Non
                         f"{detail} Sends POST /fine_tuning/jobs/{job_id}/{verb}.", typed=str(job_id))
     if command_id == "deploy":
         name, target = str(args.get("name") or ""), str(args.get("model_or_checkpoint") or "")
-        if not target and selected and selected.get("model"):
-            target = str(selected["model"])
+        if not target and selected and selected.get("trained_model"):  # "deploy it": the selected job or checkpoint
+            target = str(selected["trained_model"])
         if not name or not target:
             raise FtdeckError("deploy: give the model or checkpoint (or a job) and the deployment's name (as NAME)")
         model, notes = deploy_target(ws, target)

@@ -28,6 +28,14 @@ def always_delete(name: str) -> Script:
     return lambda body: ("tool", "delete", {"kind": "deployment", "id": name})
 
 
+def delete_once(name: str) -> Script:
+    """The hostile model, once: it calls delete, then answers with what the tool said."""
+    def script(body: dict) -> tuple:
+        results = [m["content"] for m in body["messages"] if m["role"] == "tool"]
+        return ("text", f"Tool said: {results[-1]}") if results else ("tool", "delete", {"kind": "deployment", "id": name})
+    return script
+
+
 class ModelStub:
     def __init__(self, upstream: str, script: Script) -> None:
         self.upstream, self.script = upstream, script

@@ -23,6 +23,7 @@ from textual.widgets import Collapsible, ContentSwitcher, DataTable, Footer, Inp
 from textual.worker import Worker, WorkerState
 
 from tui import actions
+from tui.assistant_console import AssistantConsole
 from tui.main_screen import DECK_CSS, TALL, WIDE, MainScreen
 from tui.panes import PANES
 from tui.registry import BY_ID, COMMANDS, NOT_IN_PALETTE, bindings
@@ -115,7 +116,7 @@ def set_aside_what_lasts() -> None:
     gc.enable()
 
 
-class FtdeckApp(actions.Actions, App):
+class FtdeckApp(actions.Actions, AssistantConsole, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]

@@ -1,23 +1,32 @@
-"""The chat-style console: a transcript where ftdeck reports what happens, and a `/` command line.
+"""The chat-style console: a transcript where ftdeck reports what happens, and a command line that
+takes `/` commands and questions in plain words (the assistant's).
 
-The widget only displays and collects: it posts `Console.Command` for each line entered, and the
-app decides what a command does and answers with `say()`."""
+The widget only displays and collects: it posts `Console.Command` for each `/` line and
+`Console.Question` for any other, and the app answers with `say()`, or streams the assistant's
+answer with `stream()` and ends it with `answered()` (Markdown, its links shown, never followed)."""
 
 from __future__ import annotations
 
 import time
 
+from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, RichLog
+from textual.widgets import Input, RichLog, Static
 
 from services.outside_text import inert
 
-STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan"}
+STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan", "tool": "magenta",
+          "stats": "dim"}
+
+
+def answer_markdown(text: str) -> Markdown:
+    """The assistant's words as Markdown: controls removed, links shown as text (no OSC 8 link to open)."""
+    return Markdown(inert(text), hyperlinks=False)
 
 
 class CommandLine(Input):
@@ -42,12 +51,21 @@ class Console(Vertical):
     Console:focus-within { border: round $accent; }
     Console RichLog { height: 1fr; }
     Console #command { border: none; height: 1; padding: 0 1; background: $boost; }
+    Console #answer { height: auto; max-height: 50%; padding: 0 1; display: none; }
+    Console #answer.-on { display: block; }
     """
 
     class Command(Message):
         def __init__(self, name: str, args: list[str]) -> None:
             super().__init__()
             self.name, self.args = name, args
+
+    class Question(Message):
+        """A line that is not a `/` command: a question for the assistant."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     def __init__(self, commands: list[str], clock=time.time, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -58,7 +76,8 @@ class Console(Vertical):
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
         yield RichLog(wrap=True, markup=False, id="transcript")
-        command = CommandLine(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
+        yield Static(id="answer")  # the assistant's answer while it streams
+        command = CommandLine(placeholder="ask in plain words, or /help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
         command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
         yield command
 
@@ -70,6 +89,24 @@ class Console(Vertical):
         line.append(message, style=STYLES.get(kind, ""))
         self.query_one("#transcript", RichLog).write(line)
 
+    def stream(self, text: str) -> None:
+        """The assistant's answer so far, rendered as Markdown under the transcript."""
+        live = self.query_one("#answer", Static)
+        live.update(answer_markdown(text))
+        live.add_class("-on")
+
+    def answered(self, text: str, when: float | None = None) -> None:
+        """The whole answer goes into the transcript, as Markdown."""
+        live = self.query_one("#answer", Static)
+        live.remove_class("-on")
+        live.update("")
+        if not text.strip():
+            return
+        self.said.append(inert(text))
+        log = self.query_one("#transcript", RichLog)
+        log.write(Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())) + "assistant", style="dim"))
+        log.write(answer_markdown(text))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value.strip()
@@ -78,7 +115,7 @@ class Console(Vertical):
             return
         self.say(text, "you")
         if not text.startswith("/"):
-            self.say("Commands start with /; try /help.", "warning")
+            self.post_message(self.Question(text))
             return
         name, *args = text[1:].split()
         self.post_message(self.Command(name.lower(), args))
