@@ -7,7 +7,7 @@ import json
 import time
 from typing import TYPE_CHECKING, AsyncIterator
 
-from emulator import deployments
+from emulator import deployments, tool_calls
 from emulator.errors import DEPLOYMENT_NOT_FOUND_MESSAGE, ServiceError, invalid
 from emulator.language_model import Generation
 from emulator.resources import request_id
@@ -56,12 +56,27 @@ def generate(emu: Emulator, deployment: str, request: object, *, chat: bool) -> 
     seed = request.get("seed")
     model_name, _ = deployment_model(emu, deployment)
     model = emu.language_model(model_name)
-    generation = model.generate(messages, temperature=float(temperature), max_tokens=max_tokens, seed=seed)
-    return model_name, generation, request
+
+    def reply() -> Generation:
+        return model.generate(messages, temperature=float(temperature), max_tokens=max_tokens, seed=seed)
+
+    if chat and tool_calls.tools_used(request):
+        # Function calling: the emulator's deterministic chooser answers, not the language model.
+        asked = tool_calls.check(request, tool_calls.base_model(emu, model_name))
+        return model_name, tool_calls.answer(asked, messages, reply), request
+    return model_name, reply(), request
 
 
 def usage(g: Generation) -> dict:
     return {"prompt_tokens": g.prompt_tokens, "completion_tokens": g.completion_tokens, "total_tokens": g.prompt_tokens + g.completion_tokens}
+
+
+def message(g: Generation) -> dict:
+    """The assistant's message: text, or tool calls with content null (Azure's chatCompletionResponseMessage)."""
+    calls = getattr(g, "tool_calls", None)
+    if calls:
+        return {"role": "assistant", "content": None, "refusal": None, "tool_calls": calls}
+    return {"role": "assistant", "content": g.text, "refusal": None}
 
 
 def chat_completion(model_name: str, g: Generation) -> dict:
@@ -75,7 +90,7 @@ def chat_completion(model_name: str, g: Generation) -> dict:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": g.text, "refusal": None},
+                "message": message(g),
                 "finish_reason": g.finish_reason,
                 "logprobs": None,
                 "content_filter_results": SAFE,
