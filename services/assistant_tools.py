@@ -1,7 +1,7 @@
 """What the assistant's tools do (the registry's `tool=True` commands, tui/registry.py), without
 Textual: the TUI's `/show`, `/compare`... and `ftdeck ask` use the same functions.
 
-Reading tools answer at once with a dict whose "text" already says the facts in sentences (a model,
+Reading tools answer at once with a dict whose "summary" already says the facts in sentences (a model,
 or the emulator's quoting chooser, answers from it) and whose other keys hold the figures.
 Changing tools are never run here on a model's word: `propose` says exactly what would be sent,
 and only the caller, once the user confirmed, hands the proposal to `carry_out`.
@@ -91,7 +91,7 @@ def read(ws: Workspace, command_id: str, args: dict, selected: Selected = None) 
     try:
         return reader(ws, args, selected)
     except FtdeckError as exc:
-        return {"error": str(exc), "text": f"{command_id} failed: {exc}"}
+        return {"error": str(exc), "summary": f"{command_id} failed: {exc}"}
 
 
 def _job_id(ws: Workspace, args: dict, selected: Selected) -> str:
@@ -142,7 +142,7 @@ def show_job(ws: Workspace, args: dict, selected: Selected) -> dict:
     facts["latest_events"] = events
     if events:
         text.append("Latest events: " + " | ".join(e["message"] for e in events))
-    facts["text"] = " ".join(text)
+    facts["summary"] = " ".join(text)
     return facts
 
 
@@ -151,7 +151,7 @@ def show_events(ws: Workspace, args: dict, selected: Selected) -> dict:
     events = _latest_events(ws, job_id, EVENTS_SHOWN)
     lines = [f"{e['level']}: {e['message']}" for e in events]
     return {"job": job_id, "events": events,
-            "text": f"The latest {len(events)} events of {job_id}, oldest first: " + " | ".join(lines) if lines else f"{job_id} has no events yet."}
+            "summary": f"The latest {len(events)} events of {job_id}, oldest first: " + " | ".join(lines) if lines else f"{job_id} has no events yet."}
 
 
 def _results(ws: Workspace, job: dict) -> dict | None:
@@ -200,7 +200,7 @@ def compare_jobs(ws: Workspace, args: dict, selected: Selected) -> dict:
     wanted = _count(args.get("n"))
     done = [j for j in list_jobs(ws, limit=50) if j["status"] == "succeeded"][: wanted or COMPARED_AT_MOST]
     if not done:
-        return {"runs": [], "text": "No job has succeeded yet: there are no results to compare."}
+        return {"runs": [], "summary": "No job has succeeded yet: there are no results to compare."}
     runs = []
     for job in done:
         results = _results(ws, job) or {}
@@ -221,7 +221,7 @@ def compare_jobs(ws: Workspace, args: dict, selected: Selected) -> dict:
             figures.append(f"accuracy {run['accuracy']:.2%}")
         lines.append(f"- {run['job']} ({run['model']}): {', '.join(figures)}")
     return {"runs": ranked, "lowest_validation_loss": best["job"] if best.get("validation_loss") is not None else None,
-            "text": "\n".join(lines)}
+            "summary": "\n".join(lines)}
 
 
 def validate_data(ws: Workspace | None, args: dict, selected: Selected) -> dict:
@@ -250,7 +250,7 @@ def validate_data(ws: Workspace | None, args: dict, selected: Selected) -> dict:
     if report.estimated_cost is not None:
         estimate += f", about ${report.estimated_cost:,.2f} at ${price:.2f} per 1M training tokens (a list price; Azure's varies by region)"
     lines.append(estimate + ".")
-    data.update(path=path, model=model, text="\n".join(lines))
+    data.update(path=path, model=model, summary="\n".join(lines))
     return data
 
 
@@ -271,7 +271,7 @@ def suggest_training(ws: Workspace, args: dict, selected: Selected) -> dict:
             raise FtdeckError(str(exc)) from None
     n = report.examples
     if n == 0:
-        return {"examples": 0, "text": f"{source} has no examples to train on: nothing to suggest yet."}
+        return {"examples": 0, "summary": f"{source} has no examples to train on: nothing to suggest yet."}
     batch = max(1, min(256, round(n * 0.002)))  # the service's auto: about 0.2% of the examples
     rate = 0.05 if batch <= 2 else 0.1 if batch <= 16 else 0.2
     epochs = 3 if n >= 100 else 4
@@ -283,7 +283,7 @@ def suggest_training(ws: Workspace, args: dict, selected: Selected) -> dict:
     if n < 50:
         text += f" With only {n} examples, adding more (50 or more) is likely to help more than any setting."
     return {"examples": n, "tokens": report.total_tokens, "learning_rate_multiplier": rate, "n_epochs": epochs,
-            "batch_size": batch, "source": source, "text": text}
+            "batch_size": batch, "source": source, "summary": text}
 
 
 def _download_training_file(ws: Workspace, job_id: str, folder: Path) -> str:
@@ -398,14 +398,14 @@ def carry_out(ws: Workspace, proposal: Proposal, on_status: Callable[[str], None
     if proposal.command in ("job.cancel", "job.pause-only", "job.resume"):
         operation = {"job.cancel": jobs.cancel_job, "job.pause-only": jobs.pause_job, "job.resume": jobs.resume_job}[proposal.command]
         job = operation(ws, args["job"])
-        return {"done": True, "text": f"{proposal.command} {args['job']}: now {job['status']}.", "status": job["status"]}
+        return {"done": True, "summary": f"{proposal.command} {args['job']}: now {job['status']}.", "status": job["status"]}
     if proposal.command == "deploy":
         created = deployments.create_deployment(ws, args["name"], args["model_or_checkpoint"], wait=True, on_status=on_status, poll=1.0)
         state = (created.get("properties") or {}).get("provisioningState")
-        return {"done": True, "text": f"Deployed {args['model_or_checkpoint']} as {args['name']}: {state}.", "state": state}
+        return {"done": True, "summary": f"Deployed {args['model_or_checkpoint']} as {args['name']}: {state}.", "state": state}
     if proposal.command == "delete":
         operation = {"job": jobs.delete_job, "file": files.delete_file, "deployment": deployments.delete_deployment,
                      "model": models.delete_model}[args["kind"]]
         outcome = operation(ws, args["id"])
-        return {"done": True, "text": f"Deleted {args['kind']} {args['id']} ({outcome}).", "outcome": outcome}
+        return {"done": True, "summary": f"Deleted {args['kind']} {args['id']} ({outcome}).", "outcome": outcome}
     raise FtdeckError(f"{proposal.command} is not a change the assistant can make")

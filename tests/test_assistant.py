@@ -96,3 +96,122 @@ def test_a_hostile_models_delete_is_not_even_offered_on_a_read_only_profile(thro
     assert answer["proposed"] == [] and answer["tool_calls"] == []  # never run, never proposed
     assert not any(t["function"]["name"] == "delete" for t in stub.chats[0]["tools"])
     assert stub.deleted() == [] and deployment_exists(emulator, "keep-me-too")
+
+
+# ---------------------------------------------------------------- the issue's conversations, `ftdeck ask` on the emulator
+
+BASE = "gpt-4o-mini-2024-07-18"
+
+
+@pytest.fixture(scope="module")
+def deck(tmp_path_factory):
+    """An emulator of the module's own: two succeeded jobs with validation files, a long one still
+    running, a failed one (the newest), and a base chat model deployed (the assistant's)."""
+    from tests.conftest import EmulatorProcess, chat_examples, upload, wait_for_job
+
+    emu = EmulatorProcess(tmp_path_factory.mktemp("assistant"))
+    client = emu.openai()
+    train, valid = upload(client, chat_examples(10)).id, upload(client, chat_examples(10, style="Yo ho"), "valid.jsonl").id
+    done = [client.fine_tuning.jobs.create(model=BASE, training_file=train, validation_file=valid, seed=seed,
+                                           hyperparameters={"n_epochs": 2}).id for seed in (1, 2)]
+    for job in done:
+        wait_for_job(client, job)
+    running = client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(20)).id,
+                                             hyperparameters={"n_epochs": 50, "batch_size": 1}).id
+    failed = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(4)).id).id)
+    assert failed.status == "failed"
+    deploy_base(emu, "assistant-chat")
+    yield emu, {"done": done, "running": running, "failed": failed.id}
+    emu.stop()
+
+
+@pytest.fixture
+def on_deck(deck, monkeypatch, tmp_path):
+    """ftdeck pointed at the module's emulator, working in a folder holding ./train.jsonl."""
+    emu, jobs = deck
+    monkeypatch.setenv("FTDECK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for name, value in (("AZURE_OPENAI_ENDPOINT", emu.url), ("AZURE_OPENAI_API_KEY", API_KEY),
+                        ("FTDECK_MANAGEMENT_ENDPOINT", emu.url), ("FTDECK_MANAGEMENT_TOKEN", API_KEY)):
+        monkeypatch.setenv(name, value)
+    parts = ARM_DEPLOYMENTS.split("/")
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", parts[2])
+    monkeypatch.setenv("AZURE_RESOURCE_GROUP", parts[4])
+    monkeypatch.setenv("AZURE_OPENAI_ACCOUNT", parts[8])
+    from tests.conftest import chat_examples, jsonl
+
+    (tmp_path / "train.jsonl").write_bytes(jsonl(chat_examples(8)) + b'{"messages": []}\n')
+    monkeypatch.chdir(tmp_path)
+    return emu, jobs
+
+
+def ask_json(capsys, *argv: str) -> dict:
+    code, out, err = ftdeck(capsys, "ask", *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_why_did_my_last_job_fail(on_deck, capsys):
+    emu, jobs = on_deck
+    code, out, err = ftdeck(capsys, "ask", "why did my last job fail?")
+    assert code == 0, err
+    assert "asking assistant-chat (the first deployed base model that takes tools (gpt-4o-mini))" in err
+    assert f"→ job.show" in out
+    assert jobs["failed"] in out and "too few examples" in out and "ftdeck data validate" in out  # the explanation and its fix
+    assert re.search(r"\[tokens \d+ in, \d+ out · about \$\d", err)
+
+
+def test_which_job_has_the_lowest_validation_loss_and_compare_the_last_three(on_deck, capsys):
+    emu, jobs = on_deck
+    answer = ask_json(capsys, "which of my jobs has the lowest validation loss?")
+    (call,) = answer["tool_calls"]
+    runs = call["result"]["runs"]
+    assert call["tool"] == "jobs.compare" and {r["job"] for r in runs} == set(jobs["done"])
+    lowest = min(runs, key=lambda r: r["validation_loss"])
+    assert call["result"]["lowest_validation_loss"] == lowest["job"]
+    assert f"{lowest['job']} ({lowest['validation_loss']:.4f})" in answer["answer"]
+    answer = ask_json(capsys, "compare the last three runs")
+    assert answer["tool_calls"][0]["arguments"] == {"n": 3} and "Lowest validation loss" in answer["answer"]
+
+
+def test_is_a_file_ready_for_a_model(on_deck, capsys):
+    answer = ask_json(capsys, "is ./train.jsonl ready for gpt-4.1-mini?")
+    (call,) = answer["tool_calls"]
+    assert call["tool"] == "data.validate" and call["arguments"] == {"path": "./train.jsonl", "model": "gpt-4.1-mini"}
+    assert "NOT ready for gpt-4.1-mini" in answer["answer"] and "line 9" in answer["answer"]
+    assert call["result"]["estimated_cost"] > 0 and "per 1M training tokens" in answer["answer"]
+
+
+def test_what_learning_rate_should_i_try(on_deck, capsys):
+    answer = ask_json(capsys, "what learning rate should I try?")
+    (call,) = answer["tool_calls"]
+    assert call["tool"] == "training.suggest" and call["result"]["learning_rate_multiplier"] in (0.05, 0.1, 0.2)
+    assert "learning_rate_multiplier" in answer["answer"] and "suggestion" in answer["answer"].lower()
+
+
+def test_deploy_the_best_checkpoint_is_proposed_then_made_with_yes(on_deck, capsys):
+    emu, jobs = on_deck
+    job = jobs["done"][0]
+    question = f"deploy the best checkpoint of {job} as pirate-v2"
+    code, out, err = ftdeck(capsys, "ask", question)
+    assert code == 0 and f"→ deploy pirate-v2 {job}" in out
+    assert "proposed, not done: Deploy " in out and f"the best checkpoint of {job}" in out
+    assert not deployment_exists(emu, "pirate-v2")
+    checkpoints = emu.openai().fine_tuning.jobs.checkpoints.list(job).data
+    best = min(checkpoints, key=lambda c: c.metrics.full_valid_loss)
+    answer = ask_json(capsys, question, "--yes")
+    assert answer["tool_calls"][0]["result"]["done"] is True
+    with emu.arm() as arm:
+        assert arm.get("/pirate-v2").json()["properties"]["model"]["name"] == best.fine_tuned_model_checkpoint
+
+
+def test_cancel_it_is_the_job_the_conversation_was_about(on_deck, capsys):
+    emu, jobs = on_deck
+    running = jobs["running"]
+    ask_json(capsys, f"what happened to {running}?", "--new")
+    answer = ask_json(capsys, "cancel it")
+    assert answer["proposed"][0]["arguments"] == {"job": running}  # without --yes: only proposed
+    assert emu.openai().fine_tuning.jobs.retrieve(running).status == "running"
+    answer = ask_json(capsys, "cancel it", "--yes")
+    assert answer["tool_calls"][0]["result"]["done"] is True
+    assert emu.openai().fine_tuning.jobs.retrieve(running).status == "cancelled"

@@ -140,19 +140,19 @@ class AssistantConsole:
         self.call_from_thread(self.open_proposal, proposal, answered)
         while not done.wait(0.5):
             if not self.is_running:
-                return {"done": False, "text": "ftdeck closed before the user answered; nothing changed"}
+                return {"done": False, "summary": "ftdeck closed before the user answered; nothing changed"}
         value = box.get("value")
         if proposal.command == "deploy":  # the form deployed it (or was left)
             if not value:
-                return {"done": False, "text": "The user refused: nothing was deployed."}
+                return {"done": False, "summary": "The user refused: nothing was deployed."}
             self.call_from_thread(self.deployed, value)
             state = (value.get("properties") or {}).get("provisioningState")
-            return {"done": True, "text": f"Deployed {proposal.arguments['model_or_checkpoint']} as {value.get('name')}: {state}."}
+            return {"done": True, "summary": f"Deployed {proposal.arguments['model_or_checkpoint']} as {value.get('name')}: {state}."}
         if not value:
             self.call_from_thread(self.say, f"refused: {proposal.line()}; nothing changed", "warning")
-            return {"done": False, "text": "The user refused: nothing was changed."}
+            return {"done": False, "summary": "The user refused: nothing was changed."}
         result = carry_out(self.workspace, proposal)
-        self.call_from_thread(self.say, result["text"], "ok")
+        self.call_from_thread(self.say, result["summary"], "ok")
         self.call_from_thread(self.action_refresh)
         return result
 
@@ -187,7 +187,7 @@ class AssistantConsole:
         from services.assistant_tools import read
 
         result = read(self.workspace, command_id, args, selected)
-        text = result.get("text") or result.get("error") or "(nothing)"
+        text = result.get("summary") or result.get("error") or "(nothing)"
         self.call_from_thread(self.say, text, "error" if "error" in result else "info")
 
     def assistant_context(self) -> None:

@@ -63,7 +63,7 @@ def run(ws, args) -> int:
                 notes = "".join(f" ({note})" for note in proposal.notes)
                 print(f"\nproposed, not done: {proposal.question}{notes} {proposal.detail}\n"
                       "  run the question again with --yes to make this change")
-            return {"done": False, "text": "Proposed to the user and NOT done: without --yes nothing changes."}
+            return {"done": False, "summary": "Proposed to the user and NOT done: without --yes nothing changes."}
         return assistant_tools.carry_out(ws, proposal, on_status=lambda s: live and print(f"  {s}", file=sys.stderr))
 
     def said(delta: str) -> None:
