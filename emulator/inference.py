@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 
 from emulator import deployments, tool_calls
 from emulator.errors import DEPLOYMENT_NOT_FOUND_MESSAGE, ServiceError, invalid
-from emulator.language_model import Generation
+from emulator.language_model import Generation, tokenize
 from emulator.resources import request_id
 
 if TYPE_CHECKING:
@@ -120,7 +120,18 @@ async def stream_chat(emu: Emulator, model_name: str, g: Generation, include_usa
         return f"data: {json.dumps(payload)}\n\n"
 
     yield frame({"choices": [], "created": 0, "id": "", "model": "", "object": "", "prompt_filter_results": PROMPT_FILTER_RESULTS})
-    yield frame({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None, "logprobs": None, "content_filter_results": {}}]})
+    calls = getattr(g, "tool_calls", None) or []
+    yield frame({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None if calls else ""}, "finish_reason": None, "logprobs": None, "content_filter_results": {}}]})
+    for index, call in enumerate(calls):
+        # Each call opens with its id, type and name and empty arguments; the arguments follow in
+        # pieces carrying only the index (ChatCompletionMessageToolCallChunk; the SDK's stream state
+        # joins them by index).
+        opening = {"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}
+        yield frame({**base, "choices": [{"index": 0, "delta": {"tool_calls": [opening]}, "finish_reason": None, "logprobs": None, "content_filter_results": {}}]})
+        for piece in tokenize(call["function"]["arguments"]):
+            await asyncio.sleep(emu.clock.real_seconds(TOKEN_SECONDS))
+            delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+            yield frame({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None, "logprobs": None, "content_filter_results": {}}]})
     for token in g.tokens:
         await asyncio.sleep(emu.clock.real_seconds(TOKEN_SECONDS))
         yield frame({**base, "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None, "logprobs": None, "content_filter_results": SAFE}]})

@@ -161,3 +161,38 @@ def test_a_tool_message_must_answer_an_earlier_call(assistant):
     with pytest.raises(openai.BadRequestError) as refused:
         ask(client, "", messages=unanswered)
     assert "call_1" in refused.value.body["message"]
+
+
+def test_tool_calls_stream_as_delta_tool_calls(assistant, emulator):
+    question = "deploy the best checkpoint of ftjob-abc as pirate-v2"
+    plain = ask(assistant, question)
+    chunks = list(ask(assistant, question, stream=True, stream_options={"include_usage": True}))
+    deltas = [c.choices[0] for c in chunks if c.choices]
+    assert deltas[-1].finish_reason == "tool_calls"
+    opening = next(d.delta.tool_calls[0] for d in deltas if d.delta.tool_calls)
+    assert opening.index == 0 and opening.id.startswith("call_") and opening.function.name == "deploy"
+    arguments = "".join(t.function.arguments or "" for d in deltas for t in d.delta.tool_calls or [])
+    assert json.loads(arguments) == json.loads(plain.choices[0].message.tool_calls[0].function.arguments)
+    assert chunks[-1].usage.completion_tokens == plain.usage.completion_tokens
+
+    # The SDK's stream helper assembles the same call, with its argument events.
+    with assistant.chat.completions.stream(model="tools-chat", messages=[CONTEXT, {"role": "user", "content": question}],
+                                           tools=TOOLS) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_completion()
+    assert "tool_calls.function.arguments.delta" in kinds and "tool_calls.function.arguments.done" in kinds
+    assert final.choices[0].finish_reason == "tool_calls"
+    call = final.choices[0].message.tool_calls[0]
+    assert call.function.name == "deploy" and json.loads(call.function.arguments) == {"name": "pirate-v2", "model_or_checkpoint": "ftjob-abc"}
+
+
+def test_a_text_answer_after_results_streams_as_content(assistant):
+    first = ask(assistant, "cancel it")
+    call = first.choices[0].message.tool_calls[0]
+    messages = [CONTEXT, {"role": "user", "content": "cancel it"}, first.choices[0].message.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"id": "ftjob-sel123", "status": "cancelled"})}]
+    plain = ask(assistant, "", messages=messages).choices[0].message.content
+    with assistant.chat.completions.stream(model="tools-chat", messages=messages, tools=TOOLS) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].message.content == plain and "cancelled" in plain
+    assert final.choices[0].finish_reason == "stop"
