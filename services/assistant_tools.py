@@ -239,17 +239,17 @@ def validate_data(ws: Workspace | None, args: dict, selected: Selected) -> dict:
         raise FtdeckError(f"{model}: {exc}") from None
     data = report.to_json()
     target = f" for {model}" if model else ""
-    lines = [f"{path} is ready{target}: {report.examples} examples, no problems." if report.ok else
-             f"{path} is NOT ready{target}: {len(report.listed_errors())} problem(s) in {report.examples} examples."]
+    tokens = data["tokens"]
+    verdict = (f"{path} is ready{target}: {report.examples} examples, no problems." if report.ok else
+               f"{path} is NOT ready{target}: {len(report.listed_errors())} problem(s) in {report.examples} examples.")
+    estimate = f"{tokens['total']:,} tokens, about {data['estimated_billed_tokens']:,} billed for {report.epochs} epochs"
+    if report.estimated_cost is not None:
+        estimate += f", about ${report.estimated_cost:,.2f} at ${price:.2f} per 1M training tokens (a list price)"
+    lines = [f"{verdict} {estimate}."]  # the verdict and the estimate first: a short quote keeps them
     for problem in report.listed_errors()[:5]:
         lines.append(f"- {'line ' + str(problem.line) + ': ' if problem.line else ''}{problem.message}")
     for warning in report.warnings[:3]:
         lines.append(f"- warning{' (line ' + str(warning.line) + ')' if warning.line else ''}: {warning.message}")
-    tokens = data["tokens"]
-    estimate = f"Tokens: {tokens['total']:,} in the file, about {data['estimated_billed_tokens']:,} billed for {report.epochs} epochs"
-    if report.estimated_cost is not None:
-        estimate += f", about ${report.estimated_cost:,.2f} at ${price:.2f} per 1M training tokens (a list price; Azure's varies by region)"
-    lines.append(estimate + ".")
     data.update(path=path, model=model, summary="\n".join(lines))
     return data
 

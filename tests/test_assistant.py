@@ -105,8 +105,8 @@ BASE = "gpt-4o-mini-2024-07-18"
 
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory):
-    """An emulator of the module's own: two succeeded jobs with validation files, a long one still
-    running, a failed one (the newest), and a base chat model deployed (the assistant's)."""
+    """An emulator of the module's own: two succeeded jobs with validation files, a failed one (the
+    newest), data for a long job, and a base chat model deployed (the assistant's)."""
     from tests.conftest import EmulatorProcess, chat_examples, upload, wait_for_job
 
     emu = EmulatorProcess(tmp_path_factory.mktemp("assistant"))
@@ -116,12 +116,10 @@ def deck(tmp_path_factory):
                                            hyperparameters={"n_epochs": 2}).id for seed in (1, 2)]
     for job in done:
         wait_for_job(client, job)
-    running = client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(20)).id,
-                                             hyperparameters={"n_epochs": 50, "batch_size": 1}).id
     failed = wait_for_job(client, client.fine_tuning.jobs.create(model=BASE, training_file=upload(client, chat_examples(4)).id).id)
     assert failed.status == "failed"
     deploy_base(emu, "assistant-chat")
-    yield emu, {"done": done, "running": running, "failed": failed.id}
+    yield emu, {"done": done, "failed": failed.id, "long_data": upload(client, chat_examples(100)).id}
     emu.stop()
 
 
@@ -207,7 +205,8 @@ def test_deploy_the_best_checkpoint_is_proposed_then_made_with_yes(on_deck, caps
 
 def test_cancel_it_is_the_job_the_conversation_was_about(on_deck, capsys):
     emu, jobs = on_deck
-    running = jobs["running"]
+    running = emu.openai().fine_tuning.jobs.create(model=BASE, training_file=jobs["long_data"],
+                                                   hyperparameters={"n_epochs": 50, "batch_size": 1}).id  # minutes long
     ask_json(capsys, f"what happened to {running}?", "--new")
     answer = ask_json(capsys, "cancel it")
     assert answer["proposed"][0]["arguments"] == {"job": running}  # without --yes: only proposed
