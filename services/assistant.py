@@ -205,7 +205,7 @@ def ask(
                 break
             turn.append({"role": "assistant", "content": text or None, "tool_calls": calls})
             for call in calls:
-                result, shown = _run_tool(call, offered, read, change, on_call)
+                result, shown = _run_tool(call, offered, read, change, on_call, context.get("selected"))
                 if shown is not None:
                     answer.calls.append(shown)
                 turn.append({"role": "tool", "tool_call_id": call["id"], "content": as_data(result)})
@@ -226,7 +226,7 @@ def ask(
     return answer
 
 
-def _run_tool(call: dict, offered: dict[str, Tool], read, change, on_call) -> tuple[dict, ToolCall | None]:
+def _run_tool(call: dict, offered: dict[str, Tool], read, change, on_call, selected: dict | None) -> tuple[dict, ToolCall | None]:
     """Run one tool call from the model: only a tool that was offered, with arguments that parse."""
     name = call["function"]["name"]
     tool = offered.get(name)
@@ -240,6 +240,8 @@ def _run_tool(call: dict, offered: dict[str, Tool], read, change, on_call) -> tu
         return {"error": f"the arguments of {name} are not a JSON object ({exc}); nothing was done"}, None
     wanted = tool.schema["function"]["parameters"]["properties"]
     arguments = {k: v for k, v in arguments.items() if k in wanted and v not in (None, "")}
+    if "job" in wanted and "job" not in arguments and selected and selected.get("pane") == "jobs" and selected.get("id"):
+        arguments["job"] = selected["id"]  # "cancel it": the selected job, shown on the call's line
     shown = ToolCall(tool.command, arguments, tool.writes)
     on_call(shown)
     try:

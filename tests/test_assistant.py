@@ -203,14 +203,24 @@ def test_deploy_the_best_checkpoint_is_proposed_then_made_with_yes(on_deck, caps
         assert arm.get("/pirate-v2").json()["properties"]["model"]["name"] == best.fine_tuned_model_checkpoint
 
 
+def paused_job(emu, training_file: str) -> str:
+    """A job that stays unfinished until it is cancelled: started, then paused."""
+    from tests.conftest import wait_for_job
+
+    client = emu.openai()
+    job = client.fine_tuning.jobs.create(model=BASE, training_file=training_file, hyperparameters={"n_epochs": 50, "batch_size": 1}).id
+    wait_for_job(client, job, statuses=("running",))
+    client.fine_tuning.jobs.pause(job)
+    return wait_for_job(client, job, statuses=("paused",)).id
+
+
 def test_cancel_it_is_the_job_the_conversation_was_about(on_deck, capsys):
     emu, jobs = on_deck
-    running = emu.openai().fine_tuning.jobs.create(model=BASE, training_file=jobs["long_data"],
-                                                   hyperparameters={"n_epochs": 50, "batch_size": 1}).id  # minutes long
+    running = paused_job(emu, jobs["long_data"])
     ask_json(capsys, f"what happened to {running}?", "--new")
     answer = ask_json(capsys, "cancel it")
     assert answer["proposed"][0]["arguments"] == {"job": running}  # without --yes: only proposed
-    assert emu.openai().fine_tuning.jobs.retrieve(running).status == "running"
+    assert emu.openai().fine_tuning.jobs.retrieve(running).status == "paused"
     answer = ask_json(capsys, "cancel it", "--yes")
     assert answer["tool_calls"][0]["result"]["done"] is True
     assert emu.openai().fine_tuning.jobs.retrieve(running).status == "cancelled"
