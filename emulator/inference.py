@@ -63,7 +63,7 @@ def generate(emu: Emulator, deployment: str, request: object, *, chat: bool) -> 
     if chat and tool_calls.tools_used(request):
         # Function calling: the emulator's deterministic chooser answers, not the language model.
         asked = tool_calls.check(request, tool_calls.base_model(emu, model_name))
-        return model_name, tool_calls.answer(asked, messages, reply), request
+        return model_name, tool_calls.answer(asked, messages, reply, max_tokens), request
     return model_name, reply(), request
 
 

@@ -13,9 +13,9 @@ import json
 import time
 from typing import TYPE_CHECKING, AsyncIterator
 
-from emulator import inference
+from emulator import inference, tool_calls
 from emulator.errors import invalid
-from emulator.language_model import Generation
+from emulator.language_model import Generation, tokenize
 from emulator.resources import request_id
 
 if TYPE_CHECKING:
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 ROLES = {"user", "assistant", "system", "developer"}  # the roles an input message may have (OpenAI.EasyInputMessage)
 TEXT_PARTS = {"input_text", "output_text"}  # text parts; images and files carry no text for the model
 IGNORED_PARTS = {"input_image", "input_file", "refusal"}
+# Function calling: tools in Responses' flat shape (`FunctionTool`: {type: "function", name, description,
+# parameters, strict}), `function_call` and `function_call_output` input items, `function_call` output
+# items (openai SDK `types/responses/function_tool.py`, `response_input_param.py`,
+# `response_function_tool_call.py`). The chat rules and the chooser answer them (emulator/tool_calls.py).
 FIRST_RESPONSES_VERSION = "2025-03-01"  # api-version-lifecycle: "Changes between 2025-03-01-preview and 2025-02-01-preview: Responses API"
 
 
@@ -53,10 +57,18 @@ class Request:
         if not self.messages:
             raise invalid("'input' is required: a string or a list of messages.", "input")
         self.stream = bool(body.get("stream"))
+        self.tools = chat_tools(body.get("tools"))
+        self.tool_choice = chat_tool_choice(body.get("tool_choice"), self.tools)
 
     def chat_request(self) -> dict:
         """The same request as chat completions takes it, so both answer from the same model and rules."""
         chat: dict = {"messages": self.messages}
+        if self.tools is not None:
+            chat["tools"] = self.tools
+        if self.tool_choice is not None:
+            chat["tool_choice"] = self.tool_choice
+        if self.body.get("parallel_tool_calls") is not None:
+            chat["parallel_tool_calls"] = self.body["parallel_tool_calls"]
         if self.body.get("temperature") is not None:
             chat["temperature"] = self.body["temperature"]
         if self.max_output_tokens is not None:
@@ -73,15 +85,81 @@ def messages_of(given: object) -> list[dict]:
         return [{"role": "user", "content": given}]
     if not isinstance(given, list):
         raise invalid("'input' must be a string or a list of messages.", "input")
-    messages = []
+    messages: list[dict] = []
+    called: set[str] = set()
+    answered: set[str] = set()
     for i, item in enumerate(given):
-        if not isinstance(item, dict) or item.get("type", "message") != "message":
-            kind = item.get("type") if isinstance(item, dict) else type(item).__name__
-            raise invalid(f"input[{i}] is a '{kind}' item; the emulator answers messages only.", f"input[{i}]")
+        kind = item.get("type", "message") if isinstance(item, dict) else type(item).__name__
+        if kind == "function_call":
+            call = _function_call(item, i)
+            if messages and messages[-1]["role"] == "assistant" and messages[-1].get("tool_calls"):
+                messages[-1]["tool_calls"].append(call)  # calls made together are one assistant turn
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+            called.add(call["id"])
+            continue
+        if kind == "function_call_output":
+            call_id = item.get("call_id")
+            if call_id not in called:
+                # OpenAI's Responses text for an output that answers no call.
+                raise tool_calls.Refused(f"No tool call found for function call output with call_id {call_id}.", f"input[{i}]")
+            answered.add(call_id)
+            messages.append({"role": "tool", "tool_call_id": call_id, "content": _output(item.get("output"), i)})
+            continue
+        if kind != "message":
+            raise invalid(f"input[{i}] is a '{kind}' item; the emulator answers messages and function calls only.", f"input[{i}]")
         if item.get("role") not in ROLES:
             raise invalid(f"input[{i}] needs a role: one of {', '.join(sorted(ROLES))}.", f"input[{i}].role")
         messages.append({"role": item["role"], "content": _text(item.get("content"), i)})
+    unanswered = sorted(called - answered)
+    if unanswered:
+        # OpenAI's Responses text for a call sent back without its output.
+        raise tool_calls.Refused(f"No tool output found for function call {unanswered[0]}.", "input")
     return messages
+
+
+def _function_call(item: dict, i: int) -> dict:
+    """A `function_call` input item (a call the model made earlier) as a chat tool call."""
+    for key in ("call_id", "name", "arguments"):
+        if not isinstance(item.get(key), str):
+            raise tool_calls.Refused(f"Missing required parameter: 'input[{i}].{key}'.", f"input[{i}].{key}", "missing_required_parameter")
+    return {"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}}
+
+
+def _output(output: object, i: int) -> str:
+    """A function call's output: a string, or a list of parts whose text is kept."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list):
+        return " ".join(p["text"] for p in output if isinstance(p, dict) and isinstance(p.get("text"), str))
+    raise tool_calls.Refused(f"Invalid type for 'input[{i}].output': expected a string or a list of content parts.", f"input[{i}].output", "invalid_type")
+
+
+def chat_tools(given: object) -> list[dict] | None:
+    """Responses' flat function tools as chat's `{type, function: {...}}`, checked with Responses' names."""
+    if given is None:
+        return None
+    if not isinstance(given, list):
+        raise tool_calls.Refused("Invalid type for 'tools': expected an array of tool objects.", "tools", "invalid_type")
+    tools = []
+    for i, tool in enumerate(given):
+        if not isinstance(tool, dict) or tool.get("type") != "function":
+            kind = tool.get("type") if isinstance(tool, dict) else type(tool).__name__
+            raise tool_calls.Refused(f"Invalid value for 'tools[{i}].type': '{kind}'; the emulator takes function tools only.", f"tools[{i}].type")
+        tool_calls.function_name(tool.get("name"), f"tools[{i}].name")
+        function = {k: tool[k] for k in ("name", "description", "parameters", "strict") if tool.get(k) is not None}
+        tools.append({"type": "function", "function": function})
+    return tools
+
+
+def chat_tool_choice(given: object, tools: list[dict] | None) -> object:
+    """Responses' `tool_choice` ("none" | "auto" | "required" | {type: "function", name}) in chat's shape."""
+    if isinstance(given, dict) and given.get("type") == "function":
+        name = given.get("name")
+        if name not in {t["function"]["name"] for t in tools or []}:
+            raise tool_calls.Refused(f"Invalid value for 'tool_choice': no function named '{name}' in 'tools'.", "tool_choice.name")
+        return {"type": "function", "function": {"name": name}}
+    return given
 
 
 def _text(content: object, i: int) -> str:
@@ -112,6 +190,9 @@ class Answer:
         self.request, self.model_name, self.generation = request, model_name, generation
         self.id = f"resp_{request_id()}{request_id()[:16]}"
         self.message_id = f"msg_{request_id()}{request_id()[:16]}"
+        self.calls = [self.function_call(call) for call in getattr(generation, "tool_calls", None) or []]
+        if self.calls and generation.finish_reason == "length":
+            self.calls[-1]["status"] = "incomplete"  # its arguments were cut short
         self.created_at = int(time.time())
         # Cut short by max_output_tokens: status incomplete, as the Response object documents it.
         self.incomplete = request.max_output_tokens is not None and generation.finish_reason == "length"
@@ -122,6 +203,17 @@ class Answer:
     def message(self, status: str, text: str | None) -> dict:
         content = [] if text is None else [self.part(text)]
         return {"id": self.message_id, "type": "message", "status": status, "role": "assistant", "content": content}
+
+    @staticmethod
+    def function_call(call: dict, status: str = "completed") -> dict:
+        """A chat tool call as a `function_call` output item (ResponseFunctionToolCall)."""
+        return {"id": f"fc_{request_id()}{request_id()[:16]}", "type": "function_call", "status": status,
+                "arguments": call["function"]["arguments"], "call_id": call["id"], "name": call["function"]["name"]}
+
+    def output(self) -> list[dict]:
+        if self.calls:
+            return self.calls
+        return [self.message("incomplete" if self.incomplete else "completed", self.generation.text)]
 
     def usage(self) -> dict:
         g = self.generation
@@ -150,16 +242,16 @@ class Answer:
             "max_output_tokens": self.request.max_output_tokens,
             "metadata": body.get("metadata") or {},
             "model": self.model_name,
-            "output": [self.message("incomplete" if self.incomplete else "completed", self.generation.text)] if final else [],
-            "parallel_tool_calls": True,
+            "output": self.output() if final else [],
+            "parallel_tool_calls": body.get("parallel_tool_calls") is not False,
             "previous_response_id": None,
             "reasoning": {"effort": None, "summary": None},
             "service_tier": "default",
             "store": body.get("store", True) is not False,
             "temperature": float(body["temperature"]) if body.get("temperature") is not None else 1.0,
             "text": {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
+            "tool_choice": body.get("tool_choice") or "auto",
+            "tools": body.get("tools") or [],
             "top_p": 1.0,
             "truncation": "disabled",
             "usage": self.usage() if final else None,
@@ -182,6 +274,19 @@ async def stream(emu: Emulator, answer: Answer) -> AsyncIterator[str]:
 
     yield event("response.created", response=answer.body("in_progress"))
     yield event("response.in_progress", response=answer.body("in_progress"))
+    if answer.calls:
+        # Function calls: each item added with empty arguments, the arguments in deltas, then done
+        # (ResponseFunctionCallArgumentsDeltaEvent / DoneEvent, ResponseOutputItemDoneEvent).
+        for index, call in enumerate(answer.calls):
+            yield event("response.output_item.added", output_index=index, item={**call, "status": "in_progress", "arguments": ""})
+            for piece in tokenize(call["arguments"]):
+                await asyncio.sleep(emu.clock.real_seconds(inference.TOKEN_SECONDS))
+                yield event("response.function_call_arguments.delta", item_id=call["id"], output_index=index, delta=piece)
+            yield event("response.function_call_arguments.done", item_id=call["id"], output_index=index, name=call["name"],
+                        arguments=call["arguments"])
+            yield event("response.output_item.done", output_index=index, item=call)
+        yield event("response.incomplete" if answer.incomplete else "response.completed", response=answer.body())
+        return
     yield event("response.output_item.added", output_index=0, item=answer.message("in_progress", None))
     yield event("response.content_part.added", **where, part=answer.part(""))
     for token in answer.generation.tokens:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import string
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -31,13 +32,19 @@ FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MOST_TOOLS = 128  # OpenAI: "Invalid 'tools': array too long. Expected an array with maximum length 128"
 TOOL_CHOICES = ("none", "auto", "required")
 
-# Function-calling docs, "Function calling support": parallel function calling, and basic function
-# calling with tools (every parallel model, and these). Base models the emulator serves only.
+MOST_DESCRIPTION = 1024  # function-calling docs: "Tool/function descriptions are currently limited to 1,024 characters"
+
+# Function-calling docs, "Function calling support" (MicrosoftDocs/azure-ai-docs function-calling.md,
+# 2025-11-14): "Parallel function calling", and "Basic function calling with tools" (every parallel
+# model, and these). Only base models the emulator serves are named. gpt-4-0613 and gpt-35-turbo-0613,
+# listed by older versions of the page, are gone from it: no tools (the stricter reading). babbage-002
+# and davinci-002 were never listed. A fine-tuned model (or checkpoint) takes what its base takes:
+# fine-tuning-functions.md trains "tool calling" on those chat models; it says nothing of parallel calls.
 PARALLEL = {
     "gpt-35-turbo-1106", "gpt-35-turbo-0125", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20",
     "gpt-4o-mini-2024-07-18", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14",
 }
-ONE_AT_A_TIME = {"gpt-4.1-nano-2025-04-14", "o4-mini-2025-04-16", "gpt-4-0613", "gpt-35-turbo-0613"}
+ONE_AT_A_TIME = {"gpt-4.1-nano-2025-04-14", "o4-mini-2025-04-16"}
 
 
 class Refused(ServiceError):
@@ -128,7 +135,7 @@ def _tools(given: object) -> list[Tool]:
         function = tool.get("function")
         if not isinstance(function, dict):
             raise Refused(f"Missing required parameter: '{where}.function'.", f"{where}.function", "missing_required_parameter")
-        name = _name(function.get("name"), f"{where}.function.name")
+        name = function_name(function.get("name"), f"{where}.function.name")
         if name in names:
             # Sources silent on duplicate names; a model could not tell them apart: refused (stricter).
             raise Refused(f"Invalid 'tools': the function name '{name}' is used twice.", f"{where}.function.name")
@@ -136,6 +143,10 @@ def _tools(given: object) -> list[Tool]:
         description = function.get("description", "")
         if not isinstance(description, str):
             raise Refused(f"Invalid type for '{where}.function.description': expected a string.", f"{where}.function.description", "invalid_type")
+        if len(description) > MOST_DESCRIPTION:
+            raise Refused(f"Invalid '{where}.function.description': string too long. Expected a string with maximum length "
+                          f"{MOST_DESCRIPTION}, but got a string with length {len(description)} instead.",
+                          f"{where}.function.description", "string_above_max_length")
         parameters = function.get("parameters", {})
         if not isinstance(parameters, dict):
             # FunctionParameters: "described as a JSON Schema object".
@@ -146,7 +157,7 @@ def _tools(given: object) -> list[Tool]:
     return tools
 
 
-def _name(name: object, where: str) -> str:
+def function_name(name: object, where: str) -> str:
     if not isinstance(name, str) or not FUNCTION_NAME.match(name):
         raise Refused(f"Invalid '{where}': string does not match pattern. Expected a string that matches the pattern "
                       "'^[a-zA-Z0-9_-]{1,64}$'.", where)
@@ -213,7 +224,7 @@ def _calls(calls: object, i: int) -> list[str]:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(call, dict) or not isinstance(call.get("id"), str) or call.get("type") != "function" or not isinstance(function, dict):
             raise Refused(f"Invalid '{where}': expected {{\"id\", \"type\": \"function\", \"function\": {{\"name\", \"arguments\"}}}}.", where)
-        _name(function.get("name"), f"{where}.function.name")
+        function_name(function.get("name"), f"{where}.function.name")
         if not isinstance(function.get("arguments"), str):
             raise Refused(f"Invalid type for '{where}.function.arguments': expected a string (JSON).", f"{where}.function.arguments", "invalid_type")
         ids.append(call["id"])
@@ -223,25 +234,43 @@ def _calls(calls: object, i: int) -> list[str]:
 # ---------------------------------------------------------------- the answer
 
 
-def answer(asked: ToolRequest, messages: list[dict], fallback: Callable[[], Generation]) -> Generation:
+def answer(asked: ToolRequest, messages: list[dict], fallback: Callable[[], Generation], max_tokens: int | None = None) -> Generation:
     """The chooser's reply: tool calls (finish_reason "tool_calls"), or text; `fallback` (the language
-    model's reply) when it has nothing to say (tool_choice "none" before any result)."""
+    model's reply) when it has nothing to say (tool_choice "none" before any result). `max_tokens`
+    cuts either, as it cuts any reply: finish_reason "length", the last call's arguments left unfinished."""
     choice = choose(asked.tools, messages, tool_choice=asked.choice, parallel=asked.parallel)
     prompt = prompt_tokens(asked, messages)
     if choice.calls:
-        calls = [call_shape(c) for c in choice.calls]
-        spoken = sum(count_tokens(c["function"]["name"]) + count_tokens(c["function"]["arguments"]) for c in calls)
-        return Answer("", [], "tool_calls", prompt, spoken, tool_calls=calls)
+        calls, spoken, cut = [], 0, False
+        for call in map(call_shape, choice.calls):
+            name, arguments = count_tokens(call["function"]["name"]), tokenize(call["function"]["arguments"])
+            room = None if max_tokens is None else max_tokens - spoken - name
+            if room is not None and room < len(arguments):
+                cut = True
+                if room > 0:
+                    calls.append({**call, "function": {**call["function"], "arguments": "".join(arguments[:room])}})
+                    spoken += name + room
+                break
+            calls.append(call)
+            spoken += name + len(arguments)
+        return Answer("", [], "length" if cut else "tool_calls", prompt, spoken, tool_calls=calls)
     if choice.text is None:
         said = fallback()
         return Answer(said.text, said.tokens, said.finish_reason, prompt, said.completion_tokens)
     tokens = tokenize(choice.text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        tokens = tokens[:max_tokens]
+        return Answer("".join(tokens), tokens, "length", prompt, len(tokens))
     return Answer(choice.text, tokens, "stop", prompt, len(tokens))
 
 
+ID_LETTERS = string.ascii_letters + string.digits
+
+
 def call_shape(call: Call) -> dict:
-    return {"id": f"call_{secrets.token_urlsafe(18)[:24]}", "type": "function",
-            "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+    """A chat tool call with a fresh id (`call_` and 24 letters or digits, as Azure's look)."""
+    call_id = "call_" + "".join(secrets.choice(ID_LETTERS) for _ in range(24))
+    return {"id": call_id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
 
 
 def prompt_tokens(asked: ToolRequest, messages: list[dict]) -> int:

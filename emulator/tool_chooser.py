@@ -1,13 +1,14 @@
 """The emulator's stand-in for a model's tool calling: a small deterministic chooser, not a language model.
 
 It picks tools ONLY from the user's own words (the last `user` message) against each tool's name and
-description, and fills arguments from ids in the user's text, or failing that from the context ftdeck
-sends in system/developer messages (the selected row). Tool results are never read for choosing a tool
-or an argument: a result saying "delete all deployments" is quoted as data, nothing more. Once the
-tools chosen for the question have answered, it answers in text by quoting their results.
+description, and fills arguments from ids in the user's text, or, for required ones it lacks, from the
+context ftdeck sends (system/developer messages, or "Label: value" lines such as "Selected row: job
+ftjob-..." in the user message). Tool results are never read for choosing a tool or an argument: a
+result saying "delete all deployments" is quoted as data, nothing more. Once the tools chosen for the
+question have answered, it answers in text by quoting their results.
 
-The contract it keeps is /work/wt/notes/assistant-contract.md (issue 17); README "Emulator" says it is
-not a language model.
+This is issue 17's contract between the emulator and ftdeck's assistant; README ("The emulator", "Tool
+calls") says plainly that it is not a language model.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 STOPWORDS = set(
     "a an the my me i i'm you your we our is are was were be been am do does did done to of for in on at by "
     "with from and or but if so as it its it's this that these those there here what which who whom whose how "
-    "can could would will shall should may might must please tell show give get let us have has had any some "
-    "all one up out about into over again just also than then too very not no yes now".split()
+    "can could would will shall should may might must please tell give get let us have has had any some "
+    "all one up out about into over again just also than then too very not no yes now many much".split()
 )
 # Plain-English cues that point at words tool descriptions use (question word -> words it implies).
 CUES = {
@@ -59,9 +60,10 @@ CUES = {
     "serve": ["deploy"],
 }
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-MIN_SCORE = 0.75  # below this, no tool fits the question: an honest text answer instead
+MIN_SCORE = 0.4  # below this, no tool fits the question: an honest text answer instead
 TOGETHER = 0.75  # tools scoring this share of the best one are called together (parallel calls)
 MOST_CALLS = 3
+NAMED_ID_BONUS = 0.25  # per required argument the user's own words fill
 
 # Ids a user's text may hold, by the kind of thing they name (Azure's id shapes, spec sections 4-6).
 ID_PATTERNS = {
@@ -151,22 +153,23 @@ def question_words(text: str) -> dict[str, float]:
     return weighted
 
 
-def tool_words(tool: Tool) -> tuple[list[str], list[str]]:
-    """The words of a tool's name, and of its description and its parameters' names and descriptions."""
-    described = [tool.description] + [f"{k} {v.get('description', '')}" for k, v in tool.properties.items()]
-    return words(tool.name), words(" ".join(described))
+def tool_words(tool: Tool) -> list[tuple[list[str], float]]:
+    """A tool's words by weight: its name 2, its description 1, its parameters' names and descriptions 0.5."""
+    parameters = " ".join(f"{k} {v.get('description', '')}" for k, v in tool.properties.items())
+    return [(words(tool.name), 2.0), (words(tool.description), 1.0), (words(parameters), 0.5)]
 
 
-def scores(question: str, tools: list[Tool]) -> dict[str, float]:
-    """How well each tool fits the question: each question word found in a tool's name counts 2, in
-    its description 1, divided by how many tools have it (a word every tool has says little)."""
-    asked = question_words(question)
+def scores(question: str, tools: list[Tool], *, implied: bool = True) -> dict[str, float]:
+    """How well each tool fits the question: each question word counts by where the tool has it (name,
+    description, parameters), divided by how many tools have it (a word every tool has says little).
+    `implied=False` counts only the words the user said, not those their cues imply."""
+    asked = {w: weight for w, weight in question_words(question).items() if implied or weight == 1.0}
     vocab = {t.name: tool_words(t) for t in tools}
     result = {t.name: 0.0 for t in tools}
     for w, said in asked.items():
         hits = {}
-        for name, (in_name, in_text) in vocab.items():
-            weight = 2.0 if any(same_word(w, x) for x in in_name) else 1.0 if any(same_word(w, x) for x in in_text) else 0.0
+        for name, places in vocab.items():
+            weight = next((weight for found, weight in places if any(same_word(w, x) for x in found)), 0.0)
             if weight:
                 hits[name] = weight
         for name, weight in hits.items():
@@ -178,6 +181,7 @@ def scores(question: str, tools: list[Tool]) -> dict[str, float]:
 
 
 def found_ids(text: str) -> dict[str, list[str]]:
+    """The ids, paths, model names and names (`as NAME`, `deployment NAME`) a text holds, by kind."""
     ids = {kind: list(dict.fromkeys(m.group(0).rstrip(".") for m in p.finditer(text))) for kind, p in ID_PATTERNS.items()}
     ids["path"] = [p for p in ids["path"] if "/" in p or p.endswith((".jsonl", ".json", ".csv"))]
     ids["model"] = [m for m in ids["model"] if not m.startswith("ftchkpt")]
@@ -219,13 +223,18 @@ def fill(tool: Tool, question: str, context: str) -> dict:
 
 
 def _value(name: str, spec: dict, question: str, asked: dict, around: dict, used: set[str]) -> object:
+    """One parameter's value: an enum option the user said, a number they said, or an id of a kind
+    the parameter takes (the question's first, then the context's), each id used once."""
     kind = spec.get("type")
     if isinstance(spec.get("enum"), list):
         said = words(question)
-        for option in spec["enum"]:
-            if isinstance(option, str) and any(same_word(w, o) for o in words(option) for w in said):
+        options = [o for o in spec["enum"] if isinstance(o, str)]
+        for option in options:
+            if any(same_word(w, o) for o in words(option) for w in said):
                 return option
-        return None
+        # "delete ftjob-abc": the kind of the id the user named.
+        named = [k for k in ("job", "file", "checkpoint", "model") if asked[k]]
+        return next((o for o in options for k in named if same_word(o, k)), None)
     if kind in ("integer", "number"):
         for w in re.findall(r"(?<![\w.-])(\d+|[a-z]+)(?![\w.-])", question.lower()):
             if w.isdigit() or w in NUMBER_WORDS:
@@ -260,33 +269,37 @@ def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "au
     """The next step of a conversation: the tool calls the last user question needs that were not made
     yet, or, once they have answered (or none fits), a text answer."""
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
-    question = text_of(messages[last_user]) if last_user >= 0 else ""
-    context = "\n".join(text_of(m) for m in messages if m.get("role") in ("system", "developer"))
+    question, told = split_question(text_of(messages[last_user]) if last_user >= 0 else "")
+    context = "\n".join([text_of(m) for m in messages if m.get("role") in ("system", "developer")] + told)
     since = messages[last_user + 1:]
     called = {c.get("function", {}).get("name") for m in since if m.get("role") == "assistant" for c in m.get("tool_calls") or []}
     results = [m for m in since if m.get("role") == "tool"]
     by_name = {t.name: t for t in tools}
 
     if tool_choice == "none":
-        return Choice(text=quote(results, messages) if results else None)
+        return Choice(text=quote(results, messages, question) if results else None)
     if isinstance(tool_choice, dict):  # {"type": "function", "function": {"name": ...}}: that tool, always
         tool = by_name[tool_choice["function"]["name"]]
         return Choice(calls=(Call(tool.name, fill(tool, question, context)),))
 
     fits = scores(question, tools)
+    said = scores(question, tools, implied=False)
+    for t in tools:  # a tool taking the ids the user named fits better than one that ignores them
+        if fits[t.name] >= MIN_SCORE:
+            fits[t.name] += NAMED_ID_BONUS * sum(1 for r in t.required if r in fill(t, question, ""))
     ranked = sorted((t for t in tools if fits[t.name] >= MIN_SCORE), key=lambda t: -fits[t.name])
     ready = [t for t in ranked if all(r in fill(t, question, context) for r in t.required)]
-    if ranked and not ready:
+    if ranked and (not ready or fits[ready[0].name] < fits[ranked[0].name] * 0.5) and tool_choice != "required":
+        # The tool the question wants lacks an argument, and no tool nearly as good has them all: ask.
         best = ranked[0]
-        if tool_choice != "required":
-            missing = [r for r in best.required if r not in fill(best, question, context)]
-            return Choice(text=ask_for(best, missing))
+        missing = [r for r in best.required if r not in fill(best, question, context)]
+        return Choice(text=ask_for(best, missing))
     chosen = []
     if ready:
-        top = fits[ready[0].name]
-        if ranked[0] is not ready[0] and fits[ready[0].name] < top * 0.5:
-            ready = ready[:1]
-        chosen = [t for t in ready if fits[t.name] >= top * TOGETHER][:MOST_CALLS]
+        first = ready[0]
+        # Called together: tools nearly as fitting as the first, by all words and by the words said.
+        chosen = [t for t in ready if t is first or (fits[t.name] >= fits[first.name] * TOGETHER
+                                                     and said[t.name] >= said[first.name] * TOGETHER)][:MOST_CALLS]
     pending = [t for t in chosen if t.name not in called]
     if tool_choice == "required" and not pending:
         pending = chosen or ranked or tools  # it must call one: the best it has
@@ -294,8 +307,20 @@ def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "au
         batch = pending if parallel else pending[:1]
         return Choice(calls=tuple(Call(t.name, fill(t, question, context)) for t in batch))
     if results:
-        return Choice(text=quote(results, messages))
+        return Choice(text=quote(results, messages, question))
     return Choice(text=no_tool_fits(tools))
+
+
+CONTEXT_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z ()/]{0,40}:\s+\S")  # "Selected row: job ftjob-...", "Jobs pane: ..."
+
+
+def split_question(text: str) -> tuple[str, list[str]]:
+    """A user message holding context lines ("Selected row: ...") besides the question: the question,
+    and the context lines (read for ids like a system message's, not for choosing tools)."""
+    lines = text.splitlines()
+    told = [line for line in lines if CONTEXT_LINE.match(line)]
+    asked = [line for line in lines if line.strip() and not CONTEXT_LINE.match(line)]
+    return ("\n".join(asked), told) if asked and told else (text, [])
 
 
 def ask_for(tool: Tool, missing: list[str]) -> str:
@@ -316,31 +341,40 @@ TELLING_KEYS = ("answer", "summary", "explanation", "error", "fix", "message", "
 MOST_LINES, MOST_CHARS = 8, 240
 
 
-def quote(results: list[dict], messages: list[dict]) -> str:
-    """A short Markdown answer quoting the tool results: which tool said what, facts only."""
+def quote(results: list[dict], messages: list[dict], question: str = "") -> str:
+    """A short Markdown answer quoting the tool results: which tool said what, facts only (those
+    answering the question first)."""
     names = {c.get("id"): c.get("function", {}).get("name", "tool")
              for m in messages if m.get("role") == "assistant" for c in m.get("tool_calls") or []}
     parts = []
     for result in results:
         name = names.get(result.get("tool_call_id"), "tool")
-        lines = facts(text_of(result))
+        lines = facts(text_of(result), question)
         body = "\n".join(f"- {line}" for line in lines) if lines else "- (no result)"
         parts.append(f"From `{name}`:\n{body}")
     return "\n\n".join(parts)
 
 
-def facts(text: str) -> list[str]:
-    """The result's facts as short lines: JSON flattened to `key: value` (telling keys first), or text lines."""
+def facts(text: str, question: str = "") -> list[str]:
+    """The result's facts as short lines: JSON flattened to `key: value`, or its text lines; the lines
+    under telling keys first, then those sharing the question's words, else in the result's order."""
     try:
         data = json.loads(text)
     except ValueError:
         data = None
     if isinstance(data, (dict, list)):
         pairs = list(_flatten(data, ""))
-        pairs.sort(key=lambda kv: next((i for i, k in enumerate(TELLING_KEYS) if k in kv[0].lower()), len(TELLING_KEYS)))
-        lines = [f"{k}: {v}" if k else str(v) for k, v in pairs]
     else:
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        pairs = [("", line.strip()) for line in text.splitlines() if line.strip()]
+    asked = [w for w, weight in question_words(question).items() if weight == 1.0]
+
+    def rank(pair: tuple[str, object]) -> tuple[int, int]:
+        key = pair[0].lower()
+        telling = next((i for i, k in enumerate(TELLING_KEYS) if k in key), len(TELLING_KEYS))
+        shared = sum(1 for w in asked if any(same_word(w, x) for x in words(f"{pair[0]} {pair[1]}")))
+        return telling, -shared
+
+    lines = [f"{k}: {v}" if k else str(v) for k, v in sorted(pairs, key=rank)]
     return [_short(line) for line in lines[:MOST_LINES]]
 
 

@@ -8,6 +8,7 @@ import json
 import openai
 import pytest
 
+from tests.conftest import chat_examples, upload, wait_for_job
 from tests.test_emulator_deployments import deploy
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -71,6 +72,8 @@ def calls_of(reply) -> list[tuple[str, dict]]:
     ("what learning rate should I try for ./data/train.jsonl?", [("hyperparameters_suggest", {"path": "./data/train.jsonl"})]),
     ("deploy the best checkpoint of ftjob-abc as pirate-v2", [("deploy", {"name": "pirate-v2", "model_or_checkpoint": "ftjob-abc"})]),
     ("cancel it", [("job_cancel", {"job": "ftjob-sel123"})]),
+    ("show ftjob-abc and its events", [("job_show", {"job": "ftjob-abc"}), ("job_events", {"job": "ftjob-abc"})]),
+    ("delete deployment pirate-v2", [("delete", {"kind": "deployment", "id": "pirate-v2"})]),  # when the user asks
 ])
 def test_questions_become_tool_calls_in_azure_shape(assistant, question, expected):
     reply = ask(assistant, question)
@@ -81,6 +84,16 @@ def test_questions_become_tool_calls_in_azure_shape(assistant, question, expecte
     call = choice.message.tool_calls[0]
     assert call.type == "function" and call.id.startswith("call_")
     assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("Selected row: job ftjob-sel123 (running)\nJobs pane: ftjob-aaa failed, ftjob-bbb succeeded\n\nwhy did my last job fail?",
+     [("job_show", {"job": "ftjob-aaa"})]),
+    ("cancel it\n\nSelected row: job ftjob-sel123 (running)", [("job_cancel", {"job": "ftjob-sel123"})]),
+    ("Selected row: dataset ./data/train.jsonl\nwhat learning rate should I try?", [("hyperparameters_suggest", {"path": "./data/train.jsonl"})]),
+])
+def test_context_in_the_user_message_fills_arguments(assistant, message, expected):
+    assert calls_of(ask(assistant, "", messages=[{"role": "user", "content": message}])) == expected
 
 
 def test_a_question_no_tool_answers_gets_a_short_honest_text(assistant):
@@ -196,3 +209,138 @@ def test_a_text_answer_after_results_streams_as_content(assistant):
         final = stream.get_final_completion()
     assert final.choices[0].message.content == plain and "cancelled" in plain
     assert final.choices[0].finish_reason == "stop"
+
+
+def test_the_docs_second_call_without_tools_answers_from_the_results(assistant):
+    """function-calling.md sends the tool results back with no `tools`: the answer is text."""
+    first = ask(assistant, "cancel it")
+    call = first.choices[0].message.tool_calls[0]
+    messages = [CONTEXT, {"role": "user", "content": "cancel it"}, first.choices[0].message.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": call.id, "name": "job_cancel", "content": '{"status": "cancelled"}'}]
+    final = assistant.chat.completions.create(model="tools-chat", messages=messages)
+    assert final.choices[0].finish_reason == "stop" and "cancelled" in final.choices[0].message.content
+
+
+def test_parallel_calls_and_one_at_a_time(emulator, assistant):
+    question = "show ftjob-abc and its events"
+    both = ask(assistant, question)
+    assert calls_of(both) == [("job_show", {"job": "ftjob-abc"}), ("job_events", {"job": "ftjob-abc"})]
+    # parallel_tool_calls false: one call, the other after its result.
+    first = ask(assistant, question, parallel_tool_calls=False)
+    assert calls_of(first) == [("job_show", {"job": "ftjob-abc"})]
+    call = first.choices[0].message.tool_calls[0]
+    messages = [{"role": "user", "content": question}, first.choices[0].message.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": call.id, "content": '{"status": "failed"}'}]
+    assert calls_of(ask(assistant, "", messages=messages, parallel_tool_calls=False)) == [("job_events", {"job": "ftjob-abc"})]
+    # gpt-4.1-nano is listed for basic function calling only: one call per answer.
+    deploy(emulator.arm(), "tools-nano", "gpt-4.1-nano-2025-04-14")
+    nano = assistant.chat.completions.create(model="tools-nano", messages=[{"role": "user", "content": question}], tools=TOOLS)
+    assert calls_of(nano) == [("job_show", {"job": "ftjob-abc"})]
+
+
+@pytest.mark.parametrize("model", ["gpt-4-0613", "babbage-002"])
+def test_models_the_docs_do_not_list_refuse_tools(emulator, assistant, model):
+    name = "tools-no-" + model.replace(".", "-")
+    deploy(emulator.arm(), name, model)
+    client = assistant.with_options(max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model=name, messages=[{"role": "user", "content": "cancel it"}], tools=TOOLS)
+    assert refused.value.body["param"] == "tools" and refused.value.body["code"] == "unsupported_parameter"
+    assert model in refused.value.body["message"]
+
+
+def test_fine_tuned_models_and_checkpoints_take_tools(emulator, assistant):
+    data = upload(assistant, chat_examples(10)).id
+    job = wait_for_job(assistant, assistant.fine_tuning.jobs.create(model=BASE, training_file=data, seed=3).id)
+    assert job.status == "succeeded"
+    checkpoint = next(iter(assistant.fine_tuning.jobs.checkpoints.list(job.id))).id
+    for name, model in (("tools-tuned", job.fine_tuned_model), ("tools-checkpoint", checkpoint)):
+        deploy(emulator.arm(), name, model)
+        reply = assistant.chat.completions.create(model=name, messages=[{"role": "user", "content": "show ftjob-abc and its events"}],
+                                                  tools=TOOLS)
+        assert len(calls_of(reply)) == 2, name  # gpt-4o-mini's parallel calls
+
+
+def test_a_description_over_1024_characters_is_refused(assistant):
+    with pytest.raises(openai.BadRequestError) as refused:
+        ask(assistant.with_options(max_retries=0), "cancel it", tools=[fn("job_cancel", "x" * 1025)])
+    assert refused.value.body["param"] == "tools[0].function.description" and "1024" in refused.value.body["message"]
+
+
+# ---------------------------------------------------------------- the Responses API
+
+FLAT_TOOLS = [{"type": "function", **t["function"]} for t in TOOLS]  # Responses' FunctionTool shape
+
+
+@pytest.fixture(scope="module")
+def v1(emulator, assistant) -> openai.OpenAI:
+    from tests.conftest import API_KEY
+
+    return openai.OpenAI(base_url=emulator.url + "/openai/v1/", api_key=API_KEY, max_retries=0)
+
+
+def test_responses_answer_with_function_call_items_then_text(v1):
+    context = {"role": "system", "content": CONTEXT["content"]}
+    first = v1.responses.create(model="tools-chat", input=[context, {"role": "user", "content": "cancel it"}], tools=FLAT_TOOLS)
+    assert first.status == "completed" and first.output_text == ""
+    [call] = first.output
+    assert call.type == "function_call" and call.name == "job_cancel" and call.id.startswith("fc_") and call.status == "completed"
+    assert json.loads(call.arguments) == {"job": "ftjob-sel123"} and call.call_id.startswith("call_")
+    assert first.usage.output_tokens > 0 and [t.name for t in first.tools] == [t["name"] for t in FLAT_TOOLS]
+
+    result = {"type": "function_call_output", "call_id": call.call_id, "output": json.dumps({"id": "ftjob-sel123", "status": "cancelled"})}
+    second = v1.responses.create(model="tools-chat", tools=FLAT_TOOLS,
+                                 input=[context, {"role": "user", "content": "cancel it"}, call.model_dump(exclude_none=True), result])
+    assert second.output[0].type == "message" and "cancelled" in second.output_text and "job_cancel" in second.output_text
+
+
+def test_responses_stream_function_call_events(v1):
+    question = [{"role": "user", "content": "is ./train.jsonl ready for gpt-4.1-mini?"}]
+    with v1.responses.stream(model="tools-chat", input=question, tools=FLAT_TOOLS) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds[:3] == ["response.created", "response.in_progress", "response.output_item.added"]
+    assert "response.function_call_arguments.delta" in kinds
+    assert kinds[-3:] == ["response.function_call_arguments.done", "response.output_item.done", "response.completed"]
+    [call] = final.output
+    assert call.name == "data_validate" and json.loads(call.arguments) == {"path": "./train.jsonl", "model": "gpt-4.1-mini"}
+    streamed = list(v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, stream=True))
+    assert "".join(e.delta for e in streamed if e.type == "response.function_call_arguments.delta") == call.arguments
+
+
+@pytest.mark.parametrize(("kwargs", "param"), [
+    ({"tools": [{"type": "function", "name": "jobs.list"}]}, "tools[0].name"),
+    ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
+    ({"tools": FLAT_TOOLS, "tool_choice": {"type": "function", "name": "nope"}}, "tool_choice.name"),
+    ({"input": [{"type": "function_call", "call_id": "call_1", "name": "jobs_list", "arguments": "{}"}]}, "input"),
+])
+def test_responses_refuse_bad_tools_and_unanswered_calls(v1, kwargs, param):
+    body = {"model": "tools-chat", "input": "cancel it", **kwargs}
+    with pytest.raises(openai.BadRequestError) as refused:
+        v1.responses.create(**body)
+    assert refused.value.body["param"] == param and refused.value.body["type"] == "invalid_request_error"
+
+
+def test_v1_chat_completions_take_tools_too(v1):
+    reply = v1.chat.completions.create(model="tools-chat", messages=[CONTEXT, {"role": "user", "content": "cancel it"}], tools=TOOLS)
+    assert reply.choices[0].finish_reason == "tool_calls"
+    assert calls_of(reply) == [("job_cancel", {"job": "ftjob-sel123"})]
+
+
+def test_max_tokens_cuts_a_call_short_as_it_cuts_text(assistant):
+    whole = ask(assistant, "deploy the best checkpoint of ftjob-abc as pirate-v2")
+    cut = ask(assistant, "deploy the best checkpoint of ftjob-abc as pirate-v2", max_tokens=5)
+    assert cut.choices[0].finish_reason == "length" and cut.usage.completion_tokens == 5
+    arguments = cut.choices[0].message.tool_calls[0].function.arguments
+    assert whole.choices[0].message.tool_calls[0].function.arguments.startswith(arguments) and arguments != "{}"
+    text = ask(assistant, "what is the weather in Paris?", max_tokens=4).choices[0]
+    assert text.finish_reason == "length" and text.message.content == "None of my tools"
+
+
+def test_responses_cut_by_max_output_tokens_are_incomplete(v1):
+    question = [{"role": "user", "content": "deploy the best checkpoint of ftjob-abc as pirate-v2"}]
+    cut = v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, max_output_tokens=4)
+    assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
+    assert cut.output[0].type == "function_call" and cut.output[0].status == "incomplete"
+    events = [e.type for e in v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, max_output_tokens=4, stream=True)]
+    assert events[-1] == "response.incomplete"
