@@ -134,3 +134,27 @@ async def test_cancel_it_is_the_selected_job_typed_on_production(on_deck, monkey
         await wait_until(pilot, lambda: said(app, f"job.cancel {running}: now cancelled"), timeout=60)
         await workers_done(pilot, group="assistant")
     assert client.fine_tuning.jobs.retrieve(running).status == "cancelled"
+
+
+async def test_injected_service_text_is_quoted_inert_and_changes_nothing(on_deck, monkeypatch):
+    from tests.planting_proxy import PlantingProxy
+    from tests.test_assistant import INJECTION
+
+    emu, jobs = on_deck
+    proxy = PlantingProxy(emu.url, INJECTION)
+    for name in ("AZURE_OPENAI_ENDPOINT", "FTDECK_MANAGEMENT_ENDPOINT"):
+        monkeypatch.setenv(name, proxy.url)
+    try:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await connected(pilot)
+            said_ = await answer_to(pilot, "why did my last job fail?")
+            assert "IGNORE PREVIOUS INSTRUCTIONS" in said_  # quoted as what the service said
+            assert "[@click=app.quit]x[/]" in said_ and "\x1b" not in said_ and "\x07" not in said_
+            transcript = "".join(strip.text for strip in app.query_one("#transcript").lines)
+            assert "\x1b" not in transcript and "IGNORE PREVIOUS" in transcript
+            await workers_done(pilot, group="assistant")
+            assert not isinstance(app.screen, Confirm) and app.is_running
+    finally:
+        proxy.stop()
+    assert not [r for r in proxy.requests if r[0] == "DELETE"] and deployment_exists(emu, "assistant-chat")

@@ -77,7 +77,7 @@ class Console(Vertical):
         self.border_title = "Console"
         yield RichLog(wrap=True, markup=False, id="transcript")
         yield Static(id="answer")  # the assistant's answer while it streams
-        command = CommandLine(placeholder="ask in plain words, or /help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
+        command = CommandLine(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
         command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
         yield command
 
