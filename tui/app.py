@@ -516,6 +516,7 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
 
     def action_back(self) -> None:
         """Esc: from the console or the full-screen detail (narrow) back to the panes."""
+        self.screen.remove_class("-assistant")  # the console's room for answers goes back to the panes
         if self.focused is not None and self.focused.id == "command":
             self.query_one(f"#{self.current_pane}").focus()
         elif self.screen.has_class("-detail"):

@@ -9,6 +9,7 @@ tools call) and /context, /new, /assistant."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 from textual import work
@@ -17,6 +18,7 @@ from services.errors import FtdeckError
 from widgets.console import Console
 
 NEWEST_SHOWN = 3
+STREAM_REDRAW_SECONDS = 0.1
 
 
 class AssistantConsole:
@@ -73,6 +75,7 @@ class AssistantConsole:
         if any(w.group == "assistant" and w.is_running for w in self.workers):
             self.say("the assistant is still answering; ask again when it is done", "warning")
             return
+        self.screen.add_class("-assistant")  # the console grows for the answer; Esc gives the room back
         self.ask_assistant(message.text, self.deck_context())
 
     @work(thread=True, group="assistant", exit_on_error=False)
@@ -90,11 +93,13 @@ class AssistantConsole:
             self._told_deployment = deployment
             self.call_from_thread(self.say, f"the assistant asks {deployment} ({why}); /assistant NAME changes it")
         selected = context.get("selected")
-        written = [""]
+        written, shown_at = [""], [0.0]
 
         def on_text(delta: str) -> None:
             written[0] += delta
-            self.call_from_thread(self.query_one(Console).stream, written[0])
+            if time.monotonic() - shown_at[0] >= STREAM_REDRAW_SECONDS:  # Markdown redrawn a few times a second, not per token
+                shown_at[0] = time.monotonic()
+                self.call_from_thread(self.query_one(Console).stream, written[0])
 
         def on_call(call) -> None:
             if written[0]:  # words said before the call stay above its line

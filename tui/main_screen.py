@@ -37,6 +37,7 @@ DECK_CSS = """
     .-short #left ResourceTable.-current { display: block; }
     .-short Console { height: 6; }
     .-calls Console { height: 40%; }  /* the panes keep a row or two each */
+    .-assistant Console { height: 50%; }  /* a question was asked: room for the answer (Esc gives it back) */
     .-narrow.-calls Console { height: 1fr; }
     .-narrow #detail { display: none; }
     .-narrow.-detail #detail { display: block; width: 100%; }
