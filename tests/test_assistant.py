@@ -259,3 +259,17 @@ def test_a_tool_result_telling_it_to_delete_everything_deletes_nothing_even_with
 
     sent = [m["content"] for m in Conversation.load("env").messages if m["role"] == "tool"]
     assert sent and all(m.startswith('{"data": ') and "IGNORE PREVIOUS INSTRUCTIONS" in m for m in sent)
+
+
+def test_config_set_takes_the_assistant_deployment_and_ask_uses_it(on_deck, capsys, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("FTDECK_CONFIG", str(config))
+    emu, jobs = on_deck
+    code, out, err = ftdeck(capsys, "config", "set", "work", "--endpoint", emu.url, "--assistant-deployment", "assistant-chat",
+                            "--default")
+    assert code == 0 and 'assistant_deployment = "assistant-chat"' in config.read_text()
+    monkeypatch.delenv("AZURE_OPENAI_ENDPOINT")
+    code, out, err = ftdeck(capsys, "ask", "why did my last job fail?")
+    assert code == 0 and "asking assistant-chat (the profile's assistant_deployment)" in err
+    code, out, err = ftdeck(capsys, "ask", "   ")
+    assert code == 2 and err.strip() == "ftdeck: ask what? give a question in words"

@@ -82,6 +82,10 @@ async def test_the_issues_questions_in_the_console(on_deck):
         assert "→ data.validate ./train.jsonl gpt-4.1-mini" in said_ and "NOT ready for gpt-4.1-mini" in said_
         said_ = await answer_to(pilot, "what learning rate should I try?")
         assert "→ training.suggest" in said_ and "learning_rate_multiplier" in said_
+        await pilot.press(*"/validate ./train.jsonl gpt-4.1-mini", "enter")  # the tools are / commands too
+        await wait_until(pilot, lambda: said(app, "./train.jsonl is NOT ready for gpt-4.1-mini"))
+        await pilot.press(*f"/show {jobs['failed']}", "enter")
+        await wait_until(pilot, lambda: said(app, f"Job {jobs['failed']} ({BASE}) is failed."))
         await pilot.press(*"/context", "enter")
         await wait_until(pilot, lambda: said(app, "last sent: "))
         context = app.query_one("#console").said[-1]
