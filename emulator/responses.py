@@ -146,8 +146,13 @@ def chat_tools(given: object) -> list[dict] | None:
         if not isinstance(tool, dict) or tool.get("type") != "function":
             kind = tool.get("type") if isinstance(tool, dict) else type(tool).__name__
             raise tool_calls.Refused(f"Invalid value for 'tools[{i}].type': '{kind}'; the emulator takes function tools only.", f"tools[{i}].type")
-        tool_calls.function_name(tool.get("name"), f"tools[{i}].name")
+        name = tool_calls.function_name(tool.get("name"), f"tools[{i}].name")
         function = {k: tool[k] for k in ("name", "description", "parameters", "strict") if tool.get(k) is not None}
+        # FunctionTool.strict: "Whether to enforce strict parameter validation. Default `true`" (unlike chat).
+        function["strict"] = tool.get("strict") is not False
+        problem = tool_calls.strict_problem(function.get("parameters") or {}, ()) if function["strict"] else None
+        if problem:
+            raise tool_calls.Refused(f"Invalid schema for function '{name}': {problem}", f"tools[{i}].parameters", "invalid_function_parameters")
         tools.append({"type": "function", "function": function})
     return tools
 
@@ -205,9 +210,9 @@ class Answer:
         return {"id": self.message_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
     @staticmethod
-    def function_call(call: dict, status: str = "completed") -> dict:
+    def function_call(call: dict) -> dict:
         """A chat tool call as a `function_call` output item (ResponseFunctionToolCall)."""
-        return {"id": f"fc_{request_id()}{request_id()[:16]}", "type": "function_call", "status": status,
+        return {"id": f"fc_{request_id()}{request_id()[:16]}", "type": "function_call", "status": "completed",
                 "arguments": call["function"]["arguments"], "call_id": call["id"], "name": call["function"]["name"]}
 
     def output(self) -> list[dict]:

@@ -153,8 +153,36 @@ def _tools(given: object) -> list[Tool]:
             raise Refused(f"Invalid type for '{where}.function.parameters': expected a JSON Schema object.", f"{where}.function.parameters", "invalid_type")
         if function.get("strict") is not None and not isinstance(function["strict"], bool):
             raise Refused(f"Invalid type for '{where}.function.strict': expected a boolean.", f"{where}.function.strict", "invalid_type")
+        if function.get("strict"):
+            problem = strict_problem(parameters, ())
+            if problem:
+                raise Refused(f"Invalid schema for function '{name}': {problem}", f"{where}.function.parameters", "invalid_function_parameters")
         tools.append(Tool(name, description, parameters))
     return tools
+
+
+def strict_problem(schema: object, context: tuple) -> str | None:
+    """What `strict: true` refuses in a schema: every object must set `additionalProperties: false` and
+    list every property in `required` (OpenAI's structured-outputs rules, in its error's words)."""
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return f"In context={context}, 'additionalProperties' is required to be supplied and to be false."
+        properties = schema.get("properties") or {}
+        missing = [k for k in properties if k not in (schema.get("required") or [])]
+        if missing:
+            return (f"In context={context}, 'required' is required to be supplied and to be an array including every key in "
+                    f"properties. Missing '{missing[0]}'.")
+        for key, sub in properties.items():
+            found = strict_problem(sub, (*context, "properties", key))
+            if found:
+                return found
+    nested = [((*context, "items"), schema.get("items"))]
+    nested += [((*context, "anyOf", i), sub) for i, sub in enumerate(schema.get("anyOf") or [])]
+    for key in ("$defs", "definitions"):
+        nested += [((*context, key, name), sub) for name, sub in (schema.get(key) or {}).items()]
+    return next((found for where, sub in nested if (found := strict_problem(sub, where))), None)
 
 
 def function_name(name: object, where: str) -> str:

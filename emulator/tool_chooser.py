@@ -215,17 +215,38 @@ def fill(tool: Tool, question: str, context: str) -> dict:
     args: dict = {}
     used: set[str] = set()
     for name, spec in tool.properties.items():
-        value = _value(name, spec, question, asked, around if name in tool.required else nothing, used)
+        # A nullable parameter is optional, even when listed in `required` (as strict schemas list all).
+        needed = name in tool.required and not nullable(spec)
+        value = _value(name, spec, question, asked, around if needed else nothing, used)
         if value is not None:
             args[name] = value
             used.update(value if isinstance(value, list) else [str(value)])
+        elif name in tool.required and nullable(spec):
+            args[name] = None
     return args
+
+
+def nullable(spec: dict) -> bool:
+    """`"type": ["string", "null"]` or `anyOf: [..., {"type": "null"}]`: how strict schemas say optional."""
+    kinds = spec.get("type")
+    return (isinstance(kinds, list) and "null" in kinds) or any(
+        isinstance(s, dict) and s.get("type") == "null" for s in spec.get("anyOf") or [])
+
+
+def type_of(spec: dict) -> str | None:
+    """A parameter's JSON type, the null of a nullable one left out."""
+    kinds = spec.get("type")
+    if isinstance(kinds, list):
+        return next((k for k in kinds if k != "null"), None)
+    if kinds is None:
+        return next((s.get("type") for s in spec.get("anyOf") or [] if isinstance(s, dict) and s.get("type") != "null"), None)
+    return kinds
 
 
 def _value(name: str, spec: dict, question: str, asked: dict, around: dict, used: set[str]) -> object:
     """One parameter's value: an enum option the user said, a number they said, or an id of a kind
     the parameter takes (the question's first, then the context's), each id used once."""
-    kind = spec.get("type")
+    kind = type_of(spec)
     if isinstance(spec.get("enum"), list):
         said = words(question)
         options = [o for o in spec["enum"] if isinstance(o, str)]
@@ -267,7 +288,8 @@ def ranked_context(context: str, question: str) -> str:
 
 def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "auto", parallel: bool = True) -> Choice:
     """The next step of a conversation: the tool calls the last user question needs that were not made
-    yet, or, once they have answered (or none fits), a text answer."""
+    yet, or, once they have answered (or none fits), a text answer; text None leaves the answer to the
+    language model (no tool may be called and no result is there to quote)."""
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     question, told = split_question(text_of(messages[last_user]) if last_user >= 0 else "")
     context = "\n".join([text_of(m) for m in messages if m.get("role") in ("system", "developer")] + told)
@@ -276,7 +298,7 @@ def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "au
     results = [m for m in since if m.get("role") == "tool"]
     by_name = {t.name: t for t in tools}
 
-    if tool_choice == "none":
+    if tool_choice == "none" or not tools:  # no tool may be called: quote the results, or let the model talk
         return Choice(text=quote(results, messages, question) if results else None)
     if isinstance(tool_choice, dict):  # {"type": "function", "function": {"name": ...}}: that tool, always
         tool = by_name[tool_choice["function"]["name"]]
@@ -286,7 +308,8 @@ def choose(tools: list[Tool], messages: list[dict], *, tool_choice: object = "au
     said = scores(question, tools, implied=False)
     for t in tools:  # a tool taking the ids the user named fits better than one that ignores them
         if fits[t.name] >= MIN_SCORE:
-            fits[t.name] += NAMED_ID_BONUS * sum(1 for r in t.required if r in fill(t, question, ""))
+            named = fill(t, question, "")
+            fits[t.name] += NAMED_ID_BONUS * sum(1 for r in t.required if named.get(r) is not None)
     ranked = sorted((t for t in tools if fits[t.name] >= MIN_SCORE), key=lambda t: -fits[t.name])
     ready = [t for t in ranked if all(r in fill(t, question, context) for r in t.required)]
     if ranked and (not ready or fits[ready[0].name] < fits[ranked[0].name] * 0.5) and tool_choice != "required":

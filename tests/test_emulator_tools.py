@@ -269,7 +269,8 @@ def test_a_description_over_1024_characters_is_refused(assistant):
 
 # ---------------------------------------------------------------- the Responses API
 
-FLAT_TOOLS = [{"type": "function", **t["function"]} for t in TOOLS]  # Responses' FunctionTool shape
+# Responses' FunctionTool shape; `strict` is sent, as the SDK's FunctionToolParam requires it (default true).
+FLAT_TOOLS = [{"type": "function", **t["function"], "strict": False} for t in TOOLS]
 
 
 @pytest.fixture(scope="module")
@@ -344,3 +345,44 @@ def test_responses_cut_by_max_output_tokens_are_incomplete(v1):
     assert cut.output[0].type == "function_call" and cut.output[0].status == "incomplete"
     events = [e.type for e in v1.responses.create(model="tools-chat", input=question, tools=FLAT_TOOLS, max_output_tokens=4, stream=True)]
     assert events[-1] == "response.incomplete"
+
+
+def test_strict_tools_need_closed_schemas_listing_every_property(assistant):
+    loose = {"type": "function", "function": {"name": "job_show", "description": "Show a job", "strict": True,
+             "parameters": {"type": "object", "properties": {"job": JOB}, "required": ["job"]}}}
+    with pytest.raises(openai.BadRequestError) as refused:
+        ask(assistant.with_options(max_retries=0), "show ftjob-abc", tools=[loose])
+    body = refused.value.body
+    assert body["param"] == "tools[0].function.parameters" and body["code"] == "invalid_function_parameters"
+    assert "'additionalProperties' is required to be supplied and to be false" in body["message"]
+    closed = {"type": "function", "function": {**loose["function"], "parameters": {**loose["function"]["parameters"], "additionalProperties": False}}}
+    assert calls_of(ask(assistant, "show ftjob-abc", tools=[closed])) == [("job_show", {"job": "ftjob-abc"})]
+
+
+def test_responses_tools_are_strict_unless_told_otherwise(v1):
+    loose = {"type": "function", "name": "job_show", "description": "Show a job",
+             "parameters": {"type": "object", "properties": {"job": JOB}, "required": ["job"]}}
+    with pytest.raises(openai.BadRequestError) as refused:
+        v1.responses.create(model="tools-chat", input="show ftjob-abc", tools=[loose])
+    assert refused.value.body["param"] == "tools[0].parameters" and refused.value.body["code"] == "invalid_function_parameters"
+    closed = {**loose, "parameters": {**loose["parameters"], "additionalProperties": False}}
+    for tool in (closed, {**loose, "strict": False}):
+        [call] = v1.responses.create(model="tools-chat", input="show ftjob-abc", tools=[tool]).output
+        assert call.name == "job_show" and json.loads(call.arguments) == {"job": "ftjob-abc"}
+
+
+def test_strict_schemas_nullable_parameters_are_optional(assistant):
+    """Strict schemas list every parameter in `required` and say optional with a null type."""
+    strict = [{"type": "function", "function": {
+        "name": "jobs_compare", "strict": True, "description": "Compare fine-tuning jobs' results, lowest validation loss first.",
+        "parameters": {"type": "object", "additionalProperties": False, "required": ["jobs", "last"], "properties": {
+            "jobs": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Job ids"},
+            "last": {"type": ["integer", "null"], "description": "How many of the newest jobs"}}}}}]
+    assert calls_of(ask(assistant, "compare the last three runs", tools=strict)) == [("jobs_compare", {"jobs": None, "last": 3})]
+
+
+def test_an_empty_tool_list_is_an_ordinary_chat(assistant):
+    messages = [{"role": "user", "content": "Tell me about tea"}]
+    plain = assistant.chat.completions.create(model="tools-chat", messages=messages, seed=4)
+    empty = assistant.chat.completions.create(model="tools-chat", messages=messages, seed=4, tools=[])
+    assert empty.choices[0].message.content == plain.choices[0].message.content and empty.choices[0].finish_reason != "tool_calls"
