@@ -186,11 +186,13 @@ def ask(
 ) -> Answer:
     """One question: stream the answer, running reading tools at once (`read`) and handing changing
     ones to `change` (which asks the user, or only reports the proposal). Each tool call is told to
-    `on_call` before it runs. The conversation is saved after the answer, whatever came of it."""
+    `on_call` before it runs. The conversation keeps the turn once it is complete (a turn the service
+    cut short could end on tool calls without results, which no later request may carry)."""
     offered = {tool.name: tool for tool in tools}
     conversation.last_context = context
     turn: list[dict] = [{"role": "user", "content": question}]
     answer = Answer(deployment=deployment)
+    finished = False
     try:
         for _step in range(max_steps):
             messages = [{"role": "system", "content": SYSTEM_PROMPT},
@@ -213,8 +215,10 @@ def ask(
             answer.stopped = f"stopped after {max_steps} rounds of tool calls without an answer"
             answer.text = f"(ftdeck {answer.stopped})"
             turn.append({"role": "assistant", "content": answer.text})
+        finished = True
     finally:
-        conversation.messages += turn
+        if finished:  # a turn cut short (the service failed) could end on calls without results: not kept
+            conversation.messages += turn
         for call in answer.calls:
             job = call.arguments.get("job") or call.result.get("id") or call.result.get("job")
             if isinstance(job, str) and job.startswith("ftjob-"):
@@ -246,8 +250,9 @@ def _run_tool(call: dict, offered: dict[str, Tool], read, change, on_call, selec
     on_call(shown)
     try:
         shown.result = change(shown) if tool.writes else read(shown)
-    except FtdeckError as exc:
-        shown.result = {"error": str(exc), "done": False} if tool.writes else {"error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - told to the model as the tool's result, as the user sees it
+        said = str(exc) if isinstance(exc, FtdeckError) else f"{type(exc).__name__}: {exc}"
+        shown.result = {"error": said, "done": False} if tool.writes else {"error": said}
     return shown.result, shown
 
 
