@@ -38,7 +38,7 @@ ANSWER_PRICE = {"gpt-4.1-nano": (0.10, 0.40), "gpt-4.1-mini": (0.40, 1.60), "gpt
                 "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-35-turbo": (0.50, 1.50), "gpt-4": (30.00, 60.00)}
 # Base chat models that take `tools` on chat completions (Azure's function-calling doc): the first
 # deployed one answers when the profile names no assistant_deployment.
-TOOL_MODELS = ("gpt-4.1", "gpt-4o", "gpt-35-turbo-1106", "gpt-35-turbo-0125", "gpt-4-0613", "gpt-4-turbo")
+TOOL_MODELS = ("gpt-4.1", "gpt-4o", "gpt-35-turbo-1106", "gpt-35-turbo-0125", "o4-mini", "gpt-4-turbo")
 
 
 @dataclass(frozen=True)
