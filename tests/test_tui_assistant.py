@@ -101,7 +101,7 @@ async def test_deploy_opens_the_deploy_form_filled_with_the_proposal(on_deck):
     async with app.run_test(size=(120, 40)) as pilot:
         await connected(pilot)
         await ask(pilot, f"deploy the best checkpoint of {job} as pirate-tui")
-        await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen), timeout=60)
+        await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen) and app.screen.query("#name"), timeout=60)  # composed
         form = app.screen
         assert form.query_one("#name").value == "pirate-tui" and ":ckpt-step-" in form.model
         assert not deployment_exists(emu, "pirate-tui")  # nothing yet: the form is the confirmation
