@@ -38,6 +38,14 @@ async def scene(name: str, size: tuple[int, int], *keys: str) -> Path:
                 await pilot.pause(0.1)
                 if not app.screen.busy:
                     break
+        if name.startswith("assistant"):  # a question in the console, answered by the emulator's chooser
+            console = app.query_one("#console")
+            app.query_one("#command").value = "which of my jobs has the lowest validation loss?"
+            await pilot.press("enter")
+            for _ in range(1200):  # the emulator streams the answer at its speed
+                await pilot.pause(0.1)
+                if any(m.startswith("tokens ") for m in console.said):
+                    break
         await pilot.pause(1.0)
         return Path(app.save_screenshot(f"{name}.svg", str(HERE)))
 
@@ -50,6 +58,7 @@ SCENES = [
     ("console-120x40", (120, 40), "colon", *"/help", "enter", *"/calls", "enter"),
     ("file-detail-120x40", (120, 40), "3", "down", "down", "down"),
     ("playground-ab-120x40", (120, 40), "4", "g"),
+    ("assistant", (120, 40), "colon"),
 ]
 
 

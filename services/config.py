@@ -106,6 +106,7 @@ class Profile(BaseModel):
     production: bool = False
     theme: str | None = None
     accent: str | None = None
+    assistant_deployment: str | None = None  # the deployment the console's assistant asks (services/assistant.py)
 
     model_config = {"extra": "forbid"}
 

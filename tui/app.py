@@ -23,6 +23,7 @@ from textual.widgets import Collapsible, ContentSwitcher, Footer, Input, Static,
 from textual.worker import Worker, WorkerState
 
 from tui import actions
+from tui.assistant_console import AssistantConsole
 from tui.main_screen import DECK_CSS, TALL, WIDE, MainScreen
 from tui.panes import PANES
 from tui.registry import BY_ID, COMMANDS, NOT_IN_PALETTE, bindings
@@ -115,7 +116,7 @@ def set_aside_what_lasts() -> None:
     gc.enable()
 
 
-class FtdeckApp(actions.Actions, App):
+class FtdeckApp(actions.Actions, AssistantConsole, App):
     TITLE = "ftdeck"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]
@@ -523,6 +524,7 @@ class FtdeckApp(actions.Actions, App):
 
     def action_back(self) -> None:
         """Esc: from the console or the full-screen detail (narrow) back to the panes."""
+        self.screen.remove_class("-assistant")  # the console's room for answers goes back to the panes
         if self.focused is not None and self.focused.id == "command":
             self.query_one(f"#{self.current_pane}").focus()
         elif self.screen.has_class("-detail"):

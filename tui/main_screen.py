@@ -43,6 +43,7 @@ DECK_CSS = """
     .-calls Console { height: 40%; }  /* the panes keep a row or two each */
     .-calls.-short Console { height: 13; }
     .-narrow.-calls.-tall Console { height: 1fr; }
+    .-assistant Console { height: 50%; }  /* a question was asked: room for the answer (Esc gives it back) */
     .-narrow #detail { display: none; }
     .-narrow.-detail #detail { display: block; width: 100%; }
     .-narrow.-detail #left { display: none; }

@@ -1,24 +1,33 @@
-"""The chat-style console: a transcript where ftdeck reports what happens, and a `/` command line.
+"""The chat-style console: a transcript where ftdeck reports what happens, and a command line that
+takes `/` commands and questions in plain words (the assistant's).
 
-The widget only displays and collects: it posts `Console.Command` for each line entered, and the
-app decides what a command does and answers with `say()`."""
+The widget only displays and collects: it posts `Console.Command` for each `/` line and
+`Console.Question` for any other, and the app answers with `say()`, or streams the assistant's
+answer with `stream()` and ends it with `answered()` (Markdown, its links shown, never followed)."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 
+from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, RichLog
+from textual.widgets import Input, RichLog, Static
 
 from services.outside_text import inert
 
-STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan"}
+STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan", "tool": "magenta",
+          "stats": "dim"}
+
+
+def answer_markdown(text: str) -> Markdown:
+    """The assistant's words as Markdown: controls removed, links shown as text (no OSC 8 link to open)."""
+    return Markdown(inert(text), hyperlinks=False)
 
 
 class CommandLine(Input):
@@ -46,7 +55,7 @@ class Transcript(RichLog):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(max_lines=self.KEPT, **kwargs)
-        self.entries: deque[Text] = deque(maxlen=self.KEPT)
+        self.entries: deque = deque(maxlen=self.KEPT)  # Text lines and Markdown answers
         self.wrapped_at: int | None = None
 
     @property
@@ -55,7 +64,7 @@ class Transcript(RichLog):
         (lines written before it appears are not cut by it)."""
         return max(1, self.size.width - self.styles.scrollbar_size_vertical)
 
-    def add(self, line: Text) -> None:
+    def add(self, line) -> None:
         self.entries.append(line)
         # Wrapped to the transcript, not to the terminal (RichLog's default) nor unknown yet.
         self.write(line, width=self.line_width if self.size.width else None)
@@ -82,12 +91,21 @@ class Console(Vertical):
     Console #console-body { height: 1fr; }
     Console #transcript { height: 1fr; width: 1fr; }
     Console #command { dock: bottom; border: none; height: 1; padding: 0 1; background: $boost; }
+    Console #answer { height: auto; max-height: 50%; padding: 0 1; display: none; }
+    Console #answer.-on { display: block; }
     """
 
     class Command(Message):
         def __init__(self, name: str, args: list[str]) -> None:
             super().__init__()
             self.name, self.args = name, args
+
+    class Question(Message):
+        """A line that is not a `/` command: a question for the assistant."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     def __init__(self, commands: list[str], clock=time.time, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -101,6 +119,7 @@ class Console(Vertical):
         # command line is docked below them, in sight however little room they leave.
         with Container(id="console-body"):
             yield Transcript(wrap=True, markup=False, id="transcript")
+        yield Static(id="answer")  # the assistant's answer while it streams
         command = CommandLine(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
         command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
         yield command
@@ -113,6 +132,24 @@ class Console(Vertical):
         line.append(message, style=STYLES.get(kind, ""))
         self.query_one("#transcript", Transcript).add(line)
 
+    def stream(self, text: str) -> None:
+        """The assistant's answer so far, rendered as Markdown under the transcript."""
+        live = self.query_one("#answer", Static)
+        live.update(answer_markdown(text))
+        live.add_class("-on")
+
+    def answered(self, text: str, when: float | None = None) -> None:
+        """The whole answer goes into the transcript, as Markdown."""
+        live = self.query_one("#answer", Static)
+        live.remove_class("-on")
+        live.update("")
+        if not text.strip():
+            return
+        self.said.append(inert(text))
+        log = self.query_one("#transcript", Transcript)
+        log.add(Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())) + "assistant", style="dim"))
+        log.add(answer_markdown(text))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value.strip()
@@ -121,7 +158,7 @@ class Console(Vertical):
             return
         self.say(text, "you")
         if not text.startswith("/"):
-            self.say("Commands start with /; try /help.", "warning")
+            self.post_message(self.Question(text))
             return
         name, *args = text[1:].split()
         self.post_message(self.Command(name.lower(), args))

@@ -19,6 +19,7 @@ TEXT_SETTINGS = {
     "management_api_version": ("VERSION", "management-plane api-version"),
     "theme": ("NAME", "Textual theme for this profile"),
     "accent": ("COLOUR", "accent colour for this profile"),
+    "assistant_deployment": ("DEPLOYMENT", "the deployment the assistant asks (default: the first deployed base chat model that takes tools)"),
 }
 # Secrets: read from stdin or asked for, so that they are never in `ps` or the shell's history.
 SECRET_SETTINGS = {"api_key": "the resource's key", "management_token": "a bearer token for ARM"}

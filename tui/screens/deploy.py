@@ -55,9 +55,10 @@ class DeployScreen(FormScreen[dict | None]):
     """
     BINDINGS = [Binding("ctrl+s", "submit", "Deploy", id="deploy.create")]
 
-    def __init__(self, workspace: "Workspace", model: str) -> None:
+    def __init__(self, workspace: "Workspace", model: str, name: str | None = None) -> None:
         super().__init__()
         self.workspace, self.model = workspace, model
+        self.name_given = name  # the assistant's proposal names it
 
     def compose(self) -> ComposeResult:
         from services.deployments import HOSTING_REMINDER, INACTIVITY_RULE, SKUS, is_fine_tuned
@@ -65,7 +66,7 @@ class DeployScreen(FormScreen[dict | None]):
         with Vertical(id="dialog") as dialog:
             dialog.border_title = "Deploy a model"
             yield self.row("Model", Static(literal(self.model), id="model"), classes="model")
-            yield self.row("Name", Input(suggested_name(self.model), id="name", compact=True))
+            yield self.row("Name", Input(self.name_given or suggested_name(self.model), id="name", compact=True))
             yield self.row("SKU", Select([(sku, sku) for sku in SKUS], value="standard", allow_blank=False, id="sku", compact=True))
             yield self.row("Capacity", Input("1", type="integer", id="capacity", compact=True))
             yield Static(SKU_NOTES["standard"], id="sku-note", classes="note")
