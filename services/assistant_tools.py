@@ -387,7 +387,8 @@ def deploy_target(ws: Workspace, target: str) -> tuple[str, list[str]]:
 
     best = min(checkpoints, key=lambda c: (loss(c), -c.get("step_number", 0)))
     which = f"step {best.get('step_number')}" + (f", loss {loss(best):.4f}" if loss(best) != math.inf else "")
-    return best["fine_tuned_model_checkpoint"], [f"the best checkpoint of {target} ({which})"]
+    # Deployed by its id `ftchkpt-...`, as Azure deploys a checkpoint (fine-tuning-deploy).
+    return best["id"], [f"the best checkpoint of {target} ({which}: {best['fine_tuned_model_checkpoint']})"]
 
 
 def carry_out(ws: Workspace, proposal: Proposal, on_status: Callable[[str], None] = lambda s: None) -> dict:

@@ -200,7 +200,7 @@ def test_deploy_the_best_checkpoint_is_proposed_then_made_with_yes(on_deck, caps
     answer = ask_json(capsys, question, "--yes")
     assert answer["tool_calls"][0]["result"]["done"] is True
     with emu.arm() as arm:
-        assert arm.get("/pirate-v2").json()["properties"]["model"]["name"] == best.fine_tuned_model_checkpoint
+        assert arm.get("/pirate-v2").json()["properties"]["model"]["name"] == best.id  # a checkpoint is deployed by its id
 
 
 def paused_job(emu, training_file: str) -> str:

@@ -103,7 +103,7 @@ async def test_deploy_opens_the_deploy_form_filled_with_the_proposal(on_deck):
         await ask(pilot, f"deploy the best checkpoint of {job} as pirate-tui")
         await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen) and app.screen.query("#name"), timeout=60)  # composed
         form = app.screen
-        assert form.query_one("#name").value == "pirate-tui" and ":ckpt-step-" in form.model
+        assert form.query_one("#name").value == "pirate-tui" and form.model.startswith("ftchkpt-")  # deployed by its id
         assert not deployment_exists(emu, "pirate-tui")  # nothing yet: the form is the confirmation
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: said(app, "Deployed ") and any(m.startswith("tokens ") for m in app.query_one("#console").said), timeout=60)
