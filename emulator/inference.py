@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from emulator.service import Emulator
 
 TOKEN_SECONDS = 0.03  # time between streamed tokens on the emulator clock
+
+
+def token_pause(emu: Emulator) -> float:
+    """Real seconds between streamed tokens. On a frozen clock (tests, screenshots) a reply streams
+    at the pace of an unscaled one: nothing on it waits for the clock to be moved."""
+    return TOKEN_SECONDS if emu.clock.speed == 0 else emu.clock.real_seconds(TOKEN_SECONDS)
 ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 SAFE = {name: {"filtered": False, "severity": "safe"} for name in ("hate", "self_harm", "sexual", "violence")}
 PROMPT_FILTER_RESULTS = [{"prompt_index": 0, "content_filter_results": SAFE}]
@@ -129,11 +135,11 @@ async def stream_chat(emu: Emulator, model_name: str, g: Generation, include_usa
         opening = {"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}
         yield frame({**base, "choices": [{"index": 0, "delta": {"tool_calls": [opening]}, "finish_reason": None, "logprobs": None, "content_filter_results": {}}]})
         for piece in tokenize(call["function"]["arguments"]):
-            await asyncio.sleep(emu.clock.real_seconds(TOKEN_SECONDS))
+            await asyncio.sleep(token_pause(emu))
             delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
             yield frame({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None, "logprobs": None, "content_filter_results": {}}]})
     for token in g.tokens:
-        await asyncio.sleep(emu.clock.real_seconds(TOKEN_SECONDS))
+        await asyncio.sleep(token_pause(emu))
         yield frame({**base, "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None, "logprobs": None, "content_filter_results": SAFE}]})
     yield frame({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": g.finish_reason, "logprobs": None, "content_filter_results": {}}]})
     if include_usage:

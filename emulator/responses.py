@@ -285,7 +285,7 @@ async def stream(emu: Emulator, answer: Answer) -> AsyncIterator[str]:
         for index, call in enumerate(answer.calls):
             yield event("response.output_item.added", output_index=index, item={**call, "status": "in_progress", "arguments": ""})
             for piece in tokenize(call["arguments"]):
-                await asyncio.sleep(emu.clock.real_seconds(inference.TOKEN_SECONDS))
+                await asyncio.sleep(inference.token_pause(emu))
                 yield event("response.function_call_arguments.delta", item_id=call["id"], output_index=index, delta=piece)
             yield event("response.function_call_arguments.done", item_id=call["id"], output_index=index, name=call["name"],
                         arguments=call["arguments"])
@@ -295,7 +295,7 @@ async def stream(emu: Emulator, answer: Answer) -> AsyncIterator[str]:
     yield event("response.output_item.added", output_index=0, item=answer.message("in_progress", None))
     yield event("response.content_part.added", **where, part=answer.part(""))
     for token in answer.generation.tokens:
-        await asyncio.sleep(emu.clock.real_seconds(inference.TOKEN_SECONDS))
+        await asyncio.sleep(inference.token_pause(emu))
         yield event("response.output_text.delta", **where, delta=token, logprobs=[])
     text = answer.generation.text
     yield event("response.output_text.done", **where, text=text, logprobs=[])

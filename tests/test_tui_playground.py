@@ -13,7 +13,7 @@ from textual.widgets import Input, TextArea
 
 from services import playground
 from services.datasets import validate_dataset
-from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, FROZEN_AT, wait_for, wait_until
+from tests.conftest import arm_model, API_KEY, ARM_DEPLOYMENTS, wait_for, wait_until
 from tests.test_playground import BASE, POLLY, train_and_deploy
 from tui.app import make_app
 from tui.screens.playground import Delta, EditAnswer, PlaygroundScreen
@@ -149,8 +149,8 @@ async def test_ab_streams_both_sides_and_warns_when_the_system_message_differs(e
 
 @pytest.fixture
 def slow(fresh_emulator, monkeypatch, tmp_path):
-    """An emulator on a frozen clock, which streams a token a second, for cancelling mid-reply."""
-    emu = fresh_emulator("--frozen-at", str(FROZEN_AT))
+    """An emulator whose clock runs at 0.03x, so it streams a token a second, for cancelling mid-reply."""
+    emu = fresh_emulator("--speed", "0.03")
     for name, value in {"AZURE_OPENAI_ENDPOINT": emu.url, "FTDECK_MANAGEMENT_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY,
                         "FTDECK_MANAGEMENT_TOKEN": API_KEY, "FTDECK_CONFIG": str(tmp_path / "none.toml"),
                         "XDG_DATA_HOME": str(tmp_path / "data"), "AZURE_SUBSCRIPTION_ID": ARM_DEPLOYMENTS.split("/")[2],
