@@ -372,10 +372,25 @@ def quote(results: list[dict], messages: list[dict], question: str = "") -> str:
     parts = []
     for result in results:
         name = names.get(result.get("tool_call_id"), "tool")
-        lines = facts(text_of(result), question)
+        said = summary_of(text_of(result))
+        # A summary first, whole; then the other facts, fewer of them (the summary said the most).
+        lines = said + [line for line in facts(text_of(result), question) if "summary: " not in line][: MOST_LINES // 2 if said else MOST_LINES]
         body = "\n".join(f"- {line}" for line in lines) if lines else "- (no result)"
         parts.append(f"From `{name}`:\n{body}")
     return "\n\n".join(parts)
+
+
+def summary_of(text: str) -> list[str]:
+    """A result that says its facts in a `summary` (at any depth) is quoted by it alone, line by line."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    found = next((v for k, v in _flatten(data, "") if k.split(".")[-1] == "summary" and isinstance(v, str) and v.strip()), None)
+    if found is None:
+        return []
+    lines = [" ".join(line.split()).removeprefix("- ") for line in found.splitlines() if line.strip()]
+    return lines[:MOST_LINES]  # ftdeck's own words: whole
 
 
 def facts(text: str, question: str = "") -> list[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from services.errors import FtdeckError
+from services.wording import count
 from services.workspace import Workspace
 
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -207,7 +208,7 @@ def compare_jobs(ws: Workspace, args: dict, selected: Selected) -> dict:
         runs.append({"job": job["id"], "model": job["model"], "fine_tuned_model": job.get("fine_tuned_model"),
                      "suffix": job.get("user_provided_suffix") or job.get("suffix"), **results})
     ranked = sorted(runs, key=lambda r: r["validation_loss"] if r.get("validation_loss") is not None else math.inf)
-    lines = [f"Compared the {len(runs)} newest succeeded job(s)."]
+    lines = [f"Compared the {count(len(runs), 'newest succeeded job')}."]
     best = ranked[0]
     if best.get("validation_loss") is not None:
         lines.append(f"Lowest validation loss: {best['job']} ({best['validation_loss']:.4f}).")
@@ -240,8 +241,8 @@ def validate_data(ws: Workspace | None, args: dict, selected: Selected) -> dict:
     data = report.to_json()
     target = f" for {model}" if model else ""
     tokens = data["tokens"]
-    verdict = (f"{path} is ready{target}: {report.examples} examples, no problems." if report.ok else
-               f"{path} is NOT ready{target}: {len(report.listed_errors())} problem(s) in {report.examples} examples.")
+    verdict = (f"{path} is ready{target}: {count(report.examples, 'example')}, no problems." if report.ok else
+               f"{path} is NOT ready{target}: {count(len(report.listed_errors()), 'problem')} in {count(report.examples, 'example')}.")
     estimate = f"{tokens['total']:,} tokens, about {data['estimated_billed_tokens']:,} billed for {report.epochs} epochs"
     if report.estimated_cost is not None:
         estimate += f", about ${report.estimated_cost:,.2f} at ${price:.2f} per 1M training tokens (a list price)"

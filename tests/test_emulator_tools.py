@@ -386,3 +386,19 @@ def test_an_empty_tool_list_is_an_ordinary_chat(assistant):
     plain = assistant.chat.completions.create(model="tools-chat", messages=messages, seed=4)
     empty = assistant.chat.completions.create(model="tools-chat", messages=messages, seed=4, tools=[])
     assert empty.choices[0].message.content == plain.choices[0].message.content and empty.choices[0].finish_reason != "tool_calls"
+
+
+def test_an_answer_quotes_a_results_summary_whole_and_first():
+    """ftdeck's tool results say their facts in a `summary`: the answer quotes it whole, before
+    the other facts, rather than cutting it among them."""
+    from emulator.tool_chooser import quote
+
+    summary = "Compared 3 runs. Lowest validation loss: ftjob-b (0.41).\n- ftjob-b: validation loss 0.41, " + "x" * 300
+    calls = [{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "jobs_compare", "arguments": "{}"}}]}]
+    result = {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"data": {"runs": [{"job": "ftjob-a"}], "summary": summary}})}
+    answer = quote([result], calls)
+    lines = answer.splitlines()
+    assert lines[0] == "From `jobs_compare`:"
+    assert lines[1] == "- Compared 3 runs. Lowest validation loss: ftjob-b (0.41)."
+    assert lines[2].endswith("x" * 300)  # whole, not cut
+    assert "data.runs[0].job: ftjob-a" in answer  # the other facts after it
