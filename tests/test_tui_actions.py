@@ -221,7 +221,7 @@ async def test_a_checkpoint_is_deployed_and_trained_further_by_its_id(configured
         assert app.screen.model == checkpoint.id
         name = app.screen.query_one("#name").value
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: said(app, f"{name} is Succeeded"))
+        await wait_until(pilot, lambda: said(app, f"{name} is deployed"))
         await pilot.press("colon", *f"/deploy by-name {checkpoint.fine_tuned_model_checkpoint}", "enter")
         await wait_until(pilot, lambda: said(app, "is a checkpoint's name; Azure takes a checkpoint by its id"))
     with emulator.arm() as arm:

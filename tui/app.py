@@ -412,7 +412,9 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
     @while_open
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
-        if isinstance(widget, ResourceTable) and widget.id in PANES:
+        # Focus moves after the key that asked for it: with `3` then `5` typed quickly, the files
+        # pane's focus arrives once the events have it. A focus already gone changes nothing.
+        if isinstance(widget, ResourceTable) and widget.id in PANES and self.focused is widget:
             self.current_pane = widget.id
             for table in self.query(ResourceTable):
                 table.set_class(table is widget, "-current")

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from services.outside_text import inert
+from services.wording import count
 from services.timestamps import local_time
 
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
@@ -38,7 +39,7 @@ class EventLog(RichLog):
             # and a scroll now would stop short of them (a long history opened mid-way).
             self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         self.unseen = 0 if follow else self.unseen + len(events)
-        self.border_subtitle = str(self.unseen) + " new events ↓" if self.unseen else ""
+        self.border_subtitle = count(self.unseen, "new event") + " ↓" if self.unseen else ""
 
     def clear(self) -> "EventLog":
         """Empty it for another job, which is followed from its newest event."""
