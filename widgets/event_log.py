@@ -57,7 +57,8 @@ class EventLog(RichLog):
         super().watch_scroll_y(old, new)
         if new >= self.max_scroll_y - 1:  # at the end (or emptied for another job: at the top of nothing)
             self.following = True
-            self.unseen = 0
-            self.border_subtitle = ""
+            if self.unseen:  # the count goes; another note (the detail's "loading") stays
+                self.unseen = 0
+                self.border_subtitle = ""
         elif new < old:  # only the reader scrolls up
             self.following = False
