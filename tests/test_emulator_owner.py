@@ -44,7 +44,9 @@ def run_cli_calls_at_once() -> list[subprocess.CompletedProcess]:
         results = list(pool.map(lambda _: jobs_list(), range(CLI_CALLS)))
     for result in results:
         assert result.returncode == 0, result.stderr
-        assert result.stderr == ""  # no traceback, no IntegrityError
+        # No traceback, no IntegrityError. An owner that finishes while another's request is on its
+        # way resets that connection: the request is sent again, and said (on a busy machine).
+        assert all(" no answer (" in line and "retrying" in line for line in result.stderr.splitlines()), result.stderr
         assert {job["suffix"] for job in json.loads(result.stdout)} >= {"pirate", "haiku"}
     return results
 
