@@ -148,7 +148,8 @@ def choose_deployment(ws: Workspace, conversation: Conversation) -> tuple[str, s
         facts = describe(deployment)
         model = f"{facts['model']}-{facts.get('version') or ''}"
         if facts["state"] == "Succeeded" and not is_fine_tuned(facts["model"]) and model.startswith(TOOL_MODELS):
-            return facts["name"], f"the first deployed base model that takes tools ({facts['model']})"
+            serves = "" if facts["name"] == facts["model"] else f", serving {facts['model']}"
+            return facts["name"], f"the first deployed base model that takes tools{serves}"
     raise FtdeckError("no deployment can answer: deploy a base chat model that takes tools (gpt-4.1-mini, gpt-4o-mini...) "
                       "or set assistant_deployment in the profile", exit_code=2)
 

@@ -153,7 +153,7 @@ def test_why_did_my_last_job_fail(on_deck, capsys):
     emu, jobs = on_deck
     code, out, err = ftdeck(capsys, "ask", "why did my last job fail?")
     assert code == 0, err
-    assert "asking assistant-chat (the first deployed base model that takes tools (gpt-4o-mini))" in err
+    assert "asking assistant-chat (the first deployed base model that takes tools, serving gpt-4o-mini)" in err
     assert f"→ job.show" in out
     assert jobs["failed"] in out and "too few examples" in out and "ftdeck data validate" in out  # the explanation and its fix
     assert re.search(r"\[tokens \d+ in, \d+ out · about \$\d", err)
