@@ -9,16 +9,15 @@ shape (`delta.tool_calls[] = {index, id, type, function}`, `finish_reason: "tool
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from typing import Callable
 from urllib.parse import quote, unquote
 
 import httpx
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
+
+from tests.local_server import LocalServer
 
 Script = Callable[[dict], tuple]
 
@@ -41,18 +40,11 @@ class ModelStub:
         self.upstream, self.script = upstream, script
         self.requests: list[tuple[str, str]] = []
         self.chats: list[dict] = []  # the chat completion bodies, as sent
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, interface="asgi3", log_level="warning", access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        self.served = LocalServer(self.app)
+        self.url = self.served.url
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.served.stop()
 
     def deleted(self) -> list[str]:
         return [path for method, path in self.requests if method == "DELETE"]

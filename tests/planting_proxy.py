@@ -10,15 +10,13 @@ their planted part holds no '/', and it is taken out of the paths of requests co
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from urllib.parse import quote, unquote
 
 import httpx
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
+
+from tests.local_server import LocalServer
 
 # Keys whose string values get the payload added; the others (ids, statuses, times) are left as they are.
 PLANTED = ("filename", "message", "fine_tuned_model", "fine_tuned_model_checkpoint", "status_details")
@@ -53,18 +51,11 @@ class PlantingProxy:
         self.upstream, self.payload, self.name_payload = upstream, payload, name_payload
         self.reply = reply  # put before every chat reply (the model's words)
         self.requests: list[tuple[str, str]] = []  # (method, path as the service would see it)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, interface="asgi3", log_level="warning", access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        self.served = LocalServer(self.app)
+        self.url = self.served.url
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.served.stop()
 
     def created(self, name: str) -> bool:
         """Whether a deployment called `name` was asked for (a PUT on the management plane)."""

@@ -111,29 +111,21 @@ class ResourceTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class RowMessage(Message):
+        def __init__(self, table: ResourceTable, row_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.row_id = row_id
+
+        @property
+        def control(self) -> ResourceTable:
+            return self.table
+
+    class RowHighlighted(RowMessage):
         """Another row is under the cursor (moved, or the rows changed under it)."""
 
-        def __init__(self, table: ResourceTable, row_id: str) -> None:
-            super().__init__()
-            self.table = table
-            self.row_id = row_id
-
-        @property
-        def control(self) -> ResourceTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(RowMessage):
         """Enter (or a click) on the row under the cursor."""
-
-        def __init__(self, table: ResourceTable, row_id: str) -> None:
-            super().__init__()
-            self.table = table
-            self.row_id = row_id
-
-        @property
-        def control(self) -> ResourceTable:
-            return self.table
 
     def __init__(self, title: str, columns: Sequence[str], **kwargs) -> None:
         super().__init__(**kwargs)
