@@ -268,6 +268,7 @@ async def test_a_finished_job_and_its_checkpoints_through_their_keys(configured,
         assert finished.fine_tuned_model in str(app.screen.query_one("#model").render())
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen_name(app) == "MainScreen")
+        await wait_until(pilot, lambda: getattr(app.focused, "id", None) == "jobs")  # focus given back as it was
 
         await pilot.press("3", "5")  # from another pane, the followed job's events
         events = app.query_one(EventLog)
