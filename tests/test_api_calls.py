@@ -38,15 +38,23 @@ def test_calls_on_both_planes_are_recorded_without_secrets(configured):
     finally:
         ws.close()
 
-    jobs, files, deployments = calls = ws.calls.recent()
+    calls = ws.calls.recent()
     assert heard == calls
+    # On a busy machine a pooled connection the emulator has just closed is sent again, and
+    # recorded as such; every other call is a first attempt that was answered.
+    answered = [c for c in calls if c.status is not None]
+    dropped = [c for c in calls if c.status is None]
+    assert all(c.error and c.attempt == 0 for c in dropped), calls
+    assert all(c.attempt == 0 or c.path in {d.path for d in dropped} for c in answered), calls
+    jobs, files, deployments = answered
     assert (jobs.plane, jobs.method, jobs.path, jobs.status, jobs.api_version) == ("data", "GET", "/openai/fine_tuning/jobs", 200, "2024-10-21")
     assert files.path == "/openai/files"  # the query (purpose=...) is dropped, the api-version kept apart
     assert (deployments.plane, deployments.method, deployments.status, deployments.api_version) == ("management", "GET", 200, ARM_VERSION)
     assert deployments.path.startswith("/subscriptions/sub-1/") and deployments.path.endswith("/accounts/acct-1/deployments")
-    for call in calls:
+    for call in answered:
         assert 0 < call.seconds < 10 and abs(call.when - time.time()) < 60
-        assert call.attempt == 0 and call.error is None
+        assert call.error is None
+    for call in calls:
         assert API_KEY not in fields(call) and "Bearer" not in fields(call)
 
 
