@@ -56,3 +56,20 @@ async def test_offline_is_shown_once_a_request_has_no_answer_in_time(silent, tmp
         await wait_until(pilot, lambda: "OFFLINE" in str(app.query_one("#status").render()))
         said = app.query_one("#console").said
         assert any("no answer to GET /openai/" in line and "Timeout" in line for line in said), said
+
+
+async def test_the_details_and_the_call_log_come_while_the_first_listing_still_waits(silent, tmp_path, monkeypatch):
+    """Details and the API-call log are mounted once the first listing is on screen, or a second
+    after connecting when it is not: an endpoint that never answers still gets them."""
+    from tui.app import make_app
+
+    for name, value in cli_env(silent.url, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: silent.held)  # the first listing is in flight, and stays so
+        assert app.deck.last_refresh is None and not app.offline
+        await wait_until(pilot, lambda: app.query_one_optional("#api-log") is not None, timeout=10)
+        await pilot.press("colon", *"/calls", "enter")
+        await wait_until(pilot, lambda: not app.query_one("#api-log").collapsed)
+        assert app.query_one("#jobs-detail") and app.deck.last_refresh is None

@@ -205,3 +205,13 @@ async def test_console_commands_act_and_report(configured, long_job):
         await wait_until(pilot, lambda: said(f"cancel {job.id}: now cancelled"))
         assert client.fine_tuning.jobs.retrieve(job.id).status == "cancelled"
         await wait_until(pilot, lambda: said(f"{job.id} is cancelled"))
+
+
+async def test_on_a_narrow_terminal_a_clicked_tab_shows_its_pane(configured, finished_job):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.query_one("#jobs", ResourceTable).row_count > 0 and app.details_ready)
+        await pilot.click("#tab-files")
+        await wait_until(pilot, lambda: app.current_pane == "files")
+        assert app.query_one("#files").size.width > 60 and app.query_one("#jobs").size.width == 0
+        assert app.focused is app.query_one("#files")

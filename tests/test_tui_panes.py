@@ -40,7 +40,7 @@ def rows_drawn(app, pane: str) -> int:
 async def loaded(pilot) -> FtdeckApp:
     app = pilot.app
     await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#deployments").row_count >= 2
-                     and app.query_one("#files").row_count >= 4, timeout=60)
+                     and app.query_one("#files").row_count >= 4 and app.details_ready, timeout=60)
     return app
 
 

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 
 
+DETAILS_AT_LATEST = 1.0  # seconds after connecting: see add_details
+
+
 class CannotStart(Message):
     def __init__(self, reason: str, exit_code: int) -> None:
         super().__init__()
@@ -95,12 +98,26 @@ def while_open(handler):
     """For answers from workers and callbacks: one that lands while ftdeck is closing finds its
     widgets gone, and is dropped. Every handler that reaches the main screen's widgets wears it."""
 
+    def closing(self) -> bool:
+        return not self.is_running or self.return_code is not None  # exit() sets the code
+
+    if asyncio.iscoroutinefunction(handler):
+        @functools.wraps(handler)
+        async def guarded_async(self, *args):
+            try:
+                return await handler(self, *args)
+            except (NoMatches, ScreenStackError):
+                if not closing(self):
+                    raise
+
+        return guarded_async
+
     @functools.wraps(handler)
-    def guarded(self, message):
+    def guarded(self, *args):
         try:
-            return handler(self, message)
+            return handler(self, *args)
         except (NoMatches, ScreenStackError):
-            if self.is_running and self.return_code is None:  # not closing (exit() sets the code)
+            if not closing(self):
                 raise
 
     return guarded
@@ -137,6 +154,8 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
         self.cannot_start: str | None = None  # why the workspace could not be opened (printed on exit)
         self.current_pane = "jobs"
         self._shown_actions: frozenset[str] | None = None  # the row actions the footer shows
+        self._adding_details = False
+        self.details_ready = False  # add_details has mounted the details and the API log
         self.last_upload: str | None = None  # the file uploaded last: the create form preselects it
 
     # What the deck holds, under the names the screens and tests know.
@@ -173,11 +192,16 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
 
         asyncio.get_running_loop().set_default_executor(DaemonThreads())  # quitting never waits on a worker
 
+    @while_open
     async def add_details(self) -> None:
         """The first frame shows the panes; what it does not show (details, charts, the API log,
-        the filter box, the tabs of a narrow screen) is mounted just after it, then we connect.
-        Connecting may start the emulator (unless tui.opening started it in a process of its own,
-        on another CPU): a thread, but it holds the GIL a while."""
+        the filter box, the tabs of a narrow screen) is mounted once the first listing is on screen,
+        or a second after connecting if that listing is slow. Mounted before, they would hold the
+        interpreter lock while the connecting thread imports what it needs and lists (measured in
+        bench/startup.py)."""
+        if self._adding_details or self.workspace is None:
+            return
+        self._adding_details = True
         from widgets.api_log import ApiLog
         from widgets.checkpoint_detail import CheckpointDetail
         from widgets.deployment_detail import DeploymentDetail
@@ -192,17 +216,27 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
         await self.query_one("#console-body").mount(ApiLog(id="api-log"))  # beside or under the transcript
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
-        await self.screen.mount(box, before=self.query_one(Footer))
-        if self.query_one_optional("#pane-tabs") is None:
-            await self.screen.mount(self.screen.pane_tabs(), after="#status")
-        self.show_detail()
+        main = self.screen_stack[0]  # a dialog or help may be open already
+        await main.mount(box, before=main.query_one(Footer))
+        if main.query_one_optional("#pane-tabs") is None:
+            await main.mount(main.pane_tabs(), after="#status")
+        self.workspace.calls.subscribe(self.api_log.record, replay=True)  # the calls made so far too
         set_aside_what_lasts()
-        self.connect()
+        self.call_after_refresh(self.show_selected)  # once their own parts (charts, events) are mounted too
+
+    @while_open
+    def show_selected(self) -> None:
+        self.details_ready = True
+        if self.deck.last_refresh is not None:
+            self.select_job(self.query_one("#jobs", ResourceTable).selected_id)
+        self.show_detail()
 
     # ------------------------------------------------------------ connecting and refreshing
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
+        """Started once the first frame is drawn: open the workspace (which may start the emulator,
+        unless tui.opening started it in a process of its own), say so, and list the panes."""
         from services.config import read_config_file
         from services.errors import FtdeckError
         from services.workspace import open_workspace
@@ -217,6 +251,7 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
             self.post_message(CannotStart(f"cannot open the workspace: {type(exc).__name__}: {exc}", 1))
             return
         self.post_message(Connected(workspace, keymap))
+        self.list_panes(workspace)  # at once, in this thread: no wait for another to start
 
     @on(CannotStart)
     def leave(self, message: CannotStart) -> None:
@@ -240,7 +275,6 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
     def start_refreshing(self, message: Connected) -> None:
         self.workspace = message.workspace
         self.apply_keymap(message.keymap)
-        self.workspace.calls.subscribe(self.api_log.record, replay=True)
         self.workspace.calls.subscribe(self.watch_for_silence)
         self.workspace.on_wait(self.watch_for_trouble)
         profile = self.workspace.profile
@@ -254,8 +288,8 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
             self.say(f"{NO_MANAGEMENT_PLANE}; jobs and files work without it", "warning")
         self.show_status()
         self.show_row_actions()
-        self.refresh_panes()  # the models (load_models) once its rows are on screen: they import openai
         self.set_interval(REFRESH_SECONDS, self.scheduled_refresh)
+        self.set_timer(DETAILS_AT_LATEST, self.add_details)
 
     def apply_keymap(self, keymap: dict[str, str]) -> None:
         """The config file's [keymap]: remapped keys show as such in the footer, `?` and the palette."""
@@ -286,12 +320,15 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def refresh_panes(self) -> None:
+        if self.workspace is not None:
+            self.list_panes(self.workspace)
+
+    def list_panes(self, workspace: "Workspace") -> None:
+        """(A worker thread) every pane's resources, posted as Loaded, or RefreshFailed."""
         from services.usage import last_calls
 
-        if self.workspace is None:
-            return
         try:
-            found = self.deck.list_resources(self.workspace, last_calls(self.workspace.endpoint))
+            found = self.deck.list_resources(workspace, last_calls(workspace.endpoint))
         except Exception as exc:  # offline: say so in the header, keep showing what we had
             self.post_message(RefreshFailed(exc))
             return
@@ -318,8 +355,11 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
             self.show_rows(name, items)
         if first:
             self.call_after_refresh(set_aside_what_lasts)
+            self.call_after_refresh(self.add_details)  # once the rows are drawn
             self.load_models()
         self.show_status()
+        if not self.details_ready:
+            return
         if self.followed_job is None:
             self.select_job(self.query_one("#jobs", ResourceTable).selected_id)
         else:
@@ -425,8 +465,10 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def tab_chosen(self, event: Tabs.TabActivated) -> None:
+        """A tab clicked or chosen with the arrow keys (either gives the tabs focus first); not one
+        the tabs activate as they mount, which may be a pane the user has just left."""
         pane = event.tab.id.removeprefix("tab-")
-        if pane != self.current_pane:
+        if self.focused is event.tabs and pane != self.current_pane:
             self.action_focus_pane(pane)
 
     def selected(self) -> tuple[str, str, dict] | None:
@@ -444,6 +486,8 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
             self.select_job(row_id)  # now, not when the highlight's message comes round
 
     def select_job(self, job_id: str | None) -> None:
+        if not self.details_ready:
+            return  # add_details selects it
         if not self.deck.follow(job_id):
             return
         self.job_detail.loading(job_id, self.jobs.get(job_id))  # the title and the body agree at once
@@ -488,7 +532,10 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
         self.run_slash(command.name, command.args)
 
     def toggle_calls(self) -> None:
-        log = self.api_log
+        log = self.query_one_optional("#api-log", Collapsible)
+        if log is None:
+            self.say("the API call log opens once connected", "warning")
+            return
         log.collapsed = not log.collapsed
 
     @on(Collapsible.Expanded, "#api-log")

@@ -14,7 +14,6 @@ from collections import Counter
 
 from textual import work
 
-from services.errors import FtdeckError
 from widgets.console import Console
 
 NEWEST_SHOWN = 3
@@ -81,6 +80,7 @@ class AssistantConsole:
     @work(thread=True, group="assistant", exit_on_error=False)
     def ask_assistant(self, question: str, context: dict) -> None:
         from services.assistant import ask, choose_deployment, model_of_deployment
+        from services.errors import FtdeckError
         from tui.registry import tools
 
         conversation, ws = self.conversation, self.workspace
@@ -129,6 +129,7 @@ class AssistantConsole:
         """A changing tool call (worker thread): the dialog its key opens, and the change only when
         the user says yes. The answer goes back to the model as the tool's result."""
         from services.assistant_tools import carry_out, propose
+        from services.errors import FtdeckError
 
         if self.read_only:  # never offered; a model that calls one anyway gets nothing
             return {"done": False, "error": "read-only profile: nothing can be changed"}
@@ -223,6 +224,7 @@ class AssistantConsole:
     @work(thread=True, group="assistant-deployment", exit_on_error=False)
     def show_assistant_deployment(self) -> None:
         from services.assistant import choose_deployment
+        from services.errors import FtdeckError
 
         try:
             deployment, why = choose_deployment(self.workspace, self.conversation)

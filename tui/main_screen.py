@@ -103,7 +103,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#jobs", ResourceTable).focus()
-        self.call_after_refresh(self.app.add_details)
+        self.call_after_refresh(self.app.connect)  # after the first frame: see FtdeckApp.add_details
 
     def pane_tabs(self) -> Tabs:
         """The panes as tabs, for narrow screens, where one pane shows at a time."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
-from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,12 +21,17 @@ from textual.widgets import Input, RichLog, Static
 
 from services.outside_text import inert
 
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
+
 STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red", "you": "bold cyan", "tool": "magenta",
           "stats": "dim"}
 
 
 def answer_markdown(text: str) -> Markdown:
     """The assistant's words as Markdown: controls removed, links shown as text (no OSC 8 link to open)."""
+    from rich.markdown import Markdown  # markdown-it's import is for the first answer, not the first frame
+
     return Markdown(inert(text), hyperlinks=False)
 
 
