@@ -21,7 +21,8 @@ def said(app, text: str) -> bool:
 
 
 async def connected(pilot) -> None:
-    await wait_until(pilot, lambda: pilot.app.workspace is not None and pilot.app.last_refresh is not None, timeout=60)
+    await wait_until(pilot, lambda: pilot.app.workspace is not None and pilot.app.last_refresh is not None
+                     and pilot.app.details_ready, timeout=60)
 
 
 async def ask(pilot, question: str) -> None:

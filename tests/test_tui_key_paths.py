@@ -81,7 +81,7 @@ async def choose(pilot, select: Select, value: str) -> None:
 
 
 async def connected(pilot) -> None:
-    await wait_until(pilot, lambda: pilot.app.workspace is not None and pilot.app.last_refresh)
+    await wait_until(pilot, lambda: pilot.app.workspace is not None and pilot.app.last_refresh and pilot.app.details_ready)
 
 
 # ------------------------------------------------------------------ u, n: upload, then train on it

@@ -33,7 +33,7 @@ def env(configured, deployed):
 
 
 async def open_playground(app, pilot, left: str | None = "tp-base", right: str | None = "tp-ft", names=NAMES) -> PlaygroundScreen:
-    await wait_until(pilot, lambda: app.workspace is not None and app.last_refresh)  # the deck has loaded once
+    await wait_until(pilot, lambda: app.workspace is not None and app.last_refresh and app.details_ready)  # the deck is whole
     await pilot.pause(0.2)
     screen = PlaygroundScreen(app.workspace, names, left, right)
     await app.push_screen(screen)
