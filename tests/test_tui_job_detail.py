@@ -32,7 +32,7 @@ async def test_at_80x24_a_job_shows_a_small_chart_and_its_events(configured, two
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#jobs", ResourceTable)
-        await wait_until(pilot, lambda: job.id in table.rows_by_id)
+        await wait_until(pilot, lambda: job.id in table.rows_by_id and app.details_ready)
         table.move_cursor(row=[k.value for k in table.rows].index(job.id))
         events = app.query_one(EventLog)
         await wait_until(pilot, lambda: app.followed_job == job.id and app.metrics)  # polled (the detail is hidden)

@@ -118,3 +118,19 @@ async def test_switching_jobs_and_back_follows_the_newest_event(demo):
                              and app.tail.events[-1]["message"].split(":")[0] in "".join(s.text for s in events.lines[-3:]), timeout=30)
             await wait_until(pilot, lambda: events.scroll_y >= events.max_scroll_y - 1)  # the newest event in view
             assert events.following and events.border_subtitle == "", (job_id, events.border_subtitle)
+
+
+async def test_the_events_typed_for_from_another_pane_stay_through_refreshes(demo):
+    """`3` then `5` typed at once: the followed job's events have focus, and the next refresh,
+    which redraws the current pane's detail, leaves them there (the events are the jobs pane's)."""
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        app = await loaded(pilot)
+        events = app.query_one("#events")
+        await pilot.press("3", "5")
+        await wait_until(pilot, lambda: app.focused is events)
+        refreshed = app.last_refresh
+        app.action_refresh()
+        await wait_until(pilot, lambda: app.last_refresh != refreshed)
+        await pilot.pause(0.2)
+        assert app.current_pane == "jobs" and app.query_one("#detail").current == "jobs-detail"
+        assert app.focused is events and events.region.height > 2

@@ -212,11 +212,12 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
                    FileDetail(id="files-detail"), DeploymentDetail(id="deployments-detail")]
         for detail in details:
             detail.display = False  # ContentSwitcher hides only the children it has when it mounts
-        await self.query_one("#detail", ContentSwitcher).mount_all(details)
-        await self.query_one("#console-body").mount(ApiLog(id="api-log"))  # beside or under the transcript
+        main = self.screen_stack[0]  # a dialog or help may be open already
+        await main.query_one(Console).add_transcript()
+        await main.query_one("#detail", ContentSwitcher).mount_all(details)
+        await main.query_one("#console-body").mount(ApiLog(id="api-log"))  # beside or under the transcript
         box = Input(placeholder="filter the focused pane (Enter to keep, Esc to clear)", id="filter")
         box.cursor_blink = False
-        main = self.screen_stack[0]  # a dialog or help may be open already
         await main.mount(box, before=main.query_one(Footer))
         if main.query_one_optional("#pane-tabs") is None:
             await main.mount(main.pane_tabs(), after="#status")
@@ -452,16 +453,22 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
     @while_open
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
-        # Focus moves after the key that asked for it: with `3` then `5` typed quickly, the files
-        # pane's focus arrives once the events have it. A focus already gone changes nothing.
-        if isinstance(widget, ResourceTable) and widget.id in PANES and self.focused is widget:
-            self.current_pane = widget.id
-            for table in self.query(ResourceTable):
-                table.set_class(table is widget, "-current")
-            tabs = self.query_one_optional("#pane-tabs", Tabs)  # mounted after the first frame when wide
-            if tabs and tabs.active != f"tab-{widget.id}":
-                tabs.active = f"tab-{widget.id}"
-            self.show_detail()
+        # A pane focused by a click or Tab. Focus moves after the key that asked for it: with `3`
+        # then `5` typed quickly, the files pane's focus arrives once the events have it. A focus
+        # already gone, or a pane its key has made current already, changes nothing.
+        if isinstance(widget, ResourceTable) and widget.id in PANES and self.focused is widget \
+                and widget.id != self.current_pane:
+            self.make_current(widget.id)
+
+    def make_current(self, pane: str) -> None:
+        """The pane keys, actions and the detail are about (it has focus, or is about to)."""
+        self.current_pane = pane
+        for table in self.query(ResourceTable):
+            table.set_class(table.id == pane, "-current")
+        tabs = self.query_one_optional("#pane-tabs", Tabs)  # mounted after the first frame when wide
+        if tabs and tabs.active != f"tab-{pane}":
+            tabs.active = f"tab-{pane}"
+        self.show_detail()
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def tab_chosen(self, event: Tabs.TabActivated) -> None:
@@ -566,7 +573,10 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
             return  # the details are mounted just after the first frame
         if self.screen.has_class("-detail") and pane != "events":
             self.screen.remove_class("-detail")
-        if pane == "events":  # the followed job's event tail
+        owner = "jobs" if pane == "events" else pane  # the events are the followed job's: part of its detail
+        if owner != self.current_pane:
+            self.make_current(owner)  # now: a key typed before the focus lands is about this pane
+        if pane == "events":
             self.screen.add_class("-detail")
             self.query_one("#detail", ContentSwitcher).current = "jobs-detail"
         self.query_one(f"#{pane}").focus()

@@ -16,10 +16,8 @@ wrong here only loses the head start: the TUI then starts the emulator itself, a
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 STOP_WHEN_STDIN_CLOSES = "--stop-when-stdin-closes"  # `ftdeck emulator`'s hidden option for this
@@ -35,7 +33,7 @@ def start_emulator_early(profile: str | None) -> subprocess.Popen | None:
             [sys.executable, "-m", "tui", "emulator", "--demo", STOP_WHEN_STDIN_CLOSES],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # ctrl+c and the terminal's hangup are the TUI's to handle
-            env={**os.environ, "FTDECK_EMULATOR_API_KEY": secrets.token_urlsafe(24)},  # as the in-process one: a key of its own
+            env={**os.environ, "FTDECK_EMULATOR_API_KEY": os.urandom(24).hex()},  # a key of its own, as secrets.token_hex makes it (secrets' import costs the first frame)
         )
     except OSError:
         return None
@@ -67,9 +65,16 @@ def _only_local(profile: str | None) -> bool:
 
         path = Path(os.environ.get("FTDECK_CONFIG") or config_dir() / "config.toml")
         try:
-            name = tomllib.loads(path.read_text(encoding="utf-8")).get("default_profile") if path.exists() else None
-        except (OSError, ValueError):
+            text = path.read_text(encoding="utf-8") if path.exists() else None
+        except OSError:
             return False
+        if text is not None:
+            import tomllib  # only when there is a file to read
+
+            try:
+                name = tomllib.loads(text).get("default_profile")
+            except ValueError:
+                return False
     if name is None:
         return os.environ.get("AZURE_OPENAI_ENDPOINT") is None
     return name == "local"

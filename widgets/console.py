@@ -8,7 +8,6 @@ answer with `stream()` and ends it with `answered()` (Markdown, its links shown,
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -17,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 
 from services.outside_text import inert
 
@@ -51,44 +50,6 @@ class CommandLine(Input):
         self.cursor_position = len(self.value)
 
 
-class Transcript(RichLog):
-    """What ftdeck said. A RichLog wraps a line once, as it is written: when the transcript
-    changes width (the API calls opened beside it), the lines are wrapped again; when it is made
-    shorter (opened under it), the newest lines stay in sight."""
-
-    KEPT = 1000  # lines wrapped again on a change of width; older ones are dropped
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(max_lines=self.KEPT, **kwargs)
-        self.entries: deque = deque(maxlen=self.KEPT)  # Text lines and Markdown answers
-        self.wrapped_at: int | None = None
-
-    @property
-    def line_width(self) -> int:
-        """Where lines wrap: the transcript's width, less its scrollbar's even before there is one
-        (lines written before it appears are not cut by it)."""
-        return max(1, self.size.width - self.styles.scrollbar_size_vertical)
-
-    def add(self, line) -> None:
-        self.entries.append(line)
-        # Wrapped to the transcript, not to the terminal (RichLog's default) nor unknown yet.
-        self.write(line, width=self.line_width if self.size.width else None)
-
-    def on_resize(self, event) -> None:  # RichLog's own on_resize runs too (Textual calls each class's)
-        width = event.size.width
-        if self.wrapped_at is not None and width != self.wrapped_at:
-            self.call_after_refresh(self.wrap_again)  # once the new width is laid out
-        self.wrapped_at = width
-        if self.auto_scroll:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
-
-    def wrap_again(self) -> None:
-        self.clear()
-        for line in self.entries:
-            self.write(line, width=self.line_width, scroll_end=False)
-        self.scroll_end(animate=False, immediate=False, x_axis=False)
-
-
 class Console(Vertical):
     DEFAULT_CSS = """
     Console { height: 10; border: round $panel-lighten-2; }
@@ -117,17 +78,34 @@ class Console(Vertical):
         self.commands = commands
         self.clock = clock  # the app's clock: what the user typed is stamped like what ftdeck said
         self.said: list[str] = []  # every message, unwrapped (the transcript holds wrapped lines)
+        self.waiting: list | None = []  # lines said before the transcript is mounted and laid out (add_transcript)
 
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
         # The transcript, and whatever the app shows beside or under it (the API calls): the
         # command line is docked below them, in sight however little room they leave.
-        with Container(id="console-body"):
-            yield Transcript(wrap=True, markup=False, id="transcript")
+        yield Container(id="console-body")  # the transcript comes with add_transcript
         yield Static(id="answer")  # the assistant's answer while it streams
         command = CommandLine(placeholder="/help for commands", suggester=SuggestFromList(self.commands, case_sensitive=False), id="command")
         command.cursor_blink = False  # no animation: calm over SSH, and the same screen every time
         yield command
+
+    async def add_transcript(self) -> None:
+        """Mount the transcript and write what was said so far. Not in the first frame, which has
+        nothing to say yet: RichLog's import (rich.pretty, attrs) is a tenth of that frame."""
+        from widgets.transcript import Transcript
+
+        transcript = Transcript(wrap=True, markup=False, id="transcript")
+        await self.query_one("#console-body").mount(transcript, before=0)
+        for line in self.waiting or []:
+            transcript.add(line)  # wrapped again once it has its width
+        self.waiting = None
+
+    def add(self, line) -> None:
+        if self.waiting is not None:
+            self.waiting.append(line)
+        else:
+            self.query_one("#transcript").add(line)
 
     def say(self, message: str, kind: str = "info", when: float | None = None) -> None:
         """Add a line to the transcript; it is shown as it is, whatever outside text it quotes."""
@@ -135,7 +113,7 @@ class Console(Vertical):
         self.said.append(message)
         line = Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())), style="dim")
         line.append(message, style=STYLES.get(kind, ""))
-        self.query_one("#transcript", Transcript).add(line)
+        self.add(line)
 
     def stream(self, text: str) -> None:
         """The assistant's answer so far, rendered as Markdown under the transcript."""
@@ -151,9 +129,8 @@ class Console(Vertical):
         if not text.strip():
             return
         self.said.append(inert(text))
-        log = self.query_one("#transcript", Transcript)
-        log.add(Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())) + "assistant", style="dim"))
-        log.add(answer_markdown(text))
+        self.add(Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())) + "assistant", style="dim"))
+        self.add(answer_markdown(text))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
