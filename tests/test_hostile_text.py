@@ -138,7 +138,7 @@ async def test_clicking_a_service_string_runs_nothing(service, monkeypatch, tmp_
     server = point_at(service["actions"], monkeypatch, tmp_path)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#jobs").row_count >= 2, timeout=60)
+        await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#jobs").row_count >= 2 and app.details_ready, timeout=60)
         job = next(j["id"] for j in app.jobs.values() if j["status"] == "succeeded")
         await select(pilot, "jobs", job)
         summary = app.query_one("#job-summary")
@@ -158,7 +158,8 @@ async def test_every_pane_detail_dialog_and_report_shows_service_strings_as_they
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#deployments").row_count >= 2
-                         and any(HOSTILE_FILE in f["filename"] for f in app.resources["files"].values()), timeout=60)
+                         and any(HOSTILE_FILE in f["filename"] for f in app.resources["files"].values())
+                         and app.details_ready, timeout=60)
         assert_inert(app, "panes")
         files = app.query_one("#files")
         cells = " ".join(cell.plain for key in files.rows for cell in files.get_row(key))
@@ -243,7 +244,7 @@ async def test_a_model_reply_in_the_playground_is_shown_as_it_is_and_its_links_o
     opened: list[str] = []
     app.open_url = lambda url, **kwargs: opened.append(url)  # what a followed link would do
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#deployments").row_count >= 2, timeout=60)
+        await wait_until(pilot, lambda: app.workspace is not None and app.query_one("#deployments").row_count >= 2 and app.details_ready, timeout=60)
         await select(pilot, "deployments", "pirate-support")
         await pilot.press("g")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "PlaygroundScreen")

@@ -27,7 +27,7 @@ async def test_an_upload_is_trained_on_with_n_and_f2_and_the_new_job_is_selected
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         said = app.query_one(Console).said
-        await wait_until(pilot, lambda: app.workspace is not None and app.last_refresh and app.models)
+        await wait_until(pilot, lambda: app.workspace is not None and app.last_refresh and app.models and app.details_ready)
 
         await pilot.press("u")
         upload = app.screen

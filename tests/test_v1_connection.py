@@ -284,7 +284,7 @@ async def test_the_tui_and_its_playground_on_the_v1_api(configured, emulator, mo
     app = FtdeckApp()
     async with app.run_test(size=(120, 40)) as pilot:
         jobs = app.query_one("#jobs", ResourceTable)
-        await wait_until(pilot, lambda: job.id in {key.value for key in jobs.rows})
+        await wait_until(pilot, lambda: job.id in {key.value for key in jobs.rows} and app.details_ready)
         assert "api v1 ·" in str(app.query_one("#status").render())
         jobs.focus()
         jobs.move_cursor(row=[k.value for k in jobs.rows].index(job.id))

@@ -199,7 +199,7 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
         or a second after connecting if that listing is slow. Mounted before, they would hold the
         interpreter lock while the connecting thread imports what it needs and lists (measured in
         bench/startup.py)."""
-        if self._adding_details or self.workspace is None:
+        if self._adding_details or self.workspace is None or not self.screen_stack:  # (none: closing)
             return
         self._adding_details = True
         from widgets.api_log import ApiLog
