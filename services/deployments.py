@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable
 
-from services.errors import Deletion, FtdeckError, answer_lost, attempts
+from services.errors import STATUS_UNKNOWN, Deletion, FtdeckError, answer_lost, attempts
 from services.workspace import Workspace
 
 SKUS = {"standard": "Standard", "globalstandard": "GlobalStandard", "developertier": "DeveloperTier",
@@ -190,10 +191,11 @@ def create_deployment(
     api_version = _api_version(ws, sku_name)
     deployment = ws.arm("PUT", f"/{name}", body, api_version=api_version, headers=headers).json()
     on_status(f"{name}: {deployment['properties'].get('provisioningState')}")
-    while wait and deployment["properties"].get("provisioningState") not in FINISHED:
-        time.sleep(poll)
-        deployment = get_deployment(ws, name)
-        on_status(f"{name}: {deployment['properties'].get('provisioningState')}")
+    with progress_unknown(f"deploying {name}", name):
+        while wait and deployment["properties"].get("provisioningState") not in FINISHED:
+            time.sleep(poll)
+            deployment = get_deployment(ws, name)
+            on_status(f"{name}: {deployment['properties'].get('provisioningState')}")
     if deployment["properties"].get("provisioningState") == "Failed":
         raise FtdeckError(f"deployment {name} failed to provision")
     return deployment
@@ -213,23 +215,35 @@ def update_deployment(ws: Workspace, name: str, *, capacity: int, sku: str | Non
     sku_name, capacity = _sku(sku or (current.get("sku") or {}).get("name", "standard"), capacity)
     response = ws.arm("PATCH", f"/{name}", {"sku": {"name": sku_name, "capacity": capacity}}, api_version=_api_version(ws, sku_name))
     if response.status_code == 202:
-        follow_operation(ws, response, f"updating {name}", on_status, poll)
+        follow_operation(ws, response, name, f"updating {name}", on_status, poll)
     return get_deployment(ws, name)
 
 
-def follow_operation(ws: Workspace, response, what: str, on_status: Callable[[str], None], poll: float) -> None:
-    """Wait for a long-running operation ARM started (202): its `Azure-AsyncOperation` (or
-    `Location`) until it says Succeeded; Failed or Canceled is an error."""
+@contextmanager
+def progress_unknown(what: str, name: str):
+    """ARM has accepted the change (201/202): a failure to read its progress afterwards is not
+    the change failing, and sending it again is not the fix."""
+    try:
+        yield
+    except FtdeckError as exc:
+        raise FtdeckError(f"{what}: accepted, but its progress could not be read ({exc}); see "
+                          f"`ftdeck deployments show {name}` before sending it again", STATUS_UNKNOWN) from None
+
+
+def follow_operation(ws: Workspace, response, name: str, what: str, on_status: Callable[[str], None], poll: float) -> None:
+    """Wait for a long-running operation ARM started (202) on deployment `name`: its
+    `Azure-AsyncOperation` (or `Location`) until it says Succeeded; Failed or Canceled is an error."""
     url = response.headers.get("azure-asyncoperation") or response.headers.get("location")
     if not url:
         return
-    while True:
-        answer = ws.arm("GET", url=url)
-        status = answer.json().get("status", "Succeeded") if answer.status_code == 200 and answer.content else "Succeeded"
-        on_status(f"{what}: {status}")
-        if status in FINISHED:
-            break
-        time.sleep(_retry_after(answer, poll))
+    with progress_unknown(what, name):
+        while True:
+            answer = ws.arm("GET", url=url)
+            status = answer.json().get("status", "Succeeded") if answer.status_code == 200 and answer.content else "Succeeded"
+            on_status(f"{what}: {status}")
+            if status in FINISHED:
+                break
+            time.sleep(_retry_after(answer, poll))
     if status != "Succeeded":
         raise FtdeckError(f"{what}: Azure says {status}")
 
@@ -249,6 +263,6 @@ def delete_deployment(ws: Workspace, name: str, on_status: Callable[[str], None]
         response = ws.arm("DELETE", f"/{name}")
         if response.status_code != 204:
             if response.status_code == 202:
-                follow_operation(ws, response, f"deleting {name}", on_status, poll)
+                follow_operation(ws, response, name, f"deleting {name}", on_status, poll)
             return "deleted"
     return "gone" if answer_lost(heard) else "absent"

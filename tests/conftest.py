@@ -182,7 +182,24 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
         if predicate():
             return
         await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"condition not met in time\n{what_the_app_was_doing(pilot.app)}")
+
+
+def what_the_app_was_doing(app) -> str:
+    """For a failed wait: the deck's state, its last reports and API calls, its running workers."""
+    try:
+        lines = [f"screen {type(app.screen).__name__}; workspace {getattr(app, 'workspace', None) is not None}; "
+                 f"last refresh {getattr(app, 'last_refresh', None)}; details {getattr(app, 'details_ready', None)}"]
+        console = app.query_one_optional("#console")
+        lines += [f"said: {m}" for m in (getattr(console, "said", None) or [])[-8:]]
+        workspace = getattr(app, "workspace", None)
+        if workspace is not None:
+            lines += [f"call: {c.method} {c.path} {c.status} {c.seconds:.2f}s attempt {c.attempt} {c.error or ''}"
+                      for c in workspace.calls.recent()[-8:]]
+        lines += [f"worker: {w.group} {w.name} {w.state.name}" for w in app.workers if w.is_running]
+        return "\n".join(lines)
+    except Exception as exc:  # a diagnosis must not hide the failure it describes
+        return f"(state unreadable: {exc!r})"
 
 
 async def started_app(size=(120, 40)):

@@ -84,6 +84,29 @@ def test_delete_waits_until_the_deployment_is_gone(fresh_emulator, configured, m
     assert code != 0 and "DeploymentNotFound" in err
 
 
+def test_a_delete_whose_progress_cannot_be_read_says_it_was_accepted(fresh_emulator, configured, monkeypatch):
+    """ARM took the delete (202); then the service went away while ftdeck followed it: the line
+    says the delete was accepted and where to look, with exit 4 (status unknown), not "try again"."""
+    from services.deployments import create_deployment, delete_deployment
+    from services.errors import STATUS_UNKNOWN, FtdeckError
+    from services.workspace import open_workspace
+
+    emu = fresh_emulator(speed=2)  # Deleting lasts a second: the first poll finds it under way
+    for name in ("AZURE_OPENAI_ENDPOINT", "FTDECK_MANAGEMENT_ENDPOINT"):
+        monkeypatch.setenv(name, emu.url)
+    monkeypatch.setenv("FTDECK_RETRY_DEADLINE", "1")
+    ws = open_workspace()
+    try:
+        create_deployment(ws, "brief", BASE, wait=True, poll=0.1)
+        with pytest.raises(FtdeckError) as raised:
+            delete_deployment(ws, "brief", on_status=lambda status: emu.stop(), poll=0.1)  # gone after the first poll
+    finally:
+        ws.close()
+    assert raised.value.exit_code == STATUS_UNKNOWN
+    assert str(raised.value).startswith("deleting brief: accepted, but its progress could not be read (")
+    assert "`ftdeck deployments show brief` before sending it again" in str(raised.value)
+
+
 def test_lists_follow_next_link(account, capsys):
     for i in range(23):
         assert account.put(f"/d{i:02}", json={"sku": {"name": "Standard", "capacity": 1},
