@@ -235,11 +235,14 @@ def _write(path: Path, text: str, edit, config: ConfigFile) -> list[str]:
 
 def _add(table, key: str, value: str | bool) -> None:
     """Add `key` after the table's last setting: appended, it would land after the comments that
-    introduce the next table (tomlkit counts them as this table's)."""
-    keys = [k for k, _ in getattr(getattr(table, "value", None), "body", []) if k is not None]
-    if keys:
+    introduce the next table (tomlkit counts them as this table's). tomlkit has no public way to
+    insert at a place; `Container._insert_at` is in every version we allow (0.13 to 0.15.3, where
+    `_insert_after` went away), and tests/test_config_set.py checks the place on the installed one."""
+    body = getattr(getattr(table, "value", None), "body", [])
+    last = max((i for i, (k, _) in enumerate(body) if k is not None), default=None)
+    if last is not None and last + 1 < len(body):  # something (comments, blank lines) follows it
         try:
-            table.value._insert_after(keys[-1].key, key, value)  # tomlkit has no public way to do this
+            table.value._insert_at(last + 1, key, value)
             return
         except (AttributeError, KeyError, ValueError, TypeError, tomlkit.exceptions.TOMLKitError):
             pass
