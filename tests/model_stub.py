@@ -61,7 +61,8 @@ class ModelStub:
             async with httpx.AsyncClient(timeout=60) as client:
                 answer = await client.request(request.method, self.upstream + quote(path), params=request.query_params,
                                               headers=headers, content=body)
-            response = Response(answer.content, status_code=answer.status_code,
+            # As one host, like a real service: links in answers (nextLink) name the stub, not the emulator.
+            response = Response(answer.content.replace(self.upstream.encode(), self.url.encode()), status_code=answer.status_code,
                                 headers={k: v for k, v in answer.headers.items() if k in ("content-type", "retry-after")})
         await response(scope, receive, send)
 
