@@ -570,7 +570,7 @@ class FtdeckApp(actions.Actions, AssistantConsole, App):
 
     def action_focus_pane(self, pane: str) -> None:
         if pane == "events" and self.query_one_optional("#events") is None:
-            return  # the details are mounted just after the first frame
+            return  # the details are mounted once the first rows are drawn (add_details)
         if self.screen.has_class("-detail") and pane != "events":
             self.screen.remove_class("-detail")
         owner = "jobs" if pane == "events" else pane  # the events are the followed job's: part of its detail

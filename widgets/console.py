@@ -78,7 +78,7 @@ class Console(Vertical):
         self.commands = commands
         self.clock = clock  # the app's clock: what the user typed is stamped like what ftdeck said
         self.said: list[str] = []  # every message, unwrapped (the transcript holds wrapped lines)
-        self.waiting: list | None = []  # lines said before the transcript is mounted and laid out (add_transcript)
+        self.waiting: list | None = []  # lines said before the transcript is mounted (add_transcript)
 
     def compose(self) -> ComposeResult:
         self.border_title = "Console"
@@ -107,11 +107,15 @@ class Console(Vertical):
         else:
             self.query_one("#transcript").add(line)
 
+    def stamp(self, when: float | None) -> str:
+        """The time a line is shown with: `when`, else the app's clock now."""
+        return time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock()))
+
     def say(self, message: str, kind: str = "info", when: float | None = None) -> None:
         """Add a line to the transcript; it is shown as it is, whatever outside text it quotes."""
         message = inert(message)
         self.said.append(message)
-        line = Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())), style="dim")
+        line = Text(self.stamp(when), style="dim")
         line.append(message, style=STYLES.get(kind, ""))
         self.add(line)
 
@@ -129,7 +133,7 @@ class Console(Vertical):
         if not text.strip():
             return
         self.said.append(inert(text))
-        self.add(Text(time.strftime("%H:%M:%S ", time.localtime(when if when is not None else self.clock())) + "assistant", style="dim"))
+        self.add(Text(self.stamp(when) + "assistant", style="dim"))
         self.add(answer_markdown(text))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
